@@ -1,0 +1,17 @@
+{
+  "targets": [
+    {
+      "target_name": "ferry",
+      "sources": [
+        "native/src/addon.c",
+        "native/src/tun.c",
+        "native/src/udp.c",
+        "native/src/poll.c",
+        "native/src/notify.c",
+        "native/src/aead.c"
+      ],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden"]
+    }
+  ]
+}

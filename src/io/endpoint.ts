@@ -1,0 +1,124 @@
+import { isIP } from 'node:net';
+import { ErrorCode, FerryError } from '../errors.js';
+
+/**
+ * A UDP peer address in a fixed 24-byte record, the form native/ reads and writes for
+ * every datagram of a batch (no sockaddr objects, no strings on the hot path):
+ *
+ *   [0]      family: 4 or 6 (0 = unset)
+ *   [1]      reserved, 0
+ *   [2..3]   port, big-endian
+ *   [4..19]  address: IPv4 in [4..7], IPv6 in [4..19]
+ *   [20..23] IPv6 scope id, little-endian
+ */
+export const ENDPOINT_STRIDE = 24;
+
+export interface Endpoint {
+  address: string;
+  port: number;
+  family: 4 | 6;
+  scopeId?: number;
+}
+
+/** Writes an endpoint record into dst at offset. Control path only (parses strings). */
+export function encodeEndpoint(ep: Endpoint, dst: Uint8Array, offset = 0): void {
+  if (!Number.isInteger(ep.port) || ep.port < 0 || ep.port > 65535) {
+    throw new FerryError(ErrorCode.InvalidArgument, `port must be 0..65535, got ${ep.port}`);
+  }
+  dst.fill(0, offset, offset + ENDPOINT_STRIDE);
+  dst[offset + 2] = ep.port >> 8;
+  dst[offset + 3] = ep.port & 0xff;
+  if (ep.family === 4) {
+    if (isIP(ep.address) !== 4) throw new FerryError(ErrorCode.InvalidArgument, `not an IPv4 address: ${ep.address}`);
+    dst[offset] = 4;
+    const parts = ep.address.split('.');
+    for (let i = 0; i < 4; i++) dst[offset + 4 + i] = Number(parts[i]);
+  } else {
+    let addr = ep.address;
+    let scope = ep.scopeId ?? 0;
+    const pct = addr.indexOf('%');
+    if (pct >= 0) {
+      const z = addr.slice(pct + 1);
+      addr = addr.slice(0, pct);
+      if (/^\d+$/.test(z)) scope = Number(z);
+    }
+    if (isIP(addr) !== 6) throw new FerryError(ErrorCode.InvalidArgument, `not an IPv6 address: ${ep.address}`);
+    dst[offset] = 6;
+    ipv6ToBytes(addr, dst, offset + 4);
+    new DataView(dst.buffer, dst.byteOffset).setUint32(offset + 20, scope >>> 0, true);
+  }
+}
+
+/** Reads an endpoint record; null when the family byte is unset. */
+export function decodeEndpoint(src: Uint8Array, offset = 0): Endpoint | null {
+  const family = src[offset];
+  const port = (src[offset + 2] << 8) | src[offset + 3];
+  if (family === 4) {
+    return { family: 4, port, address: `${src[offset + 4]}.${src[offset + 5]}.${src[offset + 6]}.${src[offset + 7]}` };
+  }
+  if (family === 6) {
+    const scopeId = new DataView(src.buffer, src.byteOffset).getUint32(offset + 20, true);
+    const ep: Endpoint = { family: 6, port, address: bytesToIpv6(src, offset + 4) };
+    if (scopeId !== 0) ep.scopeId = scopeId;
+    return ep;
+  }
+  return null;
+}
+
+/** "1.2.3.4:51820" or "[fe80::1]:51820" as wg prints endpoints. */
+export function formatEndpoint(ep: Endpoint): string {
+  return ep.family === 6 ? `[${ep.address}${ep.scopeId ? `%${ep.scopeId}` : ''}]:${ep.port}` : `${ep.address}:${ep.port}`;
+}
+
+/** True when two records name the same address and port. Allocation-free. */
+export function endpointEquals(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number): boolean {
+  for (let i = 0; i < ENDPOINT_STRIDE; i++) if (a[aOff + i] !== b[bOff + i]) return false;
+  return true;
+}
+
+export function ipv6ToBytes(addr: string, dst: Uint8Array, offset: number): void {
+  let text = addr;
+  // Embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups.
+  const lastColon = text.lastIndexOf(':');
+  const tail = text.slice(lastColon + 1);
+  if (tail.includes('.')) {
+    const p = tail.split('.').map(Number);
+    text = `${text.slice(0, lastColon + 1)}${((p[0] << 8) | p[1]).toString(16)}:${((p[2] << 8) | p[3]).toString(16)}`;
+  }
+  const [head, rest] = text.split('::') as [string, string | undefined];
+  const h = head === '' ? [] : head.split(':');
+  const t = rest === undefined || rest === '' ? [] : rest.split(':');
+  const groups = rest === undefined ? h : [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  for (let i = 0; i < 8; i++) {
+    const g = parseInt(groups[i] ?? '0', 16);
+    dst[offset + 2 * i] = g >> 8;
+    dst[offset + 2 * i + 1] = g & 0xff;
+  }
+}
+
+/** RFC 5952 text form (longest zero run compressed, lower case). */
+export function bytesToIpv6(src: Uint8Array, offset: number): string {
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push((src[offset + 2 * i] << 8) | src[offset + 2 * i + 1]);
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestStart === 0 && bestLen === 5 && g[5] === 0xffff) {
+    return `::ffff:${g[6] >> 8}.${g[6] & 0xff}.${g[7] >> 8}.${g[7] & 0xff}`;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}

@@ -1,0 +1,87 @@
+/**
+ * Every packet ferry does not deliver is counted under one reason. Reasons are small
+ * integers so the hot path increments a Float64Array slot, never a Map or a string.
+ * Append new reasons at the end; numbers are part of the control socket's output.
+ */
+export const DropReason = {
+  None: 0,
+  // packet codecs
+  Truncated: 1,
+  BadVersion: 2,
+  BadHeaderLength: 3,
+  BadTotalLength: 4,
+  BadChecksum: 5,
+  Fragment: 6,
+  UnsupportedProtocol: 7,
+  // buffer pool / io
+  PoolExhausted: 8,
+  TooBig: 9,
+  TunWriteFailed: 10,
+  UdpSendFailed: 11,
+  // wireguard
+  WgUnknownMessageType: 12,
+  WgBadMessageLength: 13,
+  WgBadMac1: 14,
+  WgBadMac2: 15,
+  WgRateLimited: 16,
+  WgHandshakeQueueFull: 17,
+  WgHandshakeFailed: 18,
+  WgReplayedTimestamp: 19,
+  WgUnknownIndex: 20,
+  WgDecryptFailed: 21,
+  WgReplayed: 22,
+  WgKeyExpired: 23,
+  WgSourceNotAllowed: 24,
+  WgNoRoute: 25,
+  WgNoEndpoint: 26,
+  WgStagedQueueFull: 27,
+  WgCookieInvalid: 28,
+  WgNoKeypair: 29,
+  // vxlan
+  VxlanBadHeader: 30,
+  VxlanUnknownVni: 31,
+  VxlanNoFdbEntry: 32,
+  // load balancer
+  LbNoBackend: 33,
+  LbConntrackFull: 34,
+} as const;
+
+export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];
+
+const names: string[] = [];
+for (const [name, value] of Object.entries(DropReason)) names[value] = name;
+
+/** Human name of a reason, as metrics and `ferry stats` print it (snake_case). */
+export function dropReasonName(reason: number): string {
+  const n = names[reason];
+  if (n === undefined) return `reason_${reason}`;
+  return n.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+export const DROP_REASON_COUNT = names.length;
+
+/** Per-reason drop counters. count() is allocation-free. */
+export class DropCounters {
+  readonly counts = new Float64Array(DROP_REASON_COUNT);
+
+  count(reason: DropReasonValue | number, n = 1): void {
+    this.counts[reason] += n;
+  }
+
+  get(reason: DropReasonValue | number): number {
+    return this.counts[reason];
+  }
+
+  total(): number {
+    let t = 0;
+    for (let i = 1; i < this.counts.length; i++) t += this.counts[i];
+    return t;
+  }
+
+  /** Non-zero counters by name, for the control socket and logs. */
+  snapshot(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let i = 1; i < this.counts.length; i++) if (this.counts[i] !== 0) out[dropReasonName(i)] = this.counts[i];
+    return out;
+  }
+}
