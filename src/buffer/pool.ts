@@ -79,6 +79,8 @@ export class BufferPool {
   private readonly state: Uint8Array;
   private readonly acquiredAt: Float64Array;
   private waiters: Waiter[] = [];
+  /** One slot's worth of poison, compared against released slots in debug mode. */
+  private readonly poison: Buffer;
 
   constructor(options: PoolOptions = {}) {
     const slotCount = options.slotCount ?? DEFAULT_SLOT_COUNT;
@@ -111,6 +113,7 @@ export class BufferPool {
     this.top = slotCount;
     this.state = new Uint8Array(slotCount);
     this.acquiredAt = new Float64Array(this.debug ? slotCount : 0);
+    this.poison = Buffer.alloc(this.debug ? slotSize : 0, POISON);
     if (this.debug) this.slab.fill(POISON);
   }
 
@@ -232,11 +235,10 @@ export class BufferPool {
 
   private debugOnAcquire(slot: number): void {
     const start = slot * this.slotSize;
-    const end = start + this.slotSize;
-    for (let i = start; i < end; i++) {
-      if (this.slab[i] !== POISON) {
-        throw new FerryError(ErrorCode.PoolUseAfterRelease, `pool slot ${slot} was written after it was released (byte ${i - start})`);
-      }
+    if (this.poison.compare(this.slab, start, start + this.slotSize) !== 0) {
+      let i = start;
+      while (this.slab[i] === POISON) i++;
+      throw new FerryError(ErrorCode.PoolUseAfterRelease, `pool slot ${slot} was written after it was released (byte ${i - start})`);
     }
     this.acquiredAt[slot] = this.acquired + 1;
   }

@@ -1,0 +1,55 @@
+/**
+ * The two I/O ports the datapath drives. native/ implements them for real devices
+ * (src/io/tun.ts, src/io/udp.ts); test/fakes/ implements them in memory, so every
+ * protocol module can be tested without root. Both move packets only as pool slots.
+ *
+ * Reading: a port keeps a small reserve of pool slots to read into; readBatch appends
+ * up to (batch.capacity - batch.count) packets to the batch, hands their slots to the
+ * caller (who must release each exactly once) and refills its reserve. When the pool
+ * cannot refill the reserve the port reads fewer packets: that is backpressure, and
+ * pool.exhausted counts it. Writing: writeBatch sends batch[0..count) and leaves the
+ * slots with the caller, who releases them afterwards.
+ */
+import type { BufferPool } from '../buffer/pool.js';
+import type { PacketBatch } from '../buffer/batch.js';
+
+export interface Readiness {
+  /**
+   * Calls `onReadable` (no arguments) each time the port becomes readable, until
+   * pause() or close(). The callback is created once by the caller, never per packet.
+   */
+  start(onReadable: () => void): void;
+  /** Stops readiness callbacks (backpressure) until resume(). */
+  pause(): void;
+  resume(): void;
+}
+
+/** A TUN (layer 3: raw IP packets) or TAP (layer 2: Ethernet frames) device. */
+export interface TunPort extends Readiness {
+  readonly name: string;
+  readonly pool: BufferPool;
+  /** Reads available packets into the batch; returns how many were added (0 when none). */
+  readBatch(batch: PacketBatch): number;
+  /**
+   * Writes batch packets [0, count). Returns how many the kernel accepted; per packet
+   * failures (a malformed packet the kernel rejects) are counted, not thrown.
+   */
+  writeBatch(batch: PacketBatch): number;
+  /** Packets the kernel refused on write. */
+  readonly writeErrors: number;
+  close(): void;
+}
+
+/** A UDP socket; packet i's peer address is batch.endpoints[i * ENDPOINT_STRIDE]. */
+export interface UdpPort extends Readiness {
+  readonly pool: BufferPool;
+  /** The bound local port (after binding port 0). */
+  readonly localPort: number;
+  /** Receives available datagrams into the batch, peer addresses included. */
+  recvBatch(batch: PacketBatch): number;
+  /** Sends datagrams [0, count) to their endpoints; returns how many were sent. */
+  sendBatch(batch: PacketBatch): number;
+  /** Datagrams the kernel refused (unreachable, no route, …). */
+  readonly sendErrors: number;
+  close(): void;
+}
