@@ -6,6 +6,7 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
 
 napi_value init_tun(napi_env env, napi_value exports);
 napi_value init_udp(napi_env env, napi_value exports);
@@ -21,5 +22,124 @@ napi_value throw_arg(napi_env env, const char *msg);
 
 /* Adds a function property to exports. */
 void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb);
+
+/* ---- Argument checks shared by tun.c, udp.c, poll.c, notify.c. Static inline so the
+ * concept files share them without another source file. Each returns false after
+ * throwing a TypeError/RangeError that names the function and argument. ---- */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+static inline napi_value throw_typef(napi_env env, const char *fmt, ...) {
+  char msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  return NULL;
+}
+
+static inline napi_value throw_rangef(napi_env env, const char *fmt, ...) {
+  char msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+  return NULL;
+}
+
+/* An integer number in [min, max]. */
+static inline bool arg_int(napi_env env, napi_value v, const char *name, int64_t min, int64_t max, int64_t *out) {
+  napi_valuetype t;
+  double d;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number) {
+    throw_typef(env, "%s must be a number", name);
+    return false;
+  }
+  napi_get_value_double(env, v, &d);
+  if (!(d >= (double)min && d <= (double)max) || (double)(int64_t)d != d) {
+    throw_rangef(env, "%s must be an integer in [%lld, %lld], got %g", name, (long long)min, (long long)max, d);
+    return false;
+  }
+  *out = (int64_t)d;
+  return true;
+}
+
+static inline bool arg_fd(napi_env env, napi_value v, const char *name, int *fd) {
+  int64_t x;
+  if (!arg_int(env, v, name, 0, 0x7fffffff, &x)) return false;
+  *fd = (int)x;
+  return true;
+}
+
+static inline bool arg_bool(napi_env env, napi_value v, const char *name, bool *out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_boolean) {
+    throw_typef(env, "%s must be a boolean", name);
+    return false;
+  }
+  napi_get_value_bool(env, v, out);
+  return true;
+}
+
+/* A typed array of the given element type (a Buffer is a Uint8Array). */
+static inline bool arg_typed(napi_env env, napi_value v, const char *name, napi_typedarray_type want, const char *want_name,
+                             void **data, size_t *len) {
+  bool is;
+  napi_typedarray_type type;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) {
+    throw_typef(env, "%s must be %s", name, want_name);
+    return false;
+  }
+  napi_get_typedarray_info(env, v, &type, len, data, NULL, NULL);
+  if (type != want) {
+    throw_typef(env, "%s must be %s", name, want_name);
+    return false;
+  }
+  return true;
+}
+
+static inline bool arg_bytes(napi_env env, napi_value v, const char *name, uint8_t **data, size_t *len) {
+  return arg_typed(env, v, name, napi_uint8_array, "a Uint8Array or Buffer", (void **)data, len);
+}
+
+static inline bool arg_i32s(napi_env env, napi_value v, const char *name, int32_t **data, size_t *len) {
+  return arg_typed(env, v, name, napi_int32_array, "an Int32Array", (void **)data, len);
+}
+
+/* A string that fits in buf (NUL included); longer strings are a RangeError. */
+static inline bool arg_string(napi_env env, napi_value v, const char *name, char *buf, size_t cap, size_t *out_len) {
+  napi_valuetype t;
+  size_t len;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_string) {
+    throw_typef(env, "%s must be a string", name);
+    return false;
+  }
+  napi_get_value_string_utf8(env, v, NULL, 0, &len);
+  if (len >= cap) {
+    throw_rangef(env, "%s is too long (%zu bytes, at most %zu)", name, len, cap - 1);
+    return false;
+  }
+  napi_get_value_string_utf8(env, v, buf, cap, &len);
+  if (strlen(buf) != len) {
+    throw_rangef(env, "%s must not contain NUL characters", name);
+    return false;
+  }
+  if (out_len) *out_len = len;
+  return true;
+}
+
+/* Checks that every [offsets[i], offsets[i] + len) for i < count lies inside the slab,
+ * len being lengths[i] (or fixed_len when lengths is NULL); throws RangeError if not. (tun.c) */
+bool check_windows(napi_env env, const char *fn, size_t slab_len, const int32_t *offsets, const int32_t *lengths,
+                   int64_t fixed_len, int64_t count);
+
+/* True when v is undefined (an omitted optional argument). */
+static inline bool arg_absent(napi_env env, napi_value v) {
+  napi_valuetype t;
+  return napi_typeof(env, v, &t) != napi_ok || t == napi_undefined;
+}
 
 #endif

@@ -1,0 +1,183 @@
+/**
+ * Readiness of a native fd through libuv: the callback runs once per event (a whole
+ * batch is read or written in it), never once per packet. libuv polls level-triggered:
+ * a callback that leaves data unread is called again on the next loop turn.
+ */
+import { getSystemErrorName } from 'node:util';
+import type { BufferPool } from '../buffer/pool.js';
+import { ErrorCode, FerryError, type SystemError } from '../errors.js';
+import { loadNative, type NativeIo, type PollHandle } from './native.js';
+
+export const PollEvent = {
+  None: 0,
+  Readable: 1,
+  Writable: 2,
+} as const;
+
+/** status < 0 is a libuv error (e.g. UV_EBADF); libuv then stops watching until rearm(). */
+export type PollCallback = (status: number, events: number) => void;
+
+export interface PollerOptions {
+  /** Events to watch from the start (default Readable; None starts paused). */
+  events?: number;
+  /** false: the poller does not keep the process alive (default true). */
+  ref?: boolean;
+}
+
+/** libuv allows one poll handle per fd; a second would silently never fire. */
+const polledFds = new Set<number>();
+
+function checkEvents(events: number): void {
+  if (!Number.isInteger(events) || events < 0 || events > 3) {
+    throw new FerryError(ErrorCode.InvalidArgument, `poll events must be an integer in [0, 3] (1 readable, 2 writable), got ${events}`);
+  }
+}
+
+export class Poller {
+  readonly fd: number;
+  private readonly native: NativeIo;
+  private handle: PollHandle | null;
+  private current: number;
+
+  constructor(fd: number, callback: PollCallback, options: PollerOptions = {}) {
+    if (!Number.isInteger(fd) || fd < 0) throw new FerryError(ErrorCode.InvalidArgument, `poll fd must be a non-negative integer, got ${fd}`);
+    if (typeof callback !== 'function') throw new FerryError(ErrorCode.InvalidArgument, 'poll callback must be a function');
+    const events = options.events ?? PollEvent.Readable;
+    checkEvents(events);
+    if (polledFds.has(fd)) throw new FerryError(ErrorCode.InvalidArgument, `fd ${fd} is already polled; stop the other poller first`);
+    this.native = loadNative();
+    this.fd = fd;
+    this.handle = this.native.pollStart(fd, events, callback, options.ref ?? true);
+    this.current = events;
+    polledFds.add(fd);
+  }
+
+  /** Events being watched now (0 when paused or stopped). */
+  get events(): number {
+    return this.handle === null ? 0 : this.current;
+  }
+
+  get stopped(): boolean {
+    return this.handle === null;
+  }
+
+  /** Watches `events` from now on (0 pauses). Cheap when unchanged. */
+  update(events: number): void {
+    if (this.handle === null) throw new FerryError(ErrorCode.InvalidArgument, `poller for fd ${this.fd} was stopped`);
+    if (events === this.current) return;
+    checkEvents(events);
+    this.native.pollUpdate(this.handle, events);
+    this.current = events;
+  }
+
+  /** Re-arms after libuv stopped the watcher on an error status. */
+  rearm(): void {
+    if (this.handle === null || this.current === 0) return;
+    this.native.pollUpdate(this.handle, this.current);
+  }
+
+  /** ref(false): this poller no longer keeps the process alive. */
+  ref(on: boolean): void {
+    if (this.handle === null) return;
+    this.native.pollRef(this.handle, on);
+  }
+
+  /** Stops for good (idempotent). Must run before the fd is closed. */
+  stop(): void {
+    if (this.handle === null) return;
+    this.native.pollStop(this.handle);
+    this.handle = null;
+    this.current = 0;
+    polledFds.delete(this.fd);
+  }
+}
+
+/** Shape of the error handed to a read gate's onError (libuv status as a SystemError). */
+function pollError(fd: number, status: number): SystemError {
+  const err = new Error(`poll on fd ${fd} failed: libuv status ${status}`) as SystemError;
+  err.code = getSystemErrorName(status);
+  err.errno = status;
+  err.syscall = 'uv_poll';
+  return err;
+}
+
+/**
+ * The readiness half of a port (TunDevice, UdpSocket): readable events go to one
+ * callback while the port is started, not paused by its owner and not starved (its
+ * pool could not give it a slot to read into; it resumes once the pool has slots).
+ */
+export class ReadGate {
+  private poller: Poller | null = null;
+  private paused = false;
+  private starved = false;
+  private readonly onPoolAvailable = (): void => {
+    this.starved = false;
+    this.apply();
+  };
+
+  constructor(
+    private readonly fd: number,
+    private readonly pool: BufferPool,
+  ) {}
+
+  get started(): boolean {
+    return this.poller !== null;
+  }
+
+  /** True while waiting for the pool to free slots. */
+  get isStarved(): boolean {
+    return this.starved;
+  }
+
+  /**
+   * onReadable runs on each readable event. A poll error goes to onError when given,
+   * else to onReadable, so the next read throws the device's real error.
+   */
+  start(onReadable: () => void, onError?: (err: SystemError) => void): void {
+    if (typeof onReadable !== 'function') throw new FerryError(ErrorCode.InvalidArgument, 'onReadable must be a function');
+    if (this.poller !== null) throw new FerryError(ErrorCode.InvalidArgument, `fd ${this.fd} was already started`);
+    const fd = this.fd;
+    this.poller = new Poller(
+      fd,
+      (status) => {
+        if (status >= 0) onReadable();
+        else if (onError !== undefined) onError(pollError(fd, status));
+        else onReadable();
+      },
+      { events: this.wanted() },
+    );
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.apply();
+  }
+
+  /** Resumes after pause(), and re-arms after a poll error. */
+  resume(): void {
+    this.paused = false;
+    this.apply();
+    this.poller?.rearm();
+  }
+
+  /** The reader found no slot to read into: stop watching until `threshold` slots are free. */
+  starve(threshold: number): void {
+    if (this.starved) return;
+    this.starved = true;
+    this.apply();
+    this.pool.whenAvailable(threshold, this.onPoolAvailable);
+  }
+
+  stop(): void {
+    this.poller?.stop();
+    this.poller = null;
+  }
+
+  private wanted(): number {
+    return this.paused || this.starved ? PollEvent.None : PollEvent.Readable;
+  }
+
+  private apply(): void {
+    if (this.poller !== null) this.poller.update(this.wanted());
+  }
+}

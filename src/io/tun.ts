@@ -1,0 +1,220 @@
+/**
+ * A TUN (IP packets) or TAP (Ethernet frames) device driven in batches through native/.
+ * Everything after open() goes through the fd, never the name, so the device keeps
+ * working after `ip link set NAME netns OTHER` (the wireguard.com/netns pattern).
+ */
+import type { PacketBatch } from '../buffer/batch.js';
+import type { BufferPool } from '../buffer/pool.js';
+import { ErrorCode, FerryError, type SystemError } from '../errors.js';
+import { loadNative, type NativeIo } from './native.js';
+import { ReadGate } from './poll.js';
+import type { TunPort } from './ports.js';
+import { DEFAULT_RESERVE, SlotReserve } from './reserve.js';
+
+/** Largest batch writeBatch accepts (PacketBatch's own limit). */
+const MAX_BATCH = 4096;
+/** Bytes a TAP frame carries beyond the MTU: Ethernet header and one VLAN tag. */
+const TAP_OVERHEAD = 14 + 4;
+/** struct virtio_net_hdr in front of every packet with IFF_VNET_HDR (kernel default size). */
+const VNET_HDR_LEN = 10;
+const IFNAMSIZ = 16;
+
+export interface TunOpenOptions {
+  pool: BufferPool;
+  /** Layer 2 (IFF_TAP) instead of layer 3 (IFF_TUN). */
+  tap?: boolean;
+  /** IFF_VNET_HDR: a virtio_net_hdr precedes each packet (offloads). */
+  vnetHdr?: boolean;
+  /** IFF_MULTI_QUEUE: several fds may attach to one device. */
+  multiQueue?: boolean;
+  /** Sets the device MTU; refused when packets of that size would not fit in a slot. */
+  mtu?: number;
+  /** Brings the link up (in the current namespace). */
+  up?: boolean;
+  /** Slots kept for reading (default 128, at most the pool's slot count). */
+  reserve?: number;
+}
+
+export interface TunDeviceInfo {
+  /** The kernel's current name for the device, wherever it lives now. */
+  name: string;
+  tap: boolean;
+  vnetHdr: boolean;
+  multiQueue: boolean;
+}
+
+export class TunDevice implements TunPort {
+  readonly name: string;
+  readonly pool: BufferPool;
+  readonly tap: boolean;
+  readonly vnetHdr: boolean;
+  /** Largest packet (virtio header and link header included) read whole. */
+  readonly maxPacket: number;
+  /** Packets read and handed on. */
+  readPackets = 0;
+  /** Packets the kernel accepted. */
+  writtenPackets = 0;
+  writeErrors = 0;
+  /** -errno of the last refused write (0: none yet). */
+  lastWriteError = 0;
+  private fdValue: number;
+  private readonly native: NativeIo;
+  private readonly reserve: SlotReserve;
+  private readonly gate: ReadGate;
+  private readonly errors = new Int32Array(MAX_BATCH);
+  /** Read buffer size: one byte over maxPacket, so a read filling it means "truncated". */
+  private readonly readLen: number;
+
+  /** Opens (or creates) the device. The caller closes it. */
+  static open(name: string, options: TunOpenOptions): TunDevice {
+    if (typeof name !== 'string' || Buffer.byteLength(name) >= IFNAMSIZ || name.includes('/') || name.includes('\0')) {
+      throw new FerryError(ErrorCode.InvalidArgument, `TUN name must be a string of at most ${IFNAMSIZ - 1} bytes without '/', got ${JSON.stringify(name)}`);
+    }
+    if (options === null || typeof options !== 'object' || options.pool === undefined) {
+      throw new FerryError(ErrorCode.InvalidArgument, 'TunDevice.open needs options.pool');
+    }
+    const native = loadNative();
+    const flags = (options.tap ? native.TUN_TAP : 0) | (options.vnetHdr ? native.TUN_VNET_HDR : 0) | (options.multiQueue ? native.TUN_MULTI_QUEUE : 0);
+    const limits = packetLimits(options.pool, options.tap === true, options.vnetHdr === true);
+    if (options.mtu !== undefined) checkMtu(options.mtu, limits.maxMtu);
+    const reserveSize = options.reserve ?? Math.min(DEFAULT_RESERVE, options.pool.slotCount);
+    const opened = native.tunOpen(name, flags);
+    try {
+      if (options.mtu !== undefined) native.linkSetMtu(opened.name, options.mtu);
+      else checkMtu(native.linkGetMtu(opened.name), limits.maxMtu);
+      if (options.up) native.linkSetUp(opened.name, true);
+      return new TunDevice(native, opened.fd, opened.name, options, reserveSize);
+    } catch (err) {
+      native.closeFd(opened.fd);
+      throw err;
+    }
+  }
+
+  private constructor(native: NativeIo, fd: number, name: string, options: TunOpenOptions, reserveSize: number) {
+    this.native = native;
+    this.fdValue = fd;
+    this.name = name;
+    this.pool = options.pool;
+    this.tap = options.tap === true;
+    this.vnetHdr = options.vnetHdr === true;
+    const limits = packetLimits(this.pool, this.tap, this.vnetHdr);
+    this.readLen = limits.readLen;
+    this.maxPacket = limits.readLen - 1;
+    this.reserve = new SlotReserve(this.pool, reserveSize, false);
+    this.gate = new ReadGate(fd, this.pool);
+  }
+
+  /** The device fd (-1 once closed). */
+  get fd(): number {
+    return this.fdValue;
+  }
+
+  /** Packets dropped because they were larger than maxPacket. */
+  get truncated(): number {
+    return this.reserve.truncated;
+  }
+
+  /** Name and flags from the fd itself: right even after a move to another namespace. */
+  info(): TunDeviceInfo {
+    const n = this.native;
+    const { name, flags } = n.tunGetInfo(this.liveFd());
+    return { name, tap: (flags & n.TUN_TAP) !== 0, vnetHdr: (flags & n.TUN_VNET_HDR) !== 0, multiQueue: (flags & n.TUN_MULTI_QUEUE) !== 0 };
+  }
+
+  readBatch(batch: PacketBatch): number {
+    const fd = this.liveFd();
+    const room = batch.capacity - batch.count;
+    if (room <= 0) return 0;
+    const reserve = this.reserve;
+    const have = reserve.refill();
+    if (have === 0) {
+      this.gate.starve(reserve.size > 4 ? reserve.size >> 2 : 1);
+      return 0;
+    }
+    const want = room < have ? room : have;
+    const n = this.native.tunReadBatch(fd, this.pool.slab, reserve.offsets, reserve.lengths, this.readLen, want);
+    if (n === 0) return 0;
+    const added = reserve.handOver(batch, n);
+    this.readPackets += added;
+    return added;
+  }
+
+  writeBatch(batch: PacketBatch): number {
+    const fd = this.liveFd();
+    const count = batch.count;
+    if (count === 0) return 0;
+    const ok = this.native.tunWriteBatch(fd, this.pool.slab, batch.offsets, batch.lengths, count, this.errors);
+    this.writtenPackets += ok;
+    if (ok !== count) {
+      this.writeErrors += count - ok;
+      for (let i = count - 1; i >= 0; i--) {
+        if (this.errors[i] !== 0) {
+          this.lastWriteError = this.errors[i];
+          break;
+        }
+      }
+    }
+    return ok;
+  }
+
+  /** onError (optional) receives poll errors, e.g. the device was deleted. */
+  start(onReadable: () => void, onError?: (err: SystemError) => void): void {
+    this.liveFd();
+    this.gate.start(onReadable, onError);
+  }
+
+  pause(): void {
+    this.gate.pause();
+  }
+
+  resume(): void {
+    this.gate.resume();
+  }
+
+  /** Stops polling, returns the reserve to the pool and closes the fd. Idempotent. */
+  close(): void {
+    if (this.fdValue < 0) return;
+    this.gate.stop();
+    this.reserve.releaseAll();
+    const fd = this.fdValue;
+    this.fdValue = -1;
+    this.native.closeFd(fd);
+  }
+
+  private liveFd(): number {
+    if (this.fdValue < 0) throw new FerryError(ErrorCode.InvalidArgument, `TUN ${this.name} is closed`);
+    return this.fdValue;
+  }
+}
+
+/**
+ * Reads use one byte more than the largest packet accepted: the kernel cuts longer
+ * packets silently, so a read that fills the buffer is dropped as truncated. The byte
+ * comes from the tailroom when there is one, else from the data capacity.
+ */
+function packetLimits(pool: BufferPool, tap: boolean, vnetHdr: boolean): { readLen: number; maxMtu: number } {
+  const readLen = pool.dataCapacity + (pool.tailroom > 0 ? 1 : 0);
+  const overhead = (tap ? TAP_OVERHEAD : 0) + (vnetHdr ? VNET_HDR_LEN : 0);
+  return { readLen, maxMtu: readLen - 1 - overhead };
+}
+
+function checkMtu(mtu: number, maxMtu: number): void {
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > maxMtu) {
+    throw new FerryError(ErrorCode.InvalidArgument, `TUN MTU ${mtu} does not fit the pool: packets must fit in a slot's data capacity (MTU at most ${maxMtu})`);
+  }
+}
+
+/** Sets a link's MTU (SIOCSIFMTU) in the current network namespace. */
+export function setLinkMtu(name: string, mtu: number): void {
+  loadNative().linkSetMtu(name, mtu);
+}
+
+/** Reads a link's MTU (SIOCGIFMTU) in the current network namespace. */
+export function getLinkMtu(name: string): number {
+  return loadNative().linkGetMtu(name);
+}
+
+/** Sets a link up or down (SIOCSIFFLAGS) in the current network namespace. */
+export function setLinkUp(name: string, up: boolean): void {
+  loadNative().linkSetUp(name, up);
+}

@@ -1,0 +1,28 @@
+/** The datagrams of udp-batch.test.ts: a 4-byte big-endian sequence number, then a
+ * payload whose size and bytes both derive from it, so loss, reordering and corruption
+ * are all visible to the receiver. */
+export function seqSize(seq: number): number {
+  return 8 + ((seq * 13) % 1200);
+}
+
+export function writeSeq(buf: Uint8Array, off: number, seq: number): number {
+  const len = seqSize(seq);
+  buf[off] = seq >>> 24;
+  buf[off + 1] = (seq >>> 16) & 0xff;
+  buf[off + 2] = (seq >>> 8) & 0xff;
+  buf[off + 3] = seq & 0xff;
+  for (let j = 4; j < len; j++) buf[off + j] = (seq + j) & 0xff;
+  return len;
+}
+
+export function readSeq(buf: Uint8Array, off: number): number {
+  return ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
+}
+
+/** True when the datagram at off is exactly what writeSeq makes for its sequence number. */
+export function checkSeq(buf: Uint8Array, off: number, len: number): boolean {
+  const seq = readSeq(buf, off);
+  if (len !== seqSize(seq)) return false;
+  for (let j = 4; j < len; j++) if (buf[off + j] !== ((seq + j) & 0xff)) return false;
+  return true;
+}
