@@ -1,0 +1,229 @@
+/**
+ * The text protocol of the WireGuard cross-platform userspace API (wireguard.com/xplatform),
+ * as the real `wg` tool speaks it: `get=1` / `set=1`, then key=value lines, then an empty
+ * line; the answer ends with `errno=N` (0 or a negative errno) and an empty line.
+ *
+ * Unlike wireguard-go, which applies a set operation line by line, ferry parses and checks
+ * the whole operation first and applies nothing of an operation that has an error.
+ */
+import { isIP } from 'node:net';
+import type { Endpoint } from '../io/endpoint.js';
+import { formatPrefix, parsePrefix, type IpPrefix } from '../wireguard/allowed-ips.js';
+import { formatKeyHex, tryParseKeyHex } from '../wireguard/keys.js';
+
+/** Negative errno values the protocol answers with (wireguard-go's ipc error codes). */
+export const UapiErrno = {
+  Ok: 0,
+  IO: -5,
+  Invalid: -22,
+  AddressInUse: -98,
+  Protocol: -71,
+  /** wireguard-go's IpcErrorUnknown. */
+  Unknown: -55,
+} as const;
+
+export class UapiError extends Error {
+  constructor(
+    readonly errno: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UapiError';
+  }
+}
+
+export interface AllowedIpChange {
+  prefix: IpPrefix;
+  /** `allowed_ip=-prefix`: remove this prefix from the peer. */
+  remove: boolean;
+}
+
+export interface PeerChange {
+  publicKey: Uint8Array;
+  remove: boolean;
+  updateOnly: boolean;
+  /** A zero key removes the preshared key. */
+  presharedKey?: Uint8Array;
+  endpoint?: Endpoint;
+  persistentKeepaliveInterval?: number;
+  replaceAllowedIps: boolean;
+  allowedIps: AllowedIpChange[];
+}
+
+export interface DeviceChange {
+  /** A zero key removes the private key. */
+  privateKey?: Uint8Array;
+  listenPort?: number;
+  fwmark?: number;
+  replacePeers: boolean;
+  peers: PeerChange[];
+}
+
+export interface PeerState {
+  publicKey: Uint8Array;
+  presharedKey: Uint8Array | null;
+  endpoint: string | null;
+  lastHandshakeTimeMs: number;
+  txBytes: number;
+  rxBytes: number;
+  persistentKeepaliveInterval: number;
+  allowedIps: IpPrefix[];
+}
+
+export interface DeviceState {
+  privateKey: Uint8Array | null;
+  listenPort: number;
+  fwmark: number;
+  peers: PeerState[];
+}
+
+function uint(value: string, key: string, max: number): number {
+  if (!/^\d+$/.test(value)) throw new UapiError(UapiErrno.Invalid, `${key}: "${value}" is not a number`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n > max) throw new UapiError(UapiErrno.Invalid, `${key}: ${value} is out of range (max ${max})`);
+  return n;
+}
+
+function key(value: string, name: string): Uint8Array {
+  const k = tryParseKeyHex(value);
+  if (k === null) throw new UapiError(UapiErrno.Invalid, `${name}: not a 64-character hex key`);
+  return k;
+}
+
+function bool(value: string, name: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new UapiError(UapiErrno.Invalid, `${name}: expected true or false, got "${value}"`);
+}
+
+/** Parses "1.2.3.4:51820" or "[fd00::1]:51820" (numeric, as wg sends it after resolving). */
+export function parseEndpoint(value: string): Endpoint {
+  let host: string;
+  let port: string;
+  if (value.startsWith('[')) {
+    const close = value.indexOf(']');
+    if (close < 0 || value[close + 1] !== ':') throw new UapiError(UapiErrno.Invalid, `endpoint: "${value}" is not [address]:port`);
+    host = value.slice(1, close);
+    port = value.slice(close + 2);
+  } else {
+    const colon = value.lastIndexOf(':');
+    if (colon < 0) throw new UapiError(UapiErrno.Invalid, `endpoint: "${value}" has no port`);
+    host = value.slice(0, colon);
+    port = value.slice(colon + 1);
+  }
+  let scopeId: number | undefined;
+  const pct = host.indexOf('%');
+  if (pct >= 0) {
+    const zone = host.slice(pct + 1);
+    if (!/^\d+$/.test(zone)) throw new UapiError(UapiErrno.Invalid, `endpoint: scope "${zone}" must be numeric`);
+    scopeId = Number(zone);
+    host = host.slice(0, pct);
+  }
+  const family = isIP(host);
+  if (family === 0) throw new UapiError(UapiErrno.Invalid, `endpoint: "${host}" is not an IP address`);
+  const p = uint(port, 'endpoint port', 65535);
+  const ep: Endpoint = { family: family as 4 | 6, address: host, port: p };
+  if (scopeId !== undefined && family === 6) ep.scopeId = scopeId;
+  return ep;
+}
+
+/**
+ * Parses the lines of a set operation (after `set=1`, before the empty line).
+ * Throws UapiError with the errno to answer; returns the whole change otherwise.
+ */
+export function parseSet(lines: string[]): DeviceChange {
+  const change: DeviceChange = { replacePeers: false, peers: [] };
+  let peer: PeerChange | null = null;
+  for (const line of lines) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new UapiError(UapiErrno.Protocol, `malformed line "${line.slice(0, 64)}"`);
+    const k = line.slice(0, eq);
+    const v = line.slice(eq + 1);
+    if (k === 'public_key') {
+      peer = { publicKey: key(v, 'public_key'), remove: false, updateOnly: false, replaceAllowedIps: false, allowedIps: [] };
+      change.peers.push(peer);
+      continue;
+    }
+    if (peer === null) {
+      switch (k) {
+        case 'private_key':
+          change.privateKey = key(v, 'private_key');
+          break;
+        case 'listen_port':
+          change.listenPort = uint(v, 'listen_port', 65535);
+          break;
+        case 'fwmark':
+          change.fwmark = uint(v, 'fwmark', 0xffffffff);
+          break;
+        case 'replace_peers':
+          change.replacePeers = bool(v, 'replace_peers');
+          break;
+        default:
+          throw new UapiError(UapiErrno.Invalid, `unknown device key "${k.slice(0, 64)}"`);
+      }
+      continue;
+    }
+    switch (k) {
+      case 'remove':
+        peer.remove = bool(v, 'remove');
+        break;
+      case 'update_only':
+        peer.updateOnly = bool(v, 'update_only');
+        break;
+      case 'preshared_key':
+        peer.presharedKey = key(v, 'preshared_key');
+        break;
+      case 'endpoint':
+        peer.endpoint = parseEndpoint(v);
+        break;
+      case 'persistent_keepalive_interval':
+        peer.persistentKeepaliveInterval = uint(v, 'persistent_keepalive_interval', 65535);
+        break;
+      case 'replace_allowed_ips':
+        peer.replaceAllowedIps = bool(v, 'replace_allowed_ips');
+        break;
+      case 'allowed_ip': {
+        const remove = v.startsWith('-');
+        const text = remove ? v.slice(1) : v;
+        if (!text.includes('/')) throw new UapiError(UapiErrno.Invalid, `allowed_ip: "${v.slice(0, 64)}" has no prefix length`);
+        let prefix: IpPrefix;
+        try {
+          prefix = parsePrefix(text);
+        } catch (err) {
+          throw new UapiError(UapiErrno.Invalid, (err as Error).message);
+        }
+        peer.allowedIps.push({ prefix, remove });
+        break;
+      }
+      case 'protocol_version':
+        if (v !== '1') throw new UapiError(UapiErrno.Invalid, `protocol_version: only 1 is supported, got "${v.slice(0, 16)}"`);
+        break;
+      default:
+        throw new UapiError(UapiErrno.Invalid, `unknown peer key "${k.slice(0, 64)}"`);
+    }
+  }
+  return change;
+}
+
+/** Serializes a get answer in wireguard-go's order, without the final errno line. */
+export function formatGet(state: DeviceState): string {
+  const out: string[] = [];
+  if (state.privateKey !== null) out.push(`private_key=${formatKeyHex(state.privateKey)}`);
+  if (state.listenPort !== 0) out.push(`listen_port=${state.listenPort}`);
+  if (state.fwmark !== 0) out.push(`fwmark=${state.fwmark}`);
+  for (const p of state.peers) {
+    out.push(`public_key=${formatKeyHex(p.publicKey)}`);
+    out.push(`preshared_key=${p.presharedKey ? formatKeyHex(p.presharedKey) : '0'.repeat(64)}`);
+    out.push('protocol_version=1');
+    if (p.endpoint !== null) out.push(`endpoint=${p.endpoint}`);
+    const ms = p.lastHandshakeTimeMs;
+    const sec = Math.floor(ms / 1000);
+    out.push(`last_handshake_time_sec=${sec}`);
+    out.push(`last_handshake_time_nsec=${Math.round((ms - sec * 1000) * 1e6)}`);
+    out.push(`tx_bytes=${p.txBytes}`);
+    out.push(`rx_bytes=${p.rxBytes}`);
+    out.push(`persistent_keepalive_interval=${p.persistentKeepaliveInterval}`);
+    for (const a of p.allowedIps) out.push(`allowed_ip=${formatPrefix(a)}`);
+  }
+  return out.length === 0 ? '' : `${out.join('\n')}\n`;
+}
