@@ -1,0 +1,197 @@
+/**
+ * Shared fixture for the device tests (no tests of its own; named *.test.ts only so the
+ * build, which compiles src/ without tests, leaves it and its test/fakes imports out).
+ * Two WgDevices A and B on a FakeNetwork, each with a FakeTun and its own pool, a shared
+ * FakeClock for both clocks, seeded jitter, and helpers to build inner packets and to let
+ * the in-memory ports drain.
+ */
+import assert from 'node:assert/strict';
+import { BufferPool } from '../buffer/pool.js';
+import { ipv6ToBytes, type Endpoint } from '../io/endpoint.js';
+import { writeIPv4Header } from '../packet/ipv4.js';
+import { writeIPv6Header } from '../packet/ipv6.js';
+import { writeUDPHeader } from '../packet/udp.js';
+import { FakeClock } from '../../test/fakes/fake-clock.js';
+import { FakeTun } from '../../test/fakes/fake-tun.js';
+import { FakeNetwork, FakeUdp, type Datagram } from '../../test/fakes/fake-udp.js';
+import { type BatchAead, nativeBatchAead } from './batch-aead.js';
+import { generatePrivateKey } from './keys.js';
+import { MessageType } from './constants.js';
+import { WgDevice, type WgDeviceOptions } from './device.js';
+import type { Peer } from './peer.js';
+
+export interface Side {
+  name: string;
+  dev: WgDevice;
+  tun: FakeTun;
+  udp: FakeUdp;
+  pool: BufferPool;
+  /** The other side, as this side's peer. */
+  peer: Peer;
+  local: Endpoint;
+  v4: string;
+  v6: string;
+}
+
+export interface Pair {
+  a: Side;
+  b: Side;
+  net: FakeNetwork;
+  clock: FakeClock;
+  close(): void;
+}
+
+export interface PairOptions {
+  aeadA?: BatchAead;
+  aeadB?: BatchAead;
+  /** Extra device options for A / B. */
+  optsA?: Partial<WgDeviceOptions>;
+  optsB?: Partial<WgDeviceOptions>;
+  /** Give B an endpoint for A (default true). */
+  bKnowsA?: boolean;
+  slotCount?: number;
+  /** Start both devices (default true). */
+  start?: boolean;
+}
+
+/** Deterministic [0, 1) generator (mulberry32), so jitter is the same every run. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+let portCounter = 40000;
+
+export function makePair(options: PairOptions = {}): Pair {
+  const net = new FakeNetwork();
+  net.logEnabled = true;
+  const clock = new FakeClock();
+  const slotCount = options.slotCount ?? 1024;
+  const mk = (name: string, address: string, v4: string, v6: string, aead: BatchAead, extra: Partial<WgDeviceOptions> | undefined, seed: number) => {
+    const pool = new BufferPool({ slotCount, debug: true });
+    const local: Endpoint = { family: 4, address, port: portCounter++ };
+    const udp = new FakeUdp(net, local, pool, 128);
+    const tun = new FakeTun(`wg-${name}`, pool, 128);
+    const dev = new WgDevice({ pool, tun, udp, aead, now: clock.now, wallNow: clock.now, random: seededRandom(seed), tickIntervalMs: 0, ...extra });
+    dev.setPrivateKey(generatePrivateKey());
+    return { name, dev, tun, udp, pool, local, v4, v6 };
+  };
+  const a0 = mk('a', '192.0.2.1', '10.0.0.1', 'fd00::1', options.aeadA ?? nativeBatchAead, options.optsA, 1);
+  const b0 = mk('b', '192.0.2.2', '10.0.0.2', 'fd00::2', options.aeadB ?? nativeBatchAead, options.optsB, 2);
+  const pa = a0.dev.addPeer(b0.dev.publicKey as Uint8Array);
+  const pb = b0.dev.addPeer(a0.dev.publicKey as Uint8Array);
+  a0.dev.addAllowedIp(pa, '10.0.0.2/32');
+  a0.dev.addAllowedIp(pa, 'fd00::2/128');
+  b0.dev.addAllowedIp(pb, '10.0.0.1/32');
+  b0.dev.addAllowedIp(pb, 'fd00::1/128');
+  a0.dev.setEndpoint(pa, b0.local);
+  if (options.bKnowsA !== false) b0.dev.setEndpoint(pb, a0.local);
+  const a: Side = { ...a0, peer: pa };
+  const b: Side = { ...b0, peer: pb };
+  if (options.start !== false) {
+    a.dev.start();
+    b.dev.start();
+  }
+  return {
+    a,
+    b,
+    net,
+    clock,
+    close() {
+      a.dev.close();
+      b.dev.close();
+    },
+  };
+}
+
+/** Closes both devices and checks every pool slot came back. */
+export function closeAndCheck(p: Pair): void {
+  p.close();
+  p.a.pool.assertNoLeaks();
+  p.b.pool.assertNoLeaks();
+}
+
+const immediate = () => new Promise<void>((r) => setImmediate(r));
+
+/** Lets the fake ports and handshake continuations run until nothing is pending. */
+export async function settle(p: Pair, maxRounds = 500): Promise<void> {
+  let quiet = 0;
+  for (let i = 0; i < maxRounds && quiet < 3; i++) {
+    await immediate();
+    const busy =
+      p.a.udp.pending + p.b.udp.pending + p.a.tun.pending + p.b.tun.pending + p.a.dev.handshakeQueue.length + p.b.dev.handshakeQueue.length;
+    quiet = busy === 0 ? quiet + 1 : 0;
+  }
+}
+
+/** Moves the clock in steps, ticking both devices and settling after each step. */
+export async function advance(p: Pair, ms: number, step = 100): Promise<void> {
+  let left = ms;
+  while (left > 0) {
+    const d = Math.min(step, left);
+    p.clock.advance(d);
+    left -= d;
+    p.a.dev.tick();
+    p.b.dev.tick();
+    await settle(p);
+  }
+}
+
+function v4Bytes(a: string): number {
+  return a.split('.').reduce((acc, x) => acc * 256 + Number(x), 0);
+}
+
+/** An IPv4/UDP packet with a payload that tags it (so tests can tell packets apart). */
+export function ipv4Packet(src: string, dst: string, payload: Uint8Array | string): Uint8Array {
+  const body = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
+  const buf = new Uint8Array(28 + body.length);
+  writeIPv4Header(buf, 0, buf.length, 17, v4Bytes(src), v4Bytes(dst));
+  writeUDPHeader(buf, 20, 1234, 5678, 8 + body.length);
+  buf.set(body, 28);
+  return buf;
+}
+
+export function ipv6Packet(src: string, dst: string, payload: Uint8Array | string): Uint8Array {
+  const body = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
+  const buf = new Uint8Array(48 + body.length);
+  const addrs = new Uint8Array(32);
+  ipv6ToBytes(src, addrs, 0);
+  ipv6ToBytes(dst, addrs, 16);
+  writeIPv6Header(buf, 0, 8 + body.length, 17, addrs, 0, addrs, 16);
+  writeUDPHeader(buf, 40, 1234, 5678, 8 + body.length);
+  buf.set(body, 48);
+  return buf;
+}
+
+/** Datagrams on the wire from `side`, optionally of one message type. */
+export function sentBy(p: Pair, side: Side, type?: number): Datagram[] {
+  return p.net.log.filter((d) => d.from.port === side.udp.local.port && d.from.address === side.udp.local.address && (type === undefined || d.data[0] === type));
+}
+
+export function isTransport(d: Datagram): boolean {
+  return d.data[0] === MessageType.Transport;
+}
+
+export function isKeepalive(d: Datagram): boolean {
+  return d.data[0] === MessageType.Transport && d.data.length === 32;
+}
+
+/** Asserts the TUN of `side` received exactly these packets, in order. */
+export function assertDelivered(side: Side, packets: Uint8Array[], msg?: string): void {
+  assert.equal(side.tun.written.length, packets.length, msg ?? `${side.name}: delivered count`);
+  packets.forEach((pk, i) => assert.deepEqual(side.tun.written[i], pk, `${msg ?? side.name}: packet ${i}`));
+}
+
+/** Handshake from A to B with one packet; returns it. */
+export async function handshake(p: Pair, payload = 'ping'): Promise<Uint8Array> {
+  const pkt = ipv4Packet(p.a.v4, p.b.v4, payload);
+  p.a.tun.inject(pkt);
+  await settle(p);
+  return pkt;
+}

@@ -1,0 +1,261 @@
+/**
+ * The handshake side of the device (wireguard-go receive.go RoutineHandshake, send.go
+ * SendHandshake*, noise-protocol.go BeginSymmetricSession): control path, allowed to
+ * allocate. Messages come from the handshake queue with their slot and source endpoint;
+ * replies are built in fresh pool slots and sent in a small batch of their own.
+ */
+import type { PacketBatch } from '../buffer/batch.js';
+import { ENDPOINT_STRIDE } from '../io/endpoint.js';
+import { DropReason } from '../stats/drop-reasons.js';
+import { MESSAGE_COOKIE_REPLY_SIZE, MESSAGE_INITIATION_SIZE, MESSAGE_RESPONSE_SIZE, MessageType, REKEY_TIMEOUT_MS, RESPONSE_OFFSET_RECEIVER, COOKIE_REPLY_OFFSET_RECEIVER } from './constants.js';
+import type { CookieChecker } from './cookie.js';
+import type { DatapathContext } from './datapath-context.js';
+import { Keypair } from './keypair.js';
+import { readU32LE } from './messages.js';
+import { ConsumedInitiation, consumeInitiation, consumeResponse, createInitiation, createResponse, deriveKeypair, type HandshakeLookup, type StaticIdentity } from './noise.js';
+import type { Peer } from './peer.js';
+import type { RateLimiter } from './ratelimiter.js';
+import { flushTx, sendKeepalive } from './send.js';
+
+/** What the handshake path needs of the device beyond the datapath's view. */
+export interface HandshakeContext extends DatapathContext {
+  readonly identity: StaticIdentity | null;
+  readonly cookieChecker: CookieChecker;
+  readonly rateLimiter: RateLimiter;
+  /** A small out batch for handshake and cookie messages. */
+  readonly hsOut: PacketBatch;
+  wallNow(): number;
+  findPeerByStatic(remoteStatic: Uint8Array): Peer | undefined;
+  /** findPeerByStatic(key)?.handshake, bound once (consumeInitiation's lookup). */
+  readonly lookupHandshake: HandshakeLookup;
+  /** wireguard-go IsUnderLoad: queue at least 1/8 full now, or so within the last second. */
+  isUnderLoad(now: number): boolean;
+  deleteKeypair(kp: Keypair): void;
+  /** A handshake completed (events, logs); lastHandshakeWallMs is already set. */
+  handshakeCompleted(peer: Peer, initiator: boolean): void;
+}
+
+/** consumeInitiation's output; handshakes are processed one at a time. */
+const consumed = new ConsumedInitiation();
+
+/** Processes up to `budget` queued handshake messages; returns how many. */
+export function processHandshakeQueue(ctx: HandshakeContext, budget: number, now: number): number {
+  const q = ctx.handshakeQueue;
+  let done = 0;
+  while (done < budget) {
+    const i = q.shift();
+    if (i < 0) break;
+    const slot = q.slots[i];
+    try {
+      processHandshakeMessage(ctx, q.types[i], q.offsets[i], q.lengths[i], q.endpoints, i * ENDPOINT_STRIDE, now);
+    } finally {
+      ctx.pool.release(slot);
+    }
+    done++;
+  }
+  flushTx(ctx);
+  return done;
+}
+
+function processHandshakeMessage(ctx: HandshakeContext, type: number, off: number, len: number, eps: Uint8Array, epOff: number, now: number): void {
+  const slab = ctx.pool.slab;
+  if (type === MessageType.CookieReply) {
+    const entry = ctx.indexTable.lookup(readU32LE(slab, off + COOKIE_REPLY_OFFSET_RECEIVER));
+    if (entry === undefined) return void ctx.drops.count(DropReason.WgUnknownIndex);
+    const r = entry.peer.cookieGenerator.consumeReply(slab, off, len, now);
+    if (r !== DropReason.None) ctx.drops.count(r);
+    return;
+  }
+  const identity = ctx.identity;
+  if (identity === null) return void ctx.drops.count(DropReason.WgHandshakeFailed);
+  if (!ctx.cookieChecker.checkMac1(slab, off, len)) return void ctx.drops.count(DropReason.WgBadMac1);
+  if (ctx.isUnderLoad(now)) {
+    if (!ctx.cookieChecker.checkMac2(slab, off, len, eps, epOff, ENDPOINT_STRIDE, now)) {
+      sendCookieReply(ctx, off, len, eps, epOff, now);
+      return void ctx.drops.count(DropReason.WgBadMac2);
+    }
+    if (!ctx.rateLimiter.allow(eps, epOff, now)) return void ctx.drops.count(DropReason.WgRateLimited);
+  }
+  if (type === MessageType.Initiation) consumeInitiationMessage(ctx, identity, off, len, eps, epOff, now);
+  else consumeResponseMessage(ctx, off, len, eps, epOff, now);
+}
+
+function setEndpointFromPacket(ctx: HandshakeContext, peer: Peer, eps: Uint8Array, epOff: number): void {
+  let same = true;
+  for (let k = 0; k < ENDPOINT_STRIDE; k++) if (peer.endpoint[k] !== eps[epOff + k]) same = false;
+  if (same) return;
+  peer.endpoint.set(eps.subarray(epOff, epOff + ENDPOINT_STRIDE));
+  ctx.endpointChanged(peer);
+}
+
+function consumeInitiationMessage(ctx: HandshakeContext, identity: StaticIdentity, off: number, len: number, eps: Uint8Array, epOff: number, now: number): void {
+  const r = consumeInitiation(identity, ctx.pool.slab, off, len, now, ctx.lookupHandshake, consumed);
+  if (r !== DropReason.None) return void ctx.drops.count(r);
+  const peer = ctx.findPeerByStatic(consumed.remoteStatic);
+  if (peer === undefined || consumed.handshake !== peer.handshake) return void ctx.drops.count(DropReason.WgHandshakeFailed);
+  peer.timers.anyAuthenticatedPacketTraversal(now, peer.persistentKeepaliveInterval);
+  peer.timers.anyAuthenticatedPacketReceived();
+  setEndpointFromPacket(ctx, peer, eps, epOff);
+  peer.rxBytes += len;
+  peer.log?.debug({}, 'received handshake initiation');
+  sendHandshakeResponse(ctx, peer, now);
+}
+
+function consumeResponseMessage(ctx: HandshakeContext, off: number, len: number, eps: Uint8Array, epOff: number, now: number): void {
+  const slab = ctx.pool.slab;
+  const entry = ctx.indexTable.lookup(readU32LE(slab, off + RESPONSE_OFFSET_RECEIVER));
+  if (entry === undefined || entry.keypair !== null) return void ctx.drops.count(DropReason.WgUnknownIndex);
+  const peer = entry.peer;
+  const r = consumeResponse(peer.handshake, slab, off, len);
+  if (r !== DropReason.None) return void ctx.drops.count(r);
+  setEndpointFromPacket(ctx, peer, eps, epOff);
+  peer.timers.anyAuthenticatedPacketTraversal(now, peer.persistentKeepaliveInterval);
+  peer.timers.anyAuthenticatedPacketReceived();
+  peer.rxBytes += len;
+  if (!beginSymmetricSession(ctx, peer, now)) return;
+  peer.timers.sessionDerived(now);
+  peer.timers.handshakeComplete();
+  peer.lastHandshakeWallMs = ctx.wallNow();
+  ctx.handshakeCompleted(peer, true);
+  // Confirms the session to the responder: staged packets, or an empty one.
+  sendKeepalive(ctx, peer, now);
+}
+
+/** Frees the index of the handshake in progress (a new message replaces it). */
+export function removeHandshakeIndex(ctx: DatapathContext, peer: Peer): void {
+  const hs = peer.handshake;
+  if (hs.localIndex !== 0) ctx.indexTable.remove(hs.localIndex, peer.handshakeEntry);
+  hs.localIndex = 0;
+}
+
+/**
+ * An initiation to peer (wireguard-go SendHandshakeInitiation): at most one per
+ * REKEY_TIMEOUT; a non-retry resets the attempt counter.
+ */
+export function sendHandshakeInitiation(ctx: HandshakeContext, peer: Peer, isRetry: boolean, now: number): void {
+  const t = peer.timers;
+  if (!isRetry) t.handshakeAttempts = 0;
+  if (!ctx.up || now - t.lastSentHandshake < REKEY_TIMEOUT_MS) return;
+  t.lastSentHandshake = now;
+  if (ctx.identity === null) return void ctx.drops.count(DropReason.WgHandshakeFailed);
+  removeHandshakeIndex(ctx, peer);
+  const index = ctx.indexTable.insert(peer.handshakeEntry);
+  if (index === 0) return void ctx.drops.count(DropReason.WgHandshakeFailed);
+  const pool = ctx.pool;
+  const slot = pool.acquire();
+  if (slot < 0) {
+    ctx.indexTable.remove(index, peer.handshakeEntry);
+    return void ctx.drops.count(DropReason.PoolExhausted);
+  }
+  const off = pool.dataOffset(slot);
+  const r = createInitiation(peer.handshake, ctx.wallNow(), index, pool.slab, off);
+  if (r !== DropReason.None) {
+    pool.release(slot);
+    ctx.indexTable.remove(index, peer.handshakeEntry);
+    return void ctx.drops.count(r);
+  }
+  peer.cookieGenerator.addMacs(pool.slab, off, MESSAGE_INITIATION_SIZE, now);
+  t.anyAuthenticatedPacketTraversal(now, peer.persistentKeepaliveInterval);
+  t.anyAuthenticatedPacketSent();
+  peer.log?.debug({ attempt: t.handshakeAttempts + 1 }, 'sending handshake initiation');
+  sendDatagram(ctx, slot, off, MESSAGE_INITIATION_SIZE, peer.endpoint, 0, peer);
+  t.handshakeInitiated(now, ctx.jitter());
+}
+
+/** The response to a consumed initiation; derives the responder's keypair (it becomes `next`). */
+function sendHandshakeResponse(ctx: HandshakeContext, peer: Peer, now: number): void {
+  const t = peer.timers;
+  t.lastSentHandshake = now;
+  removeHandshakeIndex(ctx, peer);
+  const index = ctx.indexTable.insert(peer.handshakeEntry);
+  if (index === 0) return void ctx.drops.count(DropReason.WgHandshakeFailed);
+  const pool = ctx.pool;
+  const slot = pool.acquire();
+  if (slot < 0) {
+    ctx.indexTable.remove(index, peer.handshakeEntry);
+    return void ctx.drops.count(DropReason.PoolExhausted);
+  }
+  const off = pool.dataOffset(slot);
+  const r = createResponse(peer.handshake, index, pool.slab, off);
+  if (r !== DropReason.None) {
+    pool.release(slot);
+    ctx.indexTable.remove(index, peer.handshakeEntry);
+    peer.handshake.localIndex = 0;
+    return void ctx.drops.count(r);
+  }
+  peer.cookieGenerator.addMacs(pool.slab, off, MESSAGE_RESPONSE_SIZE, now);
+  if (!beginSymmetricSession(ctx, peer, now)) {
+    pool.release(slot);
+    return;
+  }
+  t.sessionDerived(now);
+  t.anyAuthenticatedPacketTraversal(now, peer.persistentKeepaliveInterval);
+  t.anyAuthenticatedPacketSent();
+  peer.log?.debug({}, 'sending handshake response');
+  sendDatagram(ctx, slot, off, MESSAGE_RESPONSE_SIZE, peer.endpoint, 0, peer);
+}
+
+/**
+ * Turns the finished handshake into a keypair: key-table slots, the handshake's index
+ * handed over to the keypair, and the rotation of current/previous/next. False (and the
+ * index freed) when the key table is full.
+ */
+export function beginSymmetricSession(ctx: HandshakeContext, peer: Peer, now: number): boolean {
+  const keys = deriveKeypair(peer.handshake);
+  if (keys === null) {
+    ctx.drops.count(DropReason.WgHandshakeFailed);
+    return false;
+  }
+  const table = ctx.keyTable;
+  const sendSlot = table.alloc();
+  const receiveSlot = sendSlot < 0 ? -1 : table.alloc();
+  if (receiveSlot < 0) {
+    if (sendSlot >= 0) table.free(sendSlot);
+    keys.sendKey.fill(0);
+    keys.receiveKey.fill(0);
+    ctx.indexTable.remove(keys.localIndex, peer.handshakeEntry);
+    ctx.drops.count(DropReason.WgHandshakeFailed);
+    return false;
+  }
+  table.set(sendSlot, keys.sendKey);
+  table.set(receiveSlot, keys.receiveKey);
+  keys.sendKey.fill(0);
+  keys.receiveKey.fill(0);
+  const kp = new Keypair(peer, keys.localIndex, keys.remoteIndex, sendSlot, receiveSlot, now, keys.isInitiator);
+  if (!ctx.indexTable.replace(keys.localIndex, kp.entry, peer.handshakeEntry)) {
+    // Cannot happen while the handshake owns its index; never leave a keypair unreachable.
+    table.free(sendSlot);
+    table.free(receiveSlot);
+    ctx.drops.count(DropReason.WgHandshakeFailed);
+    return false;
+  }
+  for (const old of peer.keypairs.install(kp)) ctx.deleteKeypair(old);
+  return true;
+}
+
+/** A cookie reply to a handshake message we will not process while under load. */
+function sendCookieReply(ctx: HandshakeContext, off: number, len: number, eps: Uint8Array, epOff: number, now: number): void {
+  const pool = ctx.pool;
+  const slot = pool.acquire();
+  if (slot < 0) return void ctx.drops.count(DropReason.PoolExhausted);
+  const out = pool.dataOffset(slot);
+  ctx.cookieChecker.createReply(pool.slab, off, len, eps, epOff, ENDPOINT_STRIDE, now, pool.slab, out);
+  sendDatagram(ctx, slot, out, MESSAGE_COOKIE_REPLY_SIZE, eps, epOff, null);
+}
+
+/** Sends one handshake-path datagram at once and releases its slot. */
+function sendDatagram(ctx: HandshakeContext, slot: number, off: number, len: number, eps: Uint8Array, epOff: number, peer: Peer | null): void {
+  if (eps[epOff] === 0) {
+    ctx.pool.release(slot);
+    return void ctx.drops.count(DropReason.WgNoEndpoint);
+  }
+  const b = ctx.hsOut;
+  b.clear();
+  b.push(slot, off, len);
+  b.setEndpoint(0, eps, epOff);
+  const sent = ctx.udp.sendBatch(b);
+  b.clear();
+  ctx.pool.release(slot);
+  if (sent < 1) ctx.drops.count(DropReason.UdpSendFailed);
+  else if (peer !== null) peer.txBytes += len;
+}

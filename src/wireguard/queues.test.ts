@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BufferPool } from '../buffer/pool.js';
+import { ENDPOINT_STRIDE } from '../io/endpoint.js';
+import { HandshakeQueue } from './handshake-queue.js';
+import { StagedQueue } from './staged-queue.js';
+
+test('staged queue: FIFO, evicts the oldest when full, releases what it holds', () => {
+  const pool = new BufferPool({ slotCount: 16, debug: true });
+  const q = new StagedQueue(3);
+  const s = [pool.acquire(), pool.acquire(), pool.acquire(), pool.acquire()];
+  assert.equal(q.push(s[0], 10, 1), -1);
+  assert.equal(q.push(s[1], 11, 2), -1);
+  assert.equal(q.push(s[2], 12, 3), -1);
+  assert.equal(q.push(s[3], 13, 4), s[0], 'the oldest makes room');
+  pool.release(s[0]);
+  assert.equal(q.count, 3);
+  assert.equal(q.peekSlot(), s[1]);
+  assert.equal(q.peekOffset(), 11);
+  assert.equal(q.peekLength(), 2);
+  q.pop();
+  pool.release(s[1]);
+  assert.equal(q.peekSlot(), s[2]);
+  assert.equal(q.releaseAll(pool), 2);
+  assert.equal(q.count, 0);
+  pool.assertNoLeaks();
+});
+
+test('handshake queue: ring with endpoints, full refuses, releaseAll', () => {
+  const pool = new BufferPool({ slotCount: 16, debug: true });
+  const q = new HandshakeQueue(2);
+  const eps = new Uint8Array(3 * ENDPOINT_STRIDE);
+  for (let i = 0; i < eps.length; i++) eps[i] = i & 0xff;
+  const a = pool.acquire();
+  const b = pool.acquire();
+  const c = pool.acquire();
+  assert.equal(q.push(a, 1, 148, 1, eps, 0), true);
+  assert.equal(q.push(b, 2, 92, 2, eps, ENDPOINT_STRIDE), true);
+  assert.equal(q.push(c, 3, 64, 3, eps, 2 * ENDPOINT_STRIDE), false, 'full');
+  pool.release(c);
+  const i = q.shift();
+  assert.equal(q.slots[i], a);
+  assert.equal(q.types[i], 1);
+  assert.deepEqual(q.endpoints.subarray(i * ENDPOINT_STRIDE, (i + 1) * ENDPOINT_STRIDE), eps.subarray(0, ENDPOINT_STRIDE));
+  pool.release(a);
+  const d = pool.acquire();
+  assert.equal(q.push(d, 4, 148, 1, eps, 2 * ENDPOINT_STRIDE), true, 'wraps around');
+  const j = q.shift();
+  assert.equal(q.slots[j], b);
+  assert.deepEqual(q.endpoints.subarray(j * ENDPOINT_STRIDE, (j + 1) * ENDPOINT_STRIDE), eps.subarray(ENDPOINT_STRIDE, 2 * ENDPOINT_STRIDE));
+  pool.release(b);
+  assert.equal(q.length, 1);
+  assert.equal(q.releaseAll(pool), 1);
+  assert.equal(q.shift(), -1);
+  pool.assertNoLeaks();
+});

@@ -1,0 +1,224 @@
+/**
+ * The receive half of the datapath (wireguard-go receive.go), run once per UDP batch:
+ * transport messages are matched to their keypair by receiver index and opened together
+ * in one AEAD call; each one that authenticates and is not a replay then updates its peer
+ * (roaming, keypair confirmation, timers, counters) and, unless it is a keepalive, goes to
+ * the TUN batch if its inner source address belongs to that peer. Handshake messages are
+ * only length-checked here and parked, slot and all, in the handshake queue for the
+ * control path. Nothing here allocates per packet.
+ */
+import { PacketBatch } from '../buffer/batch.js';
+import { ENDPOINT_STRIDE, endpointEquals } from '../io/endpoint.js';
+import { DropReason } from '../stats/drop-reasons.js';
+import {
+  KEEPALIVE_TIMEOUT_MS,
+  MESSAGE_COOKIE_REPLY_SIZE,
+  MESSAGE_INITIATION_SIZE,
+  MESSAGE_RESPONSE_SIZE,
+  MESSAGE_TRANSPORT_HEADER_SIZE,
+  MESSAGE_TRANSPORT_MIN_SIZE,
+  MessageType,
+  REJECT_AFTER_TIME_MS,
+  REKEY_TIMEOUT_MS,
+} from './constants.js';
+import type { DatapathContext } from './datapath-context.js';
+import type { Keypair } from './keypair.js';
+import { readU32LE } from './messages.js';
+import type { Peer } from './peer.js';
+import { REJECT_AFTER_MESSAGES_HI, REJECT_AFTER_MESSAGES_LO } from './replay.js';
+import { flushTx } from './send.js';
+
+/** The open batch: per entry its keypair, key slot, result and the datagram it came from. */
+export class RxScratch {
+  readonly batch: PacketBatch;
+  readonly keyIndex: Int32Array;
+  readonly results: Int32Array;
+  /** Index of the entry's datagram in the UDP batch (for its source endpoint). */
+  readonly source: Int32Array;
+  readonly keypairs: Array<Keypair | null>;
+
+  constructor(capacity: number) {
+    this.batch = new PacketBatch(capacity);
+    this.keyIndex = new Int32Array(capacity);
+    this.results = new Int32Array(capacity);
+    this.source = new Int32Array(capacity);
+    this.keypairs = new Array<Keypair | null>(capacity).fill(null);
+  }
+}
+
+function drop(ctx: DatapathContext, slot: number, reason: number): void {
+  ctx.pool.release(slot);
+  ctx.drops.count(reason);
+}
+
+/** Exact size of a handshake message type, 0 for others. */
+function handshakeSize(type: number): number {
+  if (type === MessageType.Initiation) return MESSAGE_INITIATION_SIZE;
+  if (type === MessageType.Response) return MESSAGE_RESPONSE_SIZE;
+  if (type === MessageType.CookieReply) return MESSAGE_COOKIE_REPLY_SIZE;
+  return 0;
+}
+
+/**
+ * Processes every datagram of a UDP batch (which it leaves empty): transport data to the
+ * TUN, handshakes to the handshake queue, everything else counted and released. Then
+ * flushes packets the batch made sendable (staged packets of a confirmed session).
+ */
+export function receiveUdpBatch(ctx: DatapathContext, batch: PacketBatch): void {
+  const slab = ctx.pool.slab;
+  const now = ctx.batchNow;
+  const rx = ctx.rx;
+  const open = rx.batch;
+  const n = batch.count;
+  for (let i = 0; i < n; i++) {
+    const slot = batch.slots[i];
+    const off = batch.offsets[i];
+    const len = batch.lengths[i];
+    if (len < 4) {
+      drop(ctx, slot, DropReason.WgBadMessageLength);
+      continue;
+    }
+    const type = slab[off];
+    if ((slab[off + 1] | slab[off + 2] | slab[off + 3]) !== 0 || type < MessageType.Initiation || type > MessageType.Transport) {
+      drop(ctx, slot, DropReason.WgUnknownMessageType);
+      continue;
+    }
+    if (type !== MessageType.Transport) {
+      if (len !== handshakeSize(type)) drop(ctx, slot, DropReason.WgBadMessageLength);
+      else if (!ctx.handshakeQueue.push(slot, off, len, type, batch.endpoints, i * ENDPOINT_STRIDE)) drop(ctx, slot, DropReason.WgHandshakeQueueFull);
+      continue;
+    }
+    if (len < MESSAGE_TRANSPORT_MIN_SIZE) {
+      drop(ctx, slot, DropReason.WgBadMessageLength);
+      continue;
+    }
+    const entry = ctx.indexTable.lookup(readU32LE(slab, off + 4));
+    const kp = entry === undefined ? null : entry.keypair;
+    if (kp === null) {
+      drop(ctx, slot, DropReason.WgUnknownIndex);
+      continue;
+    }
+    if (kp.receiveSlot < 0 || now - kp.createdAt > REJECT_AFTER_TIME_MS) {
+      drop(ctx, slot, DropReason.WgKeyExpired);
+      continue;
+    }
+    // Counters at or past REJECT_AFTER_MESSAGES are never valid; skip the AEAD work.
+    if (readU32LE(slab, off + 12) === REJECT_AFTER_MESSAGES_HI && readU32LE(slab, off + 8) >= REJECT_AFTER_MESSAGES_LO) {
+      drop(ctx, slot, DropReason.WgKeyExpired);
+      continue;
+    }
+    const j = open.push(slot, off + MESSAGE_TRANSPORT_HEADER_SIZE, len - MESSAGE_TRANSPORT_HEADER_SIZE);
+    rx.keyIndex[j] = kp.receiveSlot;
+    rx.keypairs[j] = kp;
+    rx.source[j] = i;
+  }
+  if (open.count > 0) openAndDeliver(ctx, batch, now);
+  batch.count = 0;
+  flushTx(ctx);
+}
+
+function openAndDeliver(ctx: DatapathContext, batch: PacketBatch, now: number): void {
+  const slab = ctx.pool.slab;
+  const rx = ctx.rx;
+  const open = rx.batch;
+  const m = open.count;
+  const out = ctx.tunOut;
+  ctx.aead.open(slab, open.offsets, open.lengths, ctx.keyTable.keys, rx.keyIndex, m, rx.results);
+  for (let j = 0; j < m; j++) {
+    const kp = rx.keypairs[j] as Keypair;
+    rx.keypairs[j] = null;
+    const slot = open.slots[j];
+    const off = open.offsets[j];
+    const plen = rx.results[j];
+    if (plen < 0) {
+      drop(ctx, slot, DropReason.WgDecryptFailed);
+      continue;
+    }
+    if (!kp.replay.validate(readU32LE(slab, off - 8), readU32LE(slab, off - 4))) {
+      drop(ctx, slot, DropReason.WgReplayed);
+      continue;
+    }
+    const peer = kp.peer;
+    authenticatedPacketReceived(ctx, peer, kp, batch.endpoints, rx.source[j] * ENDPOINT_STRIDE, plen, now);
+    if (plen === 0) {
+      // A keepalive: it has done its work (timers) by arriving.
+      ctx.pool.release(slot);
+      continue;
+    }
+    peer.timers.dataReceived(now);
+    const total = innerPacketLength(slab, off, plen);
+    if (total < 0) {
+      drop(ctx, slot, -total);
+      continue;
+    }
+    const owner = slab[off] >>> 4 === 6 ? ctx.allowedIps.lookupV6(slab, off + 8) : ctx.allowedIps.lookupV4At(slab, off + 12);
+    if (owner !== peer) {
+      drop(ctx, slot, DropReason.WgSourceNotAllowed);
+      continue;
+    }
+    if (out.count === out.capacity) flushTun(ctx);
+    out.push(slot, off, total);
+  }
+  open.count = 0;
+  flushTun(ctx);
+}
+
+/** Roaming, keypair confirmation, rekey check, timers, counters: what any authenticated packet does. */
+function authenticatedPacketReceived(ctx: DatapathContext, peer: Peer, kp: Keypair, endpoints: Uint8Array, epOff: number, plen: number, now: number): void {
+  if (!endpointEquals(peer.endpoint, 0, endpoints, epOff)) {
+    for (let k = 0; k < ENDPOINT_STRIDE; k++) peer.endpoint[k] = endpoints[epOff + k];
+    ctx.endpointChanged(peer);
+  }
+  if (kp === peer.keypairs.next) ctx.confirmKeypair(peer, kp, now);
+  keepKeyFreshReceiving(ctx, peer, now);
+  const t = peer.timers;
+  t.anyAuthenticatedPacketTraversal(now, peer.persistentKeepaliveInterval);
+  t.anyAuthenticatedPacketReceived();
+  peer.rxBytes += plen + MESSAGE_TRANSPORT_MIN_SIZE;
+}
+
+/**
+ * Length of the IP packet at the start of a plaintext (the rest is padding), or a negated
+ * drop reason: the version must be 4 or 6 and the header's length must fit.
+ */
+export function innerPacketLength(slab: Uint8Array, off: number, plen: number): number {
+  const version = slab[off] >>> 4;
+  if (version === 4) {
+    if (plen < 20) return -DropReason.Truncated;
+    const total = (slab[off + 2] << 8) | slab[off + 3];
+    if (total > plen || total < 20) return -DropReason.BadTotalLength;
+    return total;
+  }
+  if (version === 6) {
+    if (plen < 40) return -DropReason.Truncated;
+    const total = 40 + ((slab[off + 4] << 8) | slab[off + 5]);
+    if (total > plen) return -DropReason.BadTotalLength;
+    return total;
+  }
+  return -DropReason.BadVersion;
+}
+
+/**
+ * An initiator whose session nears REJECT_AFTER_TIME rekeys once, on the receive side too,
+ * in case it has nothing to send (wireguard-go keepKeyFreshReceiving).
+ */
+export function keepKeyFreshReceiving(ctx: DatapathContext, peer: Peer, now: number): void {
+  const t = peer.timers;
+  if (t.sentLastMinuteHandshake) return;
+  const kp = peer.keypairs.current;
+  if (kp !== null && kp.isInitiator && now - kp.createdAt > REJECT_AFTER_TIME_MS - KEEPALIVE_TIMEOUT_MS - REKEY_TIMEOUT_MS) {
+    t.sentLastMinuteHandshake = true;
+    ctx.sendHandshakeInitiation(peer, false, now);
+  }
+}
+
+/** Writes the TUN batch, counts refusals, releases its slots. */
+export function flushTun(ctx: DatapathContext): void {
+  const out = ctx.tunOut;
+  const n = out.count;
+  if (n === 0) return;
+  const ok = ctx.tun.writeBatch(out);
+  if (ok < n) ctx.drops.count(DropReason.TunWriteFailed, n - ok);
+  for (let i = 0; i < n; i++) ctx.pool.release(out.slots[i]);
+  out.count = 0;
+}
