@@ -51,5 +51,7 @@ export interface UdpPort extends Readiness {
   sendBatch(batch: PacketBatch): number;
   /** Datagrams the kernel refused (unreachable, no route, …). */
   readonly sendErrors: number;
+  /** Sets SO_MARK (fwmark) on the socket, when the port supports it. */
+  setMark?(mark: number): void;
   close(): void;
 }

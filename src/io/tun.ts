@@ -157,8 +157,14 @@ export class TunDevice implements TunPort {
     return ok;
   }
 
+  /**
+   * Receives poll errors (e.g. the interface was deleted) when start() is not given its
+   * own handler: lets the daemon watch a TUN that a protocol device started.
+   */
+  onError: ((err: SystemError) => void) | undefined;
+
   /** onError (optional) receives poll errors, e.g. the device was deleted. */
-  start(onReadable: () => void, onError?: (err: SystemError) => void): void {
+  start(onReadable: () => void, onError: ((err: SystemError) => void) | undefined = this.onError): void {
     this.liveFd();
     this.gate.start(onReadable, onError);
   }

@@ -1,0 +1,121 @@
+/**
+ * Applies UAPI operations to a WgDevice with wireguard-go's semantics, but all or
+ * nothing: everything that can fail (a new listen port, limits) is checked or prepared
+ * before the first change is made.
+ */
+import { formatEndpoint, decodeEndpoint } from '../io/endpoint.js';
+import type { UdpPort } from '../io/ports.js';
+import { isSystemError } from '../errors.js';
+import { UapiErrno, UapiError, type DeviceChange, type DeviceState } from '../control/uapi-protocol.js';
+import type { UapiBackend } from '../control/uapi-server.js';
+import type { WgDevice } from '../wireguard/device.js';
+import { isZeroKey } from '../wireguard/keys.js';
+
+/** Opens the UDP port for a listen port and mark; the daemon supplies the real one. */
+export type UdpOpener = (port: number, fwmark: number) => UdpPort;
+
+export interface BackendLimits {
+  maxPeers: number;
+  maxAllowedIps: number;
+}
+
+export const DEFAULT_LIMITS: BackendLimits = { maxPeers: 65_536, maxAllowedIps: 1_048_576 };
+
+export class DeviceUapiBackend implements UapiBackend {
+  constructor(
+    private readonly device: WgDevice,
+    private readonly openUdp: UdpOpener,
+    private readonly limits: BackendLimits = DEFAULT_LIMITS,
+  ) {}
+
+  get(): DeviceState {
+    const d = this.device;
+    return {
+      privateKey: d.getPrivateKey(),
+      listenPort: d.listenPort,
+      fwmark: d.fwmark,
+      peers: d.getPeers().map((p) => {
+        const ep = decodeEndpoint(p.endpoint);
+        return {
+          publicKey: p.publicKey,
+          presharedKey: p.presharedKey,
+          endpoint: ep === null ? null : formatEndpoint(ep),
+          lastHandshakeTimeMs: p.lastHandshakeWallMs,
+          txBytes: p.txBytes,
+          rxBytes: p.rxBytes,
+          persistentKeepaliveInterval: p.persistentKeepaliveInterval,
+          allowedIps: d.allowedIpsOf(p),
+        };
+      }),
+    };
+  }
+
+  set(change: DeviceChange): void {
+    const d = this.device;
+    this.checkLimits(change);
+
+    // The steps that can fail for reasons outside the request come first: bind the new
+    // port, or set the mark on the current socket.
+    let newUdp: UdpPort | null = null;
+    const mark = change.fwmark ?? d.fwmark;
+    const portChanges = change.listenPort !== undefined && change.listenPort !== d.listenPort;
+    const markChanges = change.fwmark !== undefined && change.fwmark !== d.fwmark;
+    try {
+      if (portChanges) newUdp = this.openUdp(change.listenPort as number, mark);
+      else if (markChanges) d.udp.setMark?.(mark);
+    } catch (err) {
+      if (isSystemError(err) && err.code === 'EADDRINUSE') throw new UapiError(UapiErrno.AddressInUse, `listen port ${change.listenPort} is in use`);
+      if (isSystemError(err)) throw new UapiError(err.errno, `cannot configure the UDP port: ${err.message}`);
+      throw err;
+    }
+
+    if (change.privateKey !== undefined) d.setPrivateKey(isZeroKey(change.privateKey) ? null : change.privateKey);
+    if (portChanges || markChanges) {
+      const onHook = d.onPortConfigChange;
+      d.onPortConfigChange = undefined;
+      try {
+        if (change.listenPort !== undefined) d.listenPort = change.listenPort;
+        if (change.fwmark !== undefined) d.fwmark = change.fwmark;
+      } finally {
+        d.onPortConfigChange = onHook;
+      }
+      if (newUdp !== null) d.setUdpPort(newUdp);
+    }
+    if (change.replacePeers) d.removeAllPeers();
+
+    for (const pc of change.peers) {
+      // wireguard-go ignores a peer entry carrying the device's own public key.
+      if (d.isOwnPublicKey(pc.publicKey)) continue;
+      if (pc.remove) {
+        d.removePeer(pc.publicKey);
+        continue;
+      }
+      let peer = d.getPeer(pc.publicKey);
+      if (peer === undefined) {
+        if (pc.updateOnly) continue;
+        peer = d.addPeer(pc.publicKey);
+      }
+      if (pc.presharedKey !== undefined) d.setPresharedKey(peer, isZeroKey(pc.presharedKey) ? null : pc.presharedKey);
+      if (pc.endpoint !== undefined) d.setEndpoint(peer, pc.endpoint);
+      if (pc.replaceAllowedIps) d.clearAllowedIps(peer);
+      for (const a of pc.allowedIps) {
+        if (a.remove) d.removeAllowedIp(peer, a.prefix);
+        else d.addAllowedIp(peer, a.prefix);
+      }
+      // Last, as wireguard-go does: turning it on sends a keepalive to the endpoint just set.
+      if (pc.persistentKeepaliveInterval !== undefined) d.setPersistentKeepalive(peer, pc.persistentKeepaliveInterval);
+    }
+  }
+
+  private checkLimits(change: DeviceChange): void {
+    const d = this.device;
+    let peers = change.replacePeers ? 0 : d.peerCount;
+    let allowed = change.replacePeers ? 0 : d.allowedIps.size;
+    for (const pc of change.peers) {
+      if (!pc.remove && !pc.updateOnly && d.getPeer(pc.publicKey) === undefined) peers++;
+      allowed += pc.allowedIps.length;
+    }
+    if (peers > this.limits.maxPeers) throw new UapiError(UapiErrno.Invalid, `more than ${this.limits.maxPeers} peers`);
+    if (allowed > this.limits.maxAllowedIps) throw new UapiError(UapiErrno.Invalid, `more than ${this.limits.maxAllowedIps} allowed IPs`);
+  }
+}
