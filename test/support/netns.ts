@@ -4,7 +4,10 @@
  * as a last resort, on process exit.
  */
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import type { TestContext } from 'node:test';
+/** Anything that can run a cleanup when its scope ends: a node:test TestContext, or a bench's own scope. */
+export interface Scope {
+  after(fn: () => void | Promise<void>): void;
+}
 
 let counter = 0;
 const live = new Set<string>();
@@ -69,7 +72,8 @@ export class Netns {
 
   /** Starts a long-running process inside the namespace; killed on cleanup. */
   spawn(cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
-    const child = spawn('ip', ['netns', 'exec', this.name, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    // Its own process group, so cleanup also reaches what it started (a shell pipeline).
+    const child = spawn('ip', ['netns', 'exec', this.name, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...opts });
     this.children.add(child);
     child.on('exit', () => this.children.delete(child));
     return child;
@@ -77,7 +81,13 @@ export class Netns {
 
   /** Kills children, deletes the namespace (and with it its veth ends and moved links). */
   destroy(): void {
-    for (const c of this.children) c.kill('SIGKILL');
+    for (const c of this.children) {
+      try {
+        if (c.pid !== undefined) process.kill(-c.pid, 'SIGKILL');
+      } catch {
+        c.kill('SIGKILL');
+      }
+    }
     this.children.clear();
     tryRun('ip', ['netns', 'del', this.name]);
     live.delete(this.name);
@@ -104,7 +114,7 @@ export function vethPair(nsA: Netns, addrA: string, nsB: Netns, addrB: string): 
 }
 
 /** Makes a namespace destroyed when the test ends, pass or fail. */
-export function netns(t: TestContext, prefix = 'fy'): Netns {
+export function netns(t: Scope, prefix = 'fy'): Netns {
   const ns = new Netns(prefix);
   t.after(() => ns.destroy());
   return ns;
@@ -125,7 +135,7 @@ export function hasTool(cmd: string): boolean {
  * with the reason, and node:test reports it as skipped, never as passed.
  * Returns false when the caller must return (skipped).
  */
-export function requireHost(t: TestContext, tools: string[] = []): boolean {
+export function requireHost(t: { skip(msg: string): void }, tools: string[] = []): boolean {
   const missing: string[] = [];
   if (!isRoot()) missing.push('root');
   if (!tryRun('test', ['-c', '/dev/net/tun'])) missing.push('/dev/net/tun');
