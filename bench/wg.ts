@@ -1,0 +1,97 @@
+/**
+ * npm run bench -- wg [--seconds 10] [--rounds 2]
+ *
+ * A ferryd pair and a wireguard-go pair on identical topologies (two namespaces, veth
+ * underlay, inner MTU 1420), in one run: iperf3 TCP through each, alternating; ping RTT
+ * p50/p99 through each; ferryd's RSS while under load. Last line:
+ * {"bench":"wg","metric":"tcp_throughput","value":<ferry Gbit/s>,"unit":"Gbit/s","baseline":<wireguard-go Gbit/s>,"ratio":…}
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { requireHost } from '../test/support/netns.js';
+import { wgPair, type WgPeer } from '../test/support/wg.js';
+import { jsonLines, median, round } from './lib/json-lines.js';
+
+const emit = jsonLines('wg');
+const argv = process.argv.slice(2);
+const opt = (name: string, dflt: number) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const SECONDS = opt('seconds', 10);
+const ROUNDS = opt('rounds', 2);
+
+const cleanups: (() => void | Promise<void>)[] = [];
+const scope = { after: (fn: () => void | Promise<void>) => void cleanups.push(fn) };
+async function cleanup(): Promise<void> {
+  for (const fn of cleanups.reverse()) await fn();
+  cleanups.length = 0;
+}
+process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function pingRtts(a: WgPeer, b: WgPeer, count = 200): { p50: number; p99: number } {
+  const out = a.ns.run('ping', ['-c', String(count), '-i', '0.01', '-W', '2', b.inner4], { timeout: 60_000 });
+  const rtts = [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1])).sort((x, y) => x - y);
+  return { p50: rtts[Math.floor(rtts.length * 0.5)], p99: rtts[Math.min(rtts.length - 1, Math.floor(rtts.length * 0.99))] };
+}
+
+async function iperf(a: WgPeer, b: WgPeer, watchPid?: number): Promise<{ gbps: number; retransmits: number; rssMaxMiB?: number }> {
+  const server = b.ns.spawn('iperf3', ['-s', '-1', '-B', b.inner4]);
+  await new Promise((r) => setTimeout(r, 300));
+  let rssMax = 0;
+  const timer = watchPid ? setInterval(() => (rssMax = Math.max(rssMax, rssMiB(watchPid))), 250) : undefined;
+  const text = await new Promise<string>((resolve, reject) => {
+    const c = a.ns.spawn('iperf3', ['-c', b.inner4, '-t', String(SECONDS), '-J']);
+    let out = '';
+    c.stdout?.on('data', (d) => (out += d));
+    c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`iperf3 exited ${code}: ${out.slice(0, 500)}`))));
+  });
+  if (timer) clearInterval(timer);
+  server.kill();
+  const j = JSON.parse(text) as { end: { sum_received: { bits_per_second: number }; sum_sent: { retransmits?: number } } };
+  return { gbps: j.end.sum_received.bits_per_second / 1e9, retransmits: j.end.sum_sent.retransmits ?? 0, ...(watchPid ? { rssMaxMiB: round(rssMax, 1) } : {}) };
+}
+
+async function main(): Promise<void> {
+  if (!requireHost({ skip: (m) => { throw new Error(`wg bench ${m}`); } }, ['wg', 'wireguard-go', 'iperf3', 'ping'])) return;
+  execFileSync('npm', ['run', '--silent', 'build:ts'], { stdio: 'inherit' });
+  const ferry = await wgPair(scope, { left: 'ferry', right: 'ferry', compiled: true });
+  const go = await wgPair(scope, { left: 'wireguard-go', right: 'wireguard-go' });
+  for (const p of [ferry, go]) p.a.ns.run('ping', ['-c', '2', '-i', '0.2', '-W', '5', p.b.inner4]);
+  emit({ setup: 'two pairs up', seconds: SECONDS, rounds: ROUNDS, machine: { cores: 2, kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(), node: process.version } });
+
+  const ferryRuns: number[] = [];
+  const goRuns: number[] = [];
+  let rssMax = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    const f = await iperf(ferry.a, ferry.b, ferry.a.pid);
+    ferryRuns.push(f.gbps);
+    rssMax = Math.max(rssMax, f.rssMaxMiB ?? 0);
+    emit({ run: 'ferry', round: r, gbps: round(f.gbps, 3), retransmits: f.retransmits, sender_rss_max_mib: f.rssMaxMiB });
+    const g = await iperf(go.a, go.b);
+    goRuns.push(g.gbps);
+    emit({ run: 'wireguard-go', round: r, gbps: round(g.gbps, 3), retransmits: g.retransmits });
+  }
+  const fp = pingRtts(ferry.a, ferry.b);
+  const gp = pingRtts(go.a, go.b);
+  emit({ metric: 'ping_rtt_ms', ferry: fp, wireguard_go: gp });
+  emit({ metric: 'ferryd_rss_mib', idle_after_load: round(rssMiB(ferry.a.pid), 1), max_under_load: round(rssMax, 1) });
+  const value = median(ferryRuns);
+  const baseline = median(goRuns);
+  await cleanup();
+  emit({ metric: 'tcp_throughput', value: round(value, 3), unit: 'Gbit/s', baseline: round(baseline, 3), ratio: round(value / baseline, 3) });
+}
+
+main().then(
+  () => process.exit(0),
+  async (err) => {
+    await cleanup();
+    console.error(`bench wg failed: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,191 @@
+/**
+ * npm run demo — ferry end to end on this machine, with nothing to configure:
+ * two network namespaces joined by a veth, a WireGuard tunnel between them (ferryd on
+ * one side; wireguard-go on the other when installed, else a second ferryd), real traffic
+ * through it, a readable account of what happened, and everything removed at the end.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { initCrypto } from '../src/wireguard/crypto.js';
+import { formatKeyBase64, formatKeyHex, generatePrivateKey, publicKeyFromPrivate } from '../src/wireguard/keys.js';
+import { uapiGet, uapiSet } from '../src/control/uapi-client.js';
+
+const REPO = resolve(import.meta.dirname, '..');
+const tag = `${process.pid.toString(36)}`;
+const NS_A = `ferry-demo-a-${tag}`;
+const NS_B = `ferry-demo-b-${tag}`;
+const IF_A = `fdemo${tag}a`.slice(0, 15);
+const IF_B = `fdemo${tag}b`.slice(0, 15);
+const children: ChildProcess[] = [];
+const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+
+function say(s: string): void {
+  process.stdout.write(`${s}\n`);
+}
+function sh(cmd: string, args: string[], input?: string): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+function inNs(ns: string, cmd: string, args: string[]): string {
+  return sh('ip', ['netns', 'exec', ns, cmd, ...args]);
+}
+function has(cmd: string): boolean {
+  try {
+    sh('sh', ['-c', `command -v ${cmd}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function cleanup(): void {
+  for (const c of children) c.kill('SIGTERM');
+  for (const ns of [NS_A, NS_B]) {
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {
+      /* not made yet */
+    }
+  }
+  for (const i of [IF_A, IF_B]) rmSync(`/var/run/wireguard/${i}.sock`, { force: true });
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
+
+async function startDaemon(ns: string, ifname: string, impl: 'ferryd' | 'wireguard-go'): Promise<void> {
+  const args = impl === 'ferryd' ? [process.execPath, '--import', 'tsx', join(REPO, 'src/cli/ferryd.ts'), '-f', ifname] : ['wireguard-go', '-f', ifname];
+  const child = spawn('ip', ['netns', 'exec', ns, ...args], {
+    cwd: REPO,
+    stdio: 'ignore',
+    env: { ...process.env, LOG_LEVEL: 'silent', WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1' },
+  });
+  children.push(child);
+  const sock = `/var/run/wireguard/${ifname}.sock`;
+  for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!existsSync(sock)) throw new Error(`${impl} did not come up on ${ifname}`);
+}
+
+function runJson(ns: string, args: string[]): Promise<Record<string, unknown>> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, join(REPO, 'scripts/demo-traffic.mjs'), ...args]);
+    children.push(child);
+    let text = '';
+    child.stdout.on('data', (d) => {
+      text += d;
+      const line = text.split('\n').find((l) => l.startsWith('{') && !l.includes('"listening"'));
+      if (line) resolvePromise(JSON.parse(line));
+    });
+    child.on('exit', (code) => (code ? reject(new Error(`${args[0]} exited with ${code}`)) : undefined));
+  });
+}
+
+function waitListening(ns: string, args: string[]): Promise<ChildProcess> {
+  return new Promise((resolvePromise) => {
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, join(REPO, 'scripts/demo-traffic.mjs'), ...args]);
+    children.push(child);
+    child.stdout.once('data', () => resolvePromise(child));
+  });
+}
+
+function ago(sec: string | undefined): string {
+  const s = Number(sec ?? 0);
+  return s === 0 ? 'never' : `${Math.max(0, Math.round(Date.now() / 1000 - s))} s ago`;
+}
+
+function fmtBytes(n: number): string {
+  return n > 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n > 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    say('The demo creates network namespaces and TUN devices: run it as root (sudo npm run demo).');
+    process.exit(1);
+  }
+  if (!has('ip')) {
+    say('The demo needs iproute2 (the `ip` command): apt-get install iproute2');
+    process.exit(1);
+  }
+  await initCrypto();
+  const peerImpl = has('wireguard-go') ? 'wireguard-go' : 'ferryd';
+
+  say(bold('1. Two hosts'));
+  sh('ip', ['netns', 'add', NS_A]);
+  sh('ip', ['netns', 'add', NS_B]);
+  sh('ip', ['link', 'add', `${IF_A}v`, 'type', 'veth', 'peer', 'name', `${IF_B}v`]);
+  sh('ip', ['link', 'set', `${IF_A}v`, 'netns', NS_A]);
+  sh('ip', ['link', 'set', `${IF_B}v`, 'netns', NS_B]);
+  for (const [ns, dev, addr] of [
+    [NS_A, `${IF_A}v`, '10.210.0.1/24'],
+    [NS_B, `${IF_B}v`, '10.210.0.2/24'],
+  ]) {
+    inNs(ns, 'ip', ['addr', 'add', addr, 'dev', dev]);
+    inNs(ns, 'ip', ['link', 'set', dev, 'up']);
+    inNs(ns, 'ip', ['link', 'set', 'lo', 'up']);
+  }
+  say(`   namespaces ${NS_A} (underlay 10.210.0.1) and ${NS_B} (10.210.0.2), joined by a veth`);
+
+  say(bold('2. A WireGuard tunnel'));
+  await startDaemon(NS_A, IF_A, 'ferryd');
+  await startDaemon(NS_B, IF_B, peerImpl);
+  say(`   ${NS_A}: ferryd on ${IF_A}    ${NS_B}: ${peerImpl} on ${IF_B}${peerImpl === 'ferryd' ? ' (install wireguard-go to see ferry talk to it)' : ''}`);
+  const keyA = generatePrivateKey();
+  const keyB = generatePrivateKey();
+  const pubA = publicKeyFromPrivate(keyA);
+  const pubB = publicKeyFromPrivate(keyB);
+  await uapiSet(IF_A, [`private_key=${formatKeyHex(keyA)}`, 'listen_port=51821', `public_key=${formatKeyHex(pubB)}`, 'endpoint=10.210.0.2:51822', 'allowed_ip=10.211.0.2/32']);
+  await uapiSet(IF_B, [`private_key=${formatKeyHex(keyB)}`, 'listen_port=51822', `public_key=${formatKeyHex(pubA)}`, 'endpoint=10.210.0.1:51821', 'allowed_ip=10.211.0.1/32']);
+  for (const [ns, dev, addr] of [
+    [NS_A, IF_A, '10.211.0.1/24'],
+    [NS_B, IF_B, '10.211.0.2/24'],
+  ]) {
+    inNs(ns, 'ip', ['addr', 'add', addr, 'dev', dev]);
+    inNs(ns, 'ip', ['link', 'set', dev, 'up']);
+  }
+  say(`   configured over the UAPI socket (what wg(8) uses): keys, endpoints, allowed IPs; tunnel 10.211.0.1 <-> 10.211.0.2`);
+  say(`   ferryd public key ${formatKeyBase64(pubA)}`);
+
+  say(bold('3. Traffic through the tunnel'));
+  const echo = await waitListening(NS_B, ['udp-echo', '10.211.0.2', '7007']);
+  const probe = await runJson(NS_A, ['udp-probe', '10.211.0.2', '7007', '200']);
+  echo.kill();
+  const rtts = (probe.rtts as number[]).slice(1).sort((x, y) => x - y);
+  say(`   UDP echo: 200 round trips, first one ${(probe.rtts as number[])[0].toFixed(2)} ms (includes the handshake), then median ${rtts[Math.floor(rtts.length / 2)].toFixed(3)} ms`);
+  const sink = await waitListening(NS_B, ['tcp-sink', '10.211.0.2', '7008']);
+  const sinkPromise = new Promise<Record<string, unknown>>((resolvePromise) => {
+    let text = '';
+    sink.stdout?.on('data', (d: Buffer) => {
+      text += d.toString();
+      const line = text.split('\n').find((l) => l.includes('sha256'));
+      if (line) resolvePromise(JSON.parse(line));
+    });
+  });
+  const t0 = performance.now();
+  const sent = await runJson(NS_A, ['tcp-source', '10.211.0.2', '7008', '64']);
+  const got = await sinkPromise;
+  const secs = (performance.now() - t0) / 1000;
+  const ok = sent.sha256 === got.sha256 && sent.bytes === got.bytes;
+  say(`   TCP: sent ${fmtBytes(sent.bytes as number)} in ${secs.toFixed(2)} s (${(((sent.bytes as number) * 8) / secs / 1e6).toFixed(0)} Mbit/s); sha256 ${ok ? 'matches on both ends' : 'DIFFERS'}`);
+
+  say(bold('4. What the daemons report (UAPI get, as `wg show` reads it)'));
+  for (const [name, ifname] of [
+    ['ferryd', IF_A],
+    [peerImpl, IF_B],
+  ]) {
+    const [dev, peer] = await uapiGet(ifname);
+    say(`   ${name} ${ifname}: listening port ${dev.get('listen_port')}`);
+    say(`     peer endpoint ${peer.get('endpoint')}, allowed ips ${peer.get('allowed_ip')}`);
+    say(`     latest handshake ${ago(peer.get('last_handshake_time_sec'))}, transfer ${fmtBytes(Number(peer.get('rx_bytes')))} received, ${fmtBytes(Number(peer.get('tx_bytes')))} sent`);
+  }
+  say(bold('5. Cleaning up'));
+  cleanup();
+  say(`   daemons stopped, namespaces ${NS_A} and ${NS_B} deleted`);
+  if (!ok) process.exit(1);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`demo failed: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);
