@@ -5,10 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { netns, requireHost } from '../support/netns.js';
 import { ping, wgDump, wgPair, type WgPeer } from '../support/wg.js';
 
 const TOOLS = ['wg', 'wireguard-go', 'ping'];
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  assert.ok(m, `no RSS for pid ${pid}`);
+  return Number(m[1]);
+}
 
 test('ferryd initiates to wireguard-go: IPv4 and IPv6 pings both ways', async (t) => {
   if (!requireHost(t, TOOLS)) return;
@@ -125,9 +132,14 @@ for i in range(20000):
     else: data = bytes([2, 0, 0, 0]) + os.urandom(88)
     s.sendto(data, dst)
 `;
-  b.ns.run('python3', ['-c', script], { timeout: 60_000 });
+  const rssBefore = rssKiB(a.pid);
+  for (let round = 0; round < 3; round++) b.ns.run('python3', ['-c', script], { timeout: 60_000 });
   ping(a, b.inner4, 3);
   ping(b, a.inner6, 3);
+  // 60,000 bad datagrams later the daemon has not grown: every table is bounded.
+  const grown = rssKiB(a.pid) - rssBefore;
+  t.diagnostic(`ferryd RSS grew by ${grown} KiB over 60,000 garbage datagrams`);
+  assert.ok(grown < 32 * 1024, `ferryd RSS grew by ${grown} KiB`);
 });
 
 test('the TUN moved into another namespace keeps working while the UDP socket stays behind', async (t) => {
