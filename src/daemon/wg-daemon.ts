@@ -10,6 +10,8 @@ import { TunDevice } from '../io/tun.js';
 import { UdpSocket } from '../io/udp.js';
 import { isSystemError } from '../errors.js';
 import { UapiServer, uapiSocketPath, UAPI_DIR } from '../control/uapi-server.js';
+import { ControlServer, controlSocketPath, CONTROL_DIR } from '../control/control-server.js';
+import { registerWgOps } from './wg-ops.js';
 import { WgDevice, DEFAULT_MTU } from '../wireguard/device.js';
 import { initCrypto } from '../wireguard/crypto.js';
 import { DeviceUapiBackend } from './uapi-backend.js';
@@ -22,6 +24,8 @@ export interface WgDaemonOptions {
   mtu?: number;
   pool?: PoolOptions;
   uapiDir?: string;
+  /** Directory of the ferry control socket (default /run/ferry). */
+  controlDir?: string;
   /** How often to check that the UAPI socket file still exists. */
   socketCheckMs?: number;
 }
@@ -42,6 +46,8 @@ export function openUnderlay(pool: BufferPool, port: number, mark: number): UdpS
 
 export class WgDaemon {
   private stopping = false;
+  /** Monotonic ms at start, for uptime. */
+  readonly startedAt = performance.now();
   private socketTimer: NodeJS.Timeout | undefined;
   private exitResolve!: (reason: string) => void;
   /** Resolves with the reason once the daemon has shut down. */
@@ -53,6 +59,7 @@ export class WgDaemon {
     readonly tun: TunDevice,
     readonly device: WgDevice,
     readonly uapi: UapiServer,
+    readonly control: ControlServer,
     private readonly logger: Logger,
   ) {
     this.exited = new Promise((resolve) => (this.exitResolve = resolve));
@@ -75,7 +82,15 @@ export class WgDaemon {
         backend,
         onError: (message) => logger.warn({ ifname }, `UAPI: ${message}`),
       });
-      const daemon = new WgDaemon(tun.name, pool, tun, dev, uapi, logger);
+      const control = new ControlServer(controlSocketPath(ifname, options.controlDir ?? CONTROL_DIR));
+      try {
+        await control.listen();
+      } catch (err) {
+        await uapi.close();
+        throw err;
+      }
+      const daemon = new WgDaemon(tun.name, pool, tun, dev, uapi, control, logger);
+      registerWgOps(control, daemon);
       daemon.watch(options.socketCheckMs ?? 1000);
       dev.start();
       logger.info({ ifname: tun.name, listenPort: dev.listenPort, uapi: uapi.path }, 'interface up');
@@ -97,6 +112,7 @@ export class WgDaemon {
     if (this.socketTimer !== undefined) clearInterval(this.socketTimer);
     this.logger.info({ ifname: this.ifname, reason }, 'shutting down');
     await this.uapi.close();
+    await this.control.close();
     this.device.close();
     this.exitResolve(reason);
   }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { netns, requireHost } from '../support/netns.js';
 import { ping, wgDump, wgPair, type WgPeer } from '../support/wg.js';
+import { controlRequest } from '../../src/control/control-client.js';
 
 const TOOLS = ['wg', 'wireguard-go', 'ping'];
 
@@ -140,6 +141,12 @@ for i in range(20000):
   const grown = rssKiB(a.pid) - rssBefore;
   t.diagnostic(`ferryd RSS grew by ${grown} KiB over 60,000 garbage datagrams`);
   assert.ok(grown < 32 * 1024, `ferryd RSS grew by ${grown} KiB`);
+  // Each bad datagram was counted under a reason, visible on the control socket.
+  const drops = (await controlRequest(a.ifname, 'drops')) as Record<string, number>;
+  t.diagnostic(`ferryd drops: ${JSON.stringify(drops)}`);
+  const total = Object.values(drops).reduce((x, y) => x + y, 0);
+  assert.ok(total >= 60_000 * 0.9, `counted ${total} drops for 60,000 garbage datagrams`);
+  for (const reason of ['wg_bad_message_length', 'wg_unknown_index', 'wg_bad_mac1']) assert.ok((drops[reason] ?? 0) > 0, `no ${reason} drops`);
 });
 
 test('the TUN moved into another namespace keeps working while the UDP socket stays behind', async (t) => {
