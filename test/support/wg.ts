@@ -36,6 +36,11 @@ export function genKey(): { privateKey: string; publicKey: string } {
   return { privateKey, publicKey };
 }
 
+/** Extra node flags for ferryd, e.g. FERRYD_NODE_ARGS='--cpu-prof' when profiling. */
+function nodeArgs(): string[] {
+  return (process.env.FERRYD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
 async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
   while (!cond()) {
@@ -49,7 +54,7 @@ export async function startDaemon(t: Scope, ns: Netns, impl: Implementation, ifn
   const sock = `/var/run/wireguard/${ifname}.sock`;
   const child =
     impl === 'ferry'
-      ? ns.spawn(process.execPath, compiled ? [FERRYD_DIST, '-f', ifname] : ['--import', 'tsx', FERRYD, '-f', ifname], { cwd: REPO, env: { ...process.env, LOG_LEVEL: process.env.FERRY_TEST_LOG ?? 'warn' } })
+      ? ns.spawn(process.execPath, [...nodeArgs(), ...(compiled ? [FERRYD_DIST] : ['--import', 'tsx', FERRYD]), '-f', ifname], { cwd: REPO, env: { ...process.env, LOG_LEVEL: process.env.FERRY_TEST_LOG ?? 'warn' } })
       : ns.spawn('wireguard-go', ['-f', ifname], { env: { ...process.env, WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1', LOG_LEVEL: 'error' } });
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
