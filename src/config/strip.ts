@@ -1,0 +1,47 @@
+/**
+ * `wg-quick strip`: the config as wg(8) can read it. Like wg-quick's parse_options it
+ * keeps every line (comments and blank lines too, each trimmed of surrounding spaces and
+ * tabs as bash's `read` does) except the wg-quick keys of [Interface] sections, and prints
+ * them followed by one more newline (its `echo "$WG_CONFIG"`). On top of that, ferry drops
+ * its [Ferry…] sections whole, and turns PrivateKeyFile / PresharedKeyFile into the
+ * PrivateKey / PresharedKey lines wg understands.
+ */
+import { formatKeyBase64 } from '../wireguard/keys.js';
+import { FERRY_SECTION_PREFIX, WG_QUICK_KEYS } from './constants.js';
+import { scanLines } from './lines.js';
+import type { WgQuickConfig } from './model.js';
+import { parseConfig, type ParseOptions } from './parse.js';
+
+const QUICK = new Set<string>(WG_QUICK_KEYS.map((k) => k.toLowerCase()));
+const IFS_EDGES = /^[ \t]+|[ \t]+$/g;
+
+/** Strips a parsed config, or parses (and so validates) a text first. */
+export function stripConfig(input: WgQuickConfig | string, options: ParseOptions = {}): string {
+  const config = typeof input === 'string' ? parseConfig(input, options) : input;
+  const out: string[] = [];
+  let section: 'none' | 'interface' | 'peer' | 'ferry' | 'other' = 'none';
+  let peer = -1;
+  for (const l of scanLines(config.source.text)) {
+    if (l.kind === 'section') {
+      const lower = l.name.toLowerCase();
+      section = lower === 'interface' ? 'interface' : lower === 'peer' ? 'peer' : lower.startsWith(FERRY_SECTION_PREFIX) ? 'ferry' : 'other';
+      if (section === 'peer') peer++;
+    }
+    if (section === 'ferry') continue;
+    if (l.kind === 'entry') {
+      const key = l.key.toLowerCase();
+      if (section === 'interface' && QUICK.has(key)) continue;
+      if (section === 'interface' && key === 'privatekeyfile' && config.interface.privateKey !== null) {
+        out.push(`PrivateKey = ${formatKeyBase64(config.interface.privateKey)}`);
+        continue;
+      }
+      const psk = section === 'peer' && key === 'presharedkeyfile' ? config.peers[peer]?.presharedKey : null;
+      if (psk) {
+        out.push(`PresharedKey = ${formatKeyBase64(psk)}`);
+        continue;
+      }
+    }
+    out.push(l.raw.replace(IFS_EDGES, ''));
+  }
+  return out.map((line) => `${line}\n`).join('') + '\n';
+}
