@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, logLevelFromEnv } from '../daemon/logger.js';
 import { reportStartup, runDetached, READY_FD_ENV } from '../daemon/daemonize.js';
 import { WgDaemon } from '../daemon/wg-daemon.js';
+import { installDaemonReload } from '../daemon/reload.js';
 import { ready as notifyReady, stopping as notifyStopping } from '../io/notify.js';
 
 const USAGE = `Usage: ferryd [-f/--foreground] INTERFACE-NAME
@@ -86,7 +87,7 @@ async function main(): Promise<number> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => logger.info('SIGHUP ignored: ferryd has no config file; use ferry syncconf'));
+  installDaemonReload(daemon, logger); // SIGHUP re-reads FERRY_CONFIG_FILE (set by ferry up)
   await daemon.exited;
   return 0;
 }

@@ -64,6 +64,7 @@ export async function startDaemon(t: Scope, ns: Netns, impl: Implementation, ifn
   t.after(() => {
     child.kill('SIGTERM');
     rmSync(sock, { force: true });
+    rmSync(`/run/ferry/${ifname}.sock`, { force: true });
     if (process.env.FERRY_TEST_LOG) process.stderr.write(`--- ${impl} ${ifname} output:\n${output}\n`);
   });
   await waitFor(() => existsSync(sock) || exited, `${impl} ${ifname} to create its socket`);

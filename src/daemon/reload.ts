@@ -1,0 +1,92 @@
+/**
+ * SIGHUP: re-read the config file and sync the device to it. `ferry up` starts ferryd with
+ * FERRY_CONFIG_FILE; on SIGHUP ferryd parses that file with the config parser (the
+ * wg-quick keys — Address, DNS, MTU, Table, hooks — and [Ferry…] sections play no part:
+ * this is `wg syncconf IF <(ferry strip IF)`), resolves its endpoints, and applies the
+ * syncconf difference through the same UAPI backend the socket uses: peers missing from
+ * the file are removed, the others updated in place, so unchanged peers keep their
+ * sessions. A file with any error is reported with file:line and nothing of it is applied.
+ * Reloads never overlap: a SIGHUP during a reload runs one more after it.
+ */
+import { loadConfig } from '../config/config-file.js';
+import { formatIssue, isConfigError } from '../config/issues.js';
+import { resolveEndpoints } from '../config/resolve.js';
+import { isEmptyChange, syncChange } from '../config/sync.js';
+import type { UapiBackend } from '../control/uapi-server.js';
+import type { Logger } from './logger.js';
+import { DeviceUapiBackend } from './uapi-backend.js';
+import { openUnderlay, type WgDaemon } from './wg-daemon.js';
+
+export const CONFIG_FILE_ENV = 'FERRY_CONFIG_FILE';
+
+export interface ReloadResult {
+  ok: boolean;
+  /** Peers removed, added or updated; 0 when the device already matched. */
+  peersChanged: number;
+}
+
+/** Reads `file` and syncs the device behind `backend` to it; logs what happened. */
+export async function reloadConfig(file: string, backend: UapiBackend, logger: Logger): Promise<ReloadResult> {
+  let change;
+  try {
+    const { config } = loadConfig(file);
+    for (const w of config.warnings) logger.warn({ file: w.file, line: w.line }, `reload: ${formatIssue(w)}`);
+    await resolveEndpoints(config);
+    change = syncChange(config, backend.get());
+  } catch (err) {
+    if (isConfigError(err)) {
+      for (const e of err.errors) logger.error({ file: e.file, line: e.line }, `reload: ${formatIssue(e)}`);
+      logger.error({ file }, 'reload: the config file has errors; nothing was changed');
+    } else logger.error({ file, err: (err as Error).message }, 'reload: could not read the config file; nothing was changed');
+    return { ok: false, peersChanged: 0 };
+  }
+  if (isEmptyChange(change)) {
+    logger.info({ file }, 'reload: the device already matches the config file');
+    return { ok: true, peersChanged: 0 };
+  }
+  try {
+    await backend.set(change);
+  } catch (err) {
+    logger.error({ file, err: (err as Error).message }, 'reload: the device refused the change; nothing was changed');
+    return { ok: false, peersChanged: 0 };
+  }
+  const removed = change.peers.filter((p) => p.remove).length;
+  logger.info({ file, peersChanged: change.peers.length, removed }, 'reload: applied the config file');
+  return { ok: true, peersChanged: change.peers.length };
+}
+
+/**
+ * Handles SIGHUP for a daemon: reloads `env.FERRY_CONFIG_FILE` when set, otherwise says
+ * why nothing happens. Returns the function a signal runs (tests call it directly).
+ */
+export function installReload(backend: UapiBackend, logger: Logger, env: NodeJS.ProcessEnv = process.env, onSignal = true): () => Promise<void> {
+  const file = env[CONFIG_FILE_ENV];
+  let running: Promise<void> | null = null;
+  let again = false;
+  const reload = async (): Promise<void> => {
+    if (file === undefined || file === '') {
+      logger.info(`SIGHUP ignored: no ${CONFIG_FILE_ENV} (ferryd was not started by ferry up); use ferry syncconf`);
+      return;
+    }
+    if (running !== null) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        logger.info({ file }, 'SIGHUP: reloading the config file');
+        await reloadConfig(file, backend, logger);
+      } while (again);
+    })().finally(() => (running = null));
+    return running;
+  };
+  if (onSignal) process.on('SIGHUP', () => void reload());
+  return reload;
+}
+
+/** SIGHUP reload for a running WgDaemon, through a backend like its UAPI socket's (same device, same port opener). */
+export function installDaemonReload(daemon: WgDaemon, logger: Logger, env: NodeJS.ProcessEnv = process.env): () => Promise<void> {
+  const backend = new DeviceUapiBackend(daemon.device, (port, mark) => openUnderlay(daemon.pool, port, mark));
+  return installReload(backend, logger, env);
+}
