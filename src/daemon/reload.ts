@@ -14,8 +14,7 @@ import { resolveEndpoints } from '../config/resolve.js';
 import { isEmptyChange, syncChange } from '../config/sync.js';
 import type { UapiBackend } from '../control/uapi-server.js';
 import type { Logger } from './logger.js';
-import { DeviceUapiBackend } from './uapi-backend.js';
-import { openUnderlay, type WgDaemon } from './wg-daemon.js';
+import type { WgDaemon } from './wg-daemon.js';
 
 export const CONFIG_FILE_ENV = 'FERRY_CONFIG_FILE';
 
@@ -87,6 +86,5 @@ export function installReload(backend: UapiBackend, logger: Logger, env: NodeJS.
 
 /** SIGHUP reload for a running WgDaemon, through a backend like its UAPI socket's (same device, same port opener). */
 export function installDaemonReload(daemon: WgDaemon, logger: Logger, env: NodeJS.ProcessEnv = process.env): () => Promise<void> {
-  const backend = new DeviceUapiBackend(daemon.device, (port, mark) => openUnderlay(daemon.pool, port, mark));
-  return installReload(backend, logger, env);
+  return installReload(daemon.backend, logger, env);
 }

@@ -60,6 +60,8 @@ export class WgDaemon {
     readonly device: WgDevice,
     readonly uapi: UapiServer,
     readonly control: ControlServer,
+    /** Applies UAPI-style changes; shared by the UAPI socket and config reloads. */
+    readonly backend: DeviceUapiBackend,
     private readonly logger: Logger,
   ) {
     this.exited = new Promise((resolve) => (this.exitResolve = resolve));
@@ -89,7 +91,7 @@ export class WgDaemon {
         await uapi.close();
         throw err;
       }
-      const daemon = new WgDaemon(tun.name, pool, tun, dev, uapi, control, logger);
+      const daemon = new WgDaemon(tun.name, pool, tun, dev, uapi, control, backend, logger);
       registerWgOps(control, daemon);
       daemon.watch(options.socketCheckMs ?? 1000);
       dev.start();
