@@ -2,7 +2,7 @@
  * The wg-quick verbs of `ferry`: up, down, save, strip, with wg-quick's arguments
  * (CONFIG_FILE | INTERFACE), output ("[#] COMMAND" on stderr for every step) and exit
  * statuses. An INTERFACE is looked up as /etc/ferry/INTERFACE.conf, then
- * /etc/wireguard/INTERFACE.conf. See docs/cli-quick.md.
+ * /etc/wireguard/INTERFACE.conf. See docs/cli.md.
  */
 import { realpathSync } from 'node:fs';
 import { loadConfig, type LoadedConfig, type LookupOptions } from '../../config/config-file.js';

@@ -1,0 +1,140 @@
+/**
+ * Talking to userspace WireGuard daemons (ferryd, wireguard-go) as wg(8) does
+ * (ipc-uapi-unix.h): an interface is a socket DIR/NAME.sock that accepts connections; a
+ * socket that refuses them belongs to a dead daemon and is removed; one connection per
+ * operation. ferry has no kernel interfaces, so a name without a live socket is ENODEV.
+ */
+import { opendirSync, statSync, unlinkSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { initCrypto } from '../../wireguard/crypto.js';
+import { fsPath } from './cli-io.js';
+import type { WgDevice } from './device.js';
+import { Errno } from './errno.js';
+import { formatSetRequest, parseGetResponse, parseSetResponse } from './uapi-codec.js';
+
+const SUFFIX = '.sock';
+
+/** A failed operation with the (positive) errno wg would report. */
+export class IpcError extends Error {
+  constructor(readonly errno: number) {
+    super(`errno ${errno}`);
+    this.name = 'IpcError';
+  }
+}
+
+function errnoOf(err: unknown): number {
+  const n = (err as NodeJS.ErrnoException).errno;
+  return typeof n === 'number' && n !== 0 ? Math.abs(n) : Errno.EIO;
+}
+
+function socketPath(dir: string, name: string): string {
+  return `${dir}/${name}${SUFFIX}`;
+}
+
+/** Connects; resolves with the open socket or rejects with IpcError. */
+function connect(path: string): Promise<import('node:net').Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(fsPath(path));
+    sock.once('connect', () => {
+      sock.removeAllListeners('error');
+      resolve(sock);
+    });
+    sock.once('error', (err) => reject(new IpcError(errnoOf(err))));
+  });
+}
+
+/** userspace_has_wireguard_interface(): a socket file that does not refuse connections. */
+export async function hasInterface(dir: string, name: string): Promise<boolean> {
+  if (name.includes('/')) return false;
+  const path = socketPath(dir, name);
+  try {
+    if (!statSync(fsPath(path)).isSocket()) return false;
+  } catch {
+    return false;
+  }
+  try {
+    (await connect(path)).destroy();
+  } catch (err) {
+    if ((err as IpcError).errno === Errno.ECONNREFUSED) {
+      try {
+        unlinkSync(fsPath(path));
+      } catch {
+        // someone else cleaned it up
+      }
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Names of the live interfaces, in directory order (as wg lists them). */
+export async function listDevices(dir: string): Promise<string[]> {
+  let handle;
+  try {
+    handle = opendirSync(fsPath(dir), { encoding: 'buffer' as BufferEncoding });
+  } catch (err) {
+    const errno = errnoOf(err);
+    if (errno === Errno.ENOENT) return [];
+    throw new IpcError(errno);
+  }
+  const names: string[] = [];
+  try {
+    for (let ent = handle.readSync(); ent !== null; ent = handle.readSync()) {
+      const raw = ent.name as unknown as Buffer | string;
+      const name = typeof raw === 'string' ? Buffer.from(raw, 'utf8').toString('latin1') : raw.toString('latin1');
+      if (name.length <= SUFFIX.length || !name.endsWith(SUFFIX)) continue;
+      const iface = name.slice(0, -SUFFIX.length);
+      if (await hasInterface(dir, iface)) names.push(iface);
+    }
+  } finally {
+    handle.closeSync();
+  }
+  return names.filter((n) => n.length > 0);
+}
+
+/** Sends one request and returns everything read up to the first empty line (or the end). */
+async function exchange(dir: string, name: string, request: string): Promise<string> {
+  if (!(await hasInterface(dir, name))) throw new IpcError(Errno.ENODEV);
+  const sock = await connect(socketPath(dir, name));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let last = 0x0a; // an empty first line also ends the answer
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      sock.destroy();
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    };
+    sock.on('data', (d: Buffer) => {
+      chunks.push(d);
+      const ended = (last === 0x0a && d[0] === 0x0a) || d.includes('\n\n');
+      last = d[d.length - 1];
+      if (ended) finish();
+    });
+    sock.on('end', finish);
+    sock.on('close', finish);
+    sock.on('error', (err) => {
+      if (done) return;
+      done = true;
+      reject(new IpcError(errnoOf(err)));
+    });
+    sock.write(Buffer.from(request, 'latin1'));
+  });
+}
+
+/** ipc_get_device(). */
+export async function getDevice(dir: string, name: string): Promise<WgDevice> {
+  await initCrypto();
+  const answer = await exchange(dir, name, 'get=1\n\n');
+  const r = parseGetResponse(name, answer);
+  if (r.device === null) throw new IpcError(r.errno);
+  return r.device;
+}
+
+/** ipc_set_device(). */
+export async function setDevice(dir: string, dev: WgDevice): Promise<void> {
+  const answer = await exchange(dir, dev.name, formatSetRequest(dev));
+  const errno = parseSetResponse(answer);
+  if (errno !== 0) throw new IpcError(errno);
+}
