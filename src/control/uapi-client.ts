@@ -16,15 +16,21 @@ export function uapiRequest(path: string, lines: string[], timeoutMs = 10_000): 
       reject(new Error(`UAPI ${path}: no answer within ${timeoutMs} ms`));
     }, timeoutMs);
     sock.setEncoding('utf8');
+    let answered = false;
     sock.on('error', (err) => {
       clearTimeout(timer);
       reject(err);
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      if (!answered) reject(new Error(`UAPI ${path}: the daemon closed the connection without an answer`));
     });
     sock.on('data', (d: string) => {
       text += d;
       const end = text.indexOf('\n\n');
       if (end < 0) return;
       clearTimeout(timer);
+      answered = true;
       sock.end();
       const answer = text.slice(0, end).split('\n');
       const last = answer.pop() ?? '';

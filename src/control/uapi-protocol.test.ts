@@ -79,6 +79,8 @@ test('rejects malformed set operations with the errno wg reports', () => {
 test('endpoint forms', () => {
   assert.deepEqual(parseEndpoint('192.0.2.1:51820'), { family: 4, address: '192.0.2.1', port: 51820 });
   assert.deepEqual(parseEndpoint('[fe80::1%2]:1'), { family: 6, address: 'fe80::1', port: 1, scopeId: 2 });
+  assert.deepEqual(parseEndpoint('[fe80::1%lo]:1'), { family: 6, address: 'fe80::1', port: 1, scopeId: 1 });
+  assert.throws(() => parseEndpoint('[fe80::1%nosuchif0]:1'), /no interface "nosuchif0"/);
 });
 
 test('formats a get answer in wireguard-go order', () => {

@@ -8,6 +8,7 @@
  */
 import { isIP } from 'node:net';
 import type { Endpoint } from '../io/endpoint.js';
+import { ifNameToIndex } from '../io/ifindex.js';
 import { formatPrefix, parsePrefix, type IpPrefix } from '../wireguard/allowed-ips.js';
 import { formatKeyHex, tryParseKeyHex } from '../wireguard/keys.js';
 
@@ -115,8 +116,10 @@ export function parseEndpoint(value: string): Endpoint {
   const pct = host.indexOf('%');
   if (pct >= 0) {
     const zone = host.slice(pct + 1);
-    if (!/^\d+$/.test(zone)) throw new UapiError(UapiErrno.Invalid, `endpoint: scope "${zone}" must be numeric`);
-    scopeId = Number(zone);
+    // wg sends the interface name (fe80::1%eth0); numeric scope ids are accepted too.
+    const index = /^\d+$/.test(zone) ? Number(zone) : ifNameToIndex(zone);
+    if (index === null) throw new UapiError(UapiErrno.Invalid, `endpoint: no interface "${zone.slice(0, 16)}" for the scope`);
+    scopeId = index;
     host = host.slice(0, pct);
   }
   const family = isIP(host);

@@ -3,7 +3,7 @@
  * read and write it, since wg(8) parses allowed IPs with inet_pton and prints everything
  * through inet_ntop: "::ffff:1.2.3.4", "::1.2.3.4", the first longest zero run compressed.
  */
-import { ifIndexToName } from './ifindex.js';
+import { ifIndexToName } from '../../io/ifindex.js';
 
 /** A resolved socket address (struct sockaddr_in / sockaddr_in6). */
 export interface SockAddr {

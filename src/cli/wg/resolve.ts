@@ -9,7 +9,7 @@
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { Gai } from './errno.js';
-import { ifNameToIndex } from './ifindex.js';
+import { ifNameToIndex } from '../../io/ifindex.js';
 import { inetPton4, inetPton6, type SockAddr } from './inet.js';
 
 const ULONG_MAX = (1n << 64n) - 1n;
