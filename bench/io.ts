@@ -11,7 +11,12 @@
  * so the source cannot starve them and each variant gets one whole core for the path.
  *
  *   npm run bench -- io [--seconds 5] [--warmup 1] [--rounds 3] [--payload 64] [--batch 256]
- *                       [--pin split|spread|none] [--dgram-connected 0|1]
+ *                       [--pin split|spread|none] [--dgram-connected 0|1] [--offload 1|0]
+ *
+ * --offload 0 runs the native forwarders without UDP GSO/GRO (one skb per datagram).
+ * --linger-ms N (0..50, default 0) keeps each native forwarder in its readiness callback,
+ * waiting up to N ms for more traffic, for at most 256 rounds before the event loop turns
+ * (docs/offloads.md: what each loop turn costs in GC).
  *
  * Needs root, /dev/net/tun, ip (iproute2) and taskset. Prints JSON lines; the last is
  * {"bench":"io","metric":"pps","value":native,"unit":"packets/s","baseline":dgram,"ratio":…}.
@@ -63,6 +68,7 @@ function summary(results: IoRunResult[], impl: Impl) {
     runs: rs.map((x) => Math.round(x.pps)),
     source_pps: sourcePps,
     source_saturates_all_runs: rs.every((x) => x.line.source_saturates === true),
+    cpu_us_per_packet: round(median(rs.map((x) => x.cpuUsPerPacket)), 2),
     gc_runs: gc,
     gc_per_million_packets: delivered > 0 ? round((gc * 1e6) / delivered, 3) : null,
   };
@@ -93,6 +99,8 @@ async function main(): Promise<void> {
     rounds: s.rounds,
     pin: s.pin === 'none' ? 'none' : { source: cpus.source, forwarder_a: cpus.a, forwarder_b: cpus.b },
     dgram_connected: s.dgramConnected,
+    native_offload: s.offload,
+    native_linger_ms: s.lingerMs,
     cpus: availableParallelism(),
     kernel: release(),
     node: process.version,
@@ -123,6 +131,8 @@ async function main(): Promise<void> {
     emit({ warning: 'in some runs the source did not outrun the forwarders (TUN-A did not overflow): those rates measure the source' });
   }
   emit({ metric: 'gc_per_million_packets', value: nat.gc_per_million_packets, unit: 'gc/Mpkt', baseline: dg.gc_per_million_packets });
+  // Less sensitive to other load on a shared machine than pps: forwarder CPU per packet.
+  emit({ metric: 'cpu_per_packet', value: nat.cpu_us_per_packet, unit: 'us/packet', baseline: dg.cpu_us_per_packet, ratio: round(dg.cpu_us_per_packet / nat.cpu_us_per_packet, 2) });
   emit({ metric: 'pps', value: nat.pps, unit: 'packets/s', baseline: dg.pps, ratio: round(nat.pps / dg.pps, 2) });
 }
 

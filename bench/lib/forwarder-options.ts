@@ -20,6 +20,13 @@ export interface ForwarderOptions {
   batch: number;
   /** dgram only: connect() the socket to the peer and send without an address. */
   connected: boolean;
+  /** native only: UDP GSO on send and GRO on receive (default on). */
+  offload: boolean;
+  /**
+   * native only: after draining, wait up to this many ms in the readiness callback for
+   * more traffic instead of returning to the event loop (0: off, the default).
+   */
+  lingerMs: number;
 }
 
 export function forwarderOptions(argv: string[]): ForwarderOptions {
@@ -34,5 +41,7 @@ export function forwarderOptions(argv: string[]): ForwarderOptions {
     peerPort: Number(a['peer-port']),
     batch: Number(a.batch),
     connected: a.connected === '1',
+    offload: a.offload !== '0',
+    lingerMs: Number(a['linger-ms'] ?? 0),
   };
 }

@@ -10,7 +10,11 @@ export interface GcReading {
   count: number;
   /** Scavenges (young generation): what per-packet garbage shows up as first. */
   minor: number;
-  /** Mark-sweep-compact and incremental marking steps. */
+  /**
+   * Everything else: mark-sweep-compact, and its incremental-marking and weak-callback
+   * entries (one full GC may show as two entries). V8's memory reducer runs a couple ~8 s
+   * after start even in an idle process.
+   */
   major: number;
   /** Total pause time in ms. */
   ms: number;

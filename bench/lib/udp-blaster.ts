@@ -18,7 +18,9 @@ const SLICE_NS = 2_000_000;
 const args = parseArgs(process.argv.slice(2), ['source', 'sink', 'port', 'payload']);
 const payload = Number(args.payload);
 const pool = new BufferPool({ slotCount: BATCH + 8, debug: false });
-const sock = UdpSocket.open({ pool, family: 4, address: args.source, sndbuf: 4 << 20, reserve: 1 });
+// Plain sendmmsg, one skb per datagram (no GSO): the source stays what it was before the
+// forwarders gained offloads, so results compare across versions.
+const sock = UdpSocket.open({ pool, family: 4, address: args.source, sndbuf: 4 << 20, reserve: 1, gso: false, gro: false });
 const dest = new Uint8Array(ENDPOINT_STRIDE);
 encodeEndpoint({ family: 4, address: args.sink, port: Number(args.port) }, dest);
 const batch = new PacketBatch(BATCH);

@@ -12,7 +12,7 @@ import { linkStats, udpSnmp } from './link-stats.js';
 
 const args = parseArgs(process.argv.slice(2), ['address', 'port', 'tun']);
 const pool = new BufferPool({ slotCount: 1, debug: false });
-const sock = UdpSocket.open({ pool, family: 4, address: args.address, port: Number(args.port), rcvbuf: 4096, reserve: 1 });
+const sock = UdpSocket.open({ pool, family: 4, address: args.address, port: Number(args.port), rcvbuf: 4096, reserve: 1, gso: false, gro: false });
 
 serveControl(
   { role: 'sink', port: sock.localPort },

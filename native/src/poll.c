@@ -6,6 +6,8 @@
  * pollStop, the external's finalizer and the env cleanup hook (worker exit) all start
  * the close; it happens once. */
 #include "addon.h"
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <uv.h>
 
@@ -187,7 +189,36 @@ static napi_value poll_stop(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* pollWait(fd, events, timeoutMs) -> ready: 1 readable, 2 writable, 4 error or hangup;
+ * 0 when nothing happened within timeoutMs (or a signal came). Blocks the thread in
+ * poll(2). For a datapath that stays in its readiness callback while traffic keeps
+ * coming instead of returning to the event loop after every burst: each loop turn costs
+ * Node 20 a small heap allocation (docs/offloads.md), a wait here costs none. The caller
+ * bounds how long it stays (timers and other handles wait meanwhile). */
+static napi_value poll_wait(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int fd;
+  int64_t events, timeout;
+  if (!arg_fd(env, argv[0], "pollWait: fd", &fd)) return NULL;
+  if (!arg_int(env, argv[1], "pollWait: events", 1, 3, &events)) return NULL;
+  if (!arg_int(env, argv[2], "pollWait: timeoutMs", 0, 60000, &timeout)) return NULL;
+  struct pollfd p = { .fd = fd, .events = (short)(((events & 1) ? POLLIN : 0) | ((events & 2) ? POLLOUT : 0)) };
+  int r = poll(&p, 1, (int)timeout);
+  if (r < 0 && errno != EINTR) return throw_errno(env, "poll", errno);
+  int ready = 0;
+  if (r > 0) {
+    if (p.revents & POLLNVAL) return throw_errno(env, "poll", EBADF);
+    ready = ((p.revents & POLLIN) ? 1 : 0) | ((p.revents & POLLOUT) ? 2 : 0) | ((p.revents & (POLLERR | POLLHUP)) ? 4 : 0);
+  }
+  napi_value out;
+  napi_create_int32(env, ready, &out);
+  return out;
+}
+
 napi_value init_poll(napi_env env, napi_value exports) {
+  export_fn(env, exports, "pollWait", poll_wait);
   export_fn(env, exports, "pollStart", poll_start);
   export_fn(env, exports, "pollUpdate", poll_update);
   export_fn(env, exports, "pollRef", poll_ref);

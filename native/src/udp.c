@@ -1,15 +1,32 @@
 /* UDP sockets with batched I/O: recvmmsg/sendmmsg straight into and out of caller-owned
  * slab memory (pool slots), peer addresses as fixed 24-byte endpoint records
  * (src/io/endpoint.ts). Scratch arrays (mmsghdr, iovec, sockaddr) are thread-local and
- * sized to MAX_BATCH, so a batch costs no allocation; longer batches go in chunks. */
+ * sized to MAX_BATCH, so a batch costs no allocation; longer batches go in chunks.
+ *
+ * Offloads (docs/offloads.md): udpSendBatchGso sends runs of equal-size datagrams to one
+ * endpoint as one UDP_SEGMENT message (one trip through the stack for up to 64 of them);
+ * udpRecvBatchGro reads UDP_GRO-coalesced messages into a per-socket ring the caller owns
+ * and splits them into one slot per datagram. Native code keeps no per-socket state: the
+ * GSO switch and the GRO ring live in caller memory. */
 #include "addon.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
 
 #define MAX_BATCH 1024
 #define EP_STRIDE 24
@@ -96,14 +113,16 @@ static int set_bufsize(int fd, int force_opt, int opt, int size) {
 }
 
 /* udpOpen(family, address, port, options?) -> fd. Non-blocking, close-on-exec, bound.
- * options: { rcvbuf, sndbuf, mark, reuseport, v6only }. IPv6 sockets are dual-stack
- * unless v6only: IPv4 peers then appear as family-4 endpoint records. */
+ * options: { rcvbuf, sndbuf, mark, reuseport, v6only, noChecksum }. IPv6 sockets are
+ * dual-stack unless v6only: IPv4 peers then appear as family-4 endpoint records.
+ * noChecksum (SO_NO_CHECK) sends IPv4 datagrams with a zero UDP checksum, as VXLAN
+ * commonly does; the kernel then refuses UDP_SEGMENT (EINVAL). */
 static napi_value udp_open(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int64_t family, port, rcvbuf = 0, sndbuf = 0, mark = 0;
-  bool has_rcv, has_snd, has_mark, has_reuse, has_v6only, reuseport = false, v6only = false;
+  bool has_rcv, has_snd, has_mark, has_reuse, has_v6only, has_nocheck, reuseport = false, v6only = false, nocheck = false;
   char address[64];
   if (!arg_int(env, argv[0], "udpOpen: family", 4, 6, &family)) return NULL;
   if (family == 5) return throw_rangef(env, "udpOpen: family must be 4 or 6, got 5");
@@ -121,6 +140,7 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   if (!opt_int(env, opts, "mark", "udpOpen: options.mark", 0, 0xffffffffLL, &mark, &has_mark)) return NULL;
   if (!opt_bool(env, opts, "reuseport", "udpOpen: options.reuseport", &reuseport, &has_reuse)) return NULL;
   if (!opt_bool(env, opts, "v6only", "udpOpen: options.v6only", &v6only, &has_v6only)) return NULL;
+  if (!opt_bool(env, opts, "noChecksum", "udpOpen: options.noChecksum", &nocheck, &has_nocheck)) return NULL;
   if (has_v6only && family == 4) return throw_rangef(env, "udpOpen: options.v6only applies to family 6 only");
 
   sockaddr_any sa;
@@ -136,6 +156,7 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   else if (has_rcv && rcvbuf > 0 && (r = set_bufsize(fd, SO_RCVBUFFORCE, SO_RCVBUF, (int)rcvbuf)) < 0) step = "setsockopt SO_RCVBUF";
   else if (has_snd && sndbuf > 0 && (r = set_bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF, (int)sndbuf)) < 0) step = "setsockopt SO_SNDBUF";
   else if (has_mark && (r = setopt_int(fd, SOL_SOCKET, SO_MARK, (int)(uint32_t)mark)) < 0) step = "setsockopt SO_MARK";
+  else if (nocheck && (r = setopt_int(fd, SOL_SOCKET, SO_NO_CHECK, 1)) < 0) step = "setsockopt SO_NO_CHECK";
   else if (bind(fd, &sa.sa, salen) < 0) {
     r = -errno;
     step = "bind";
@@ -373,6 +394,397 @@ done:;
   return out;
 }
 
+/* ---------------------------------------------------------------- offloads */
+
+/* One UDP_SEGMENT message carries at most 64 datagrams (UDP_MAX_SEGMENTS before Linux
+ * 6.10; 128 since) and at most one IPv4 datagram's worth of payload. */
+#define GSO_MAX_SEGMENTS 64
+#define GSO_MAX_BYTES 65507
+
+/* The caller's GSO state (Int32Array of GSO_STATE_LEN): [GSO_ON] is 1 while the socket
+ * sends with UDP_SEGMENT and is cleared here for good when the kernel refuses it; the
+ * other entries report the last call. */
+#define GSO_STATE_LEN 4
+enum { GSO_ON = 0, GSO_MESSAGES = 1, GSO_DATAGRAMS = 2, GSO_FALLBACKS = 3 };
+
+typedef union {
+  char buf[CMSG_SPACE(sizeof(uint16_t))];
+  struct cmsghdr align;
+} gso_cmsg;
+
+/* Message m of a send covers datagrams [t_first[m], t_first[m] + t_nseg[m]). */
+static __thread int64_t t_first[MAX_BATCH];
+static __thread int32_t t_nseg[MAX_BATCH];
+static __thread gso_cmsg t_gso_ctrl[MAX_BATCH];
+
+/* udpGsoSupported(fd) -> bool: the kernel knows UDP_SEGMENT (Linux 4.18+). */
+static napi_value udp_gso_supported(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int fd, value = 0;
+  if (!arg_fd(env, argv[0], "udpGsoSupported: fd", &fd)) return NULL;
+  socklen_t len = sizeof value;
+  bool ok = getsockopt(fd, SOL_UDP, UDP_SEGMENT, &value, &len) == 0;
+  if (!ok && (errno == EBADF || errno == ENOTSOCK)) return throw_errno(env, "getsockopt UDP_SEGMENT", errno);
+  napi_value out;
+  napi_get_boolean(env, ok, &out);
+  return out;
+}
+
+/* udpSetGro(fd, on) -> bool: false when the kernel has no UDP_GRO (before Linux 5.0). */
+static napi_value udp_set_gro(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int fd;
+  bool on;
+  if (!arg_fd(env, argv[0], "udpSetGro: fd", &fd)) return NULL;
+  if (!arg_bool(env, argv[1], "udpSetGro: on", &on)) return NULL;
+  int r = setopt_int(fd, SOL_UDP, UDP_GRO, on ? 1 : 0);
+  if (r == -EBADF || r == -ENOTSOCK) return throw_errno(env, "setsockopt UDP_GRO", -r);
+  napi_value out;
+  napi_get_boolean(env, r == 0, &out);
+  return out;
+}
+
+/* Builds the messages for datagrams [from, count), at most MAX_BATCH datagrams (one iovec
+ * each, pointing into the slab: no copy). With gso, a run of datagrams to the same
+ * endpoint that all have the first one's length (the last may be shorter) becomes one
+ * message whose UDP_SEGMENT cmsg tells the kernel where to cut. Returns the message
+ * count; *end is one past the last datagram covered. */
+static int build_messages(uint8_t *slab, const int32_t *offsets, const int32_t *lengths, const uint8_t *eps, int64_t from,
+                          int64_t count, bool gso, int64_t *end) {
+  int64_t limit = count - from > MAX_BATCH ? from + MAX_BATCH : count;
+  int m = 0;
+  int64_t i = from;
+  while (i < limit) {
+    int32_t size = lengths[i];
+    int k = 1;
+    if (gso && size > 0) {
+      int64_t bytes = size;
+      while (i + k < limit && k < GSO_MAX_SEGMENTS) {
+        int32_t next = lengths[i + k];
+        if (next <= 0 || next > size || bytes + next > GSO_MAX_BYTES) break;
+        if (memcmp(eps + (i + k) * EP_STRIDE, eps + i * EP_STRIDE, EP_STRIDE) != 0) break;
+        bytes += next;
+        k++;
+        if (next < size) break; /* only the last segment may be short */
+      }
+    }
+    struct iovec *iov = &t_iovs[i - from];
+    for (int s = 0; s < k; s++) {
+      iov[s].iov_base = slab + offsets[i + s];
+      iov[s].iov_len = (size_t)lengths[i + s];
+    }
+    struct msghdr *h = &t_msgs[m].msg_hdr;
+    h->msg_namelen = read_endpoint(eps + i * EP_STRIDE, &t_addrs[m]);
+    h->msg_name = h->msg_namelen ? &t_addrs[m] : NULL;
+    h->msg_iov = iov;
+    h->msg_iovlen = (size_t)k;
+    h->msg_flags = 0;
+    if (k > 1) {
+      struct cmsghdr *c = &t_gso_ctrl[m].align;
+      uint16_t gso_size = (uint16_t)size;
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof gso_size);
+      memcpy(CMSG_DATA(c), &gso_size, sizeof gso_size);
+      h->msg_control = t_gso_ctrl[m].buf;
+      h->msg_controllen = sizeof t_gso_ctrl[m].buf;
+    } else {
+      h->msg_control = NULL;
+      h->msg_controllen = 0;
+    }
+    t_first[m] = i;
+    t_nseg[m] = k;
+    m++;
+    i += k;
+  }
+  *end = i;
+  return m;
+}
+
+/* Sends message m's datagrams one by one (after the kernel refused them as one GSO
+ * message). Returns the index of the datagram that met EAGAIN, or -1 when all were
+ * tried; per-datagram results go to errors. */
+static int64_t send_each(int fd, int m, int32_t *errors, int64_t *sent) {
+  struct msghdr h = t_msgs[m].msg_hdr;
+  h.msg_control = NULL;
+  h.msg_controllen = 0;
+  h.msg_iovlen = 1;
+  for (int s = 0; s < t_nseg[m]; s++) {
+    int64_t i = t_first[m] + s;
+    h.msg_iov = t_msgs[m].msg_hdr.msg_iov + s;
+    ssize_t r;
+    do r = sendmsg(fd, &h, MSG_DONTWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return i;
+    if (errors) errors[i] = r < 0 ? -errno : 0;
+    if (r >= 0) (*sent)++;
+  }
+  return -1;
+}
+
+/* udpSendBatchGso(fd, slab, offsets, lengths, endpoints, count, errors, state) -> sent.
+ * udpSendBatch with UDP GSO while state[0] is 1: same arguments, same per-datagram
+ * results (a refused GSO message reports its error for each of its datagrams). When the
+ * kernel refuses UDP_SEGMENT itself (EIO: no checksum offload or an IPsec route; EINVAL:
+ * zero-checksum socket, or an oversized segment on kernels before 6.14) the datagrams go
+ * out one by one and state[0] becomes 0 for the socket's lifetime; EMSGSIZE (a segment
+ * larger than the path MTU allows, 6.14+) only resends that message's datagrams one by
+ * one, so each is fragmented or refused on its own. */
+static napi_value udp_send_batch_gso(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int fd;
+  uint8_t *slab, *eps;
+  int32_t *offsets, *lengths, *errors = NULL, *state;
+  size_t slab_len, n_off, n_len, n_eps, n_err, n_state;
+  int64_t count;
+  if (!arg_fd(env, argv[0], "udpSendBatchGso: fd", &fd)) return NULL;
+  if (!arg_bytes(env, argv[1], "udpSendBatchGso: slab", &slab, &slab_len)) return NULL;
+  if (!arg_i32s(env, argv[2], "udpSendBatchGso: offsets", &offsets, &n_off)) return NULL;
+  if (!arg_i32s(env, argv[3], "udpSendBatchGso: lengths", &lengths, &n_len)) return NULL;
+  if (!arg_bytes(env, argv[4], "udpSendBatchGso: endpoints", &eps, &n_eps)) return NULL;
+  size_t cap = n_off < n_len ? n_off : n_len;
+  if (n_eps / EP_STRIDE < cap) cap = n_eps / EP_STRIDE;
+  if (!arg_int(env, argv[5], "udpSendBatchGso: count (limited by offsets, lengths and endpoints/24)", 0, (int64_t)cap, &count))
+    return NULL;
+  if (!arg_absent(env, argv[6])) {
+    if (!arg_i32s(env, argv[6], "udpSendBatchGso: errors", &errors, &n_err)) return NULL;
+    if ((int64_t)n_err < count)
+      return throw_rangef(env, "udpSendBatchGso: errors has %zu entries, count is %lld", n_err, (long long)count);
+  }
+  if (!arg_i32s(env, argv[7], "udpSendBatchGso: state", &state, &n_state)) return NULL;
+  if (n_state < GSO_STATE_LEN) return throw_rangef(env, "udpSendBatchGso: state needs %d entries, has %zu", GSO_STATE_LEN, n_state);
+  if (!check_windows(env, "udpSendBatchGso", slab_len, offsets, lengths, 0, count)) return NULL;
+  for (int64_t i = 0; i < count; i++) {
+    uint8_t f = eps[i * EP_STRIDE];
+    if (f != 0 && f != 4 && f != 6)
+      return throw_rangef(env, "udpSendBatchGso: endpoint %lld has family %u (want 4, 6 or 0)", (long long)i, f);
+  }
+
+  bool gso = state[GSO_ON] != 0;
+  state[GSO_MESSAGES] = state[GSO_DATAGRAMS] = state[GSO_FALLBACKS] = 0;
+  int64_t sent = 0, i = 0, again_from = -1;
+  while (i < count && again_from < 0) {
+    int64_t end;
+    int m = build_messages(slab, offsets, lengths, eps, i, count, gso, &end);
+    int j = 0;
+    while (j < m) {
+      int r = sendmmsg(fd, t_msgs + j, (unsigned)(m - j), MSG_DONTWAIT);
+      if (r > 0) {
+        for (int q = j; q < j + r; q++) {
+          if (errors)
+            for (int s = 0; s < t_nseg[q]; s++) errors[t_first[q] + s] = 0;
+          sent += t_nseg[q];
+          if (t_nseg[q] > 1) {
+            state[GSO_MESSAGES]++;
+            state[GSO_DATAGRAMS] += t_nseg[q];
+          }
+        }
+        j += r;
+        continue;
+      }
+      int err = r < 0 ? errno : EAGAIN;
+      if (err == EINTR) continue;
+      if (err == EBADF || err == ENOTSOCK || err == EFAULT) return throw_errno(env, "sendmmsg", err);
+      if (err == EAGAIN || err == EWOULDBLOCK) {
+        again_from = t_first[j];
+        break;
+      }
+      if (t_nseg[j] > 1 && (err == EIO || err == EINVAL || err == EMSGSIZE)) {
+        if (err != EMSGSIZE) {
+          gso = false;
+          state[GSO_ON] = 0;
+        }
+        state[GSO_FALLBACKS]++;
+        again_from = send_each(fd, j, errors, &sent);
+      } else if (errors) {
+        for (int s = 0; s < t_nseg[j]; s++) errors[t_first[j] + s] = -err;
+      }
+      /* Rebuild from the next datagram: the messages after j may have to change. */
+      end = t_first[j] + t_nseg[j];
+      break;
+    }
+    i = end;
+  }
+  if (again_from >= 0 && errors)
+    for (int64_t k = again_from; k < count; k++) errors[k] = -EAGAIN;
+  napi_value out;
+  napi_create_int64(env, sent, &out);
+  return out;
+}
+
+/* GRO ring: caller memory (a Uint8Array of GRO_RING_BYTES, 8-byte aligned, zeroed when
+ * made) that holds what one recvmmsg read until every datagram in it has been handed
+ * out: a header, one record per message, then one 64 KiB buffer per message (a
+ * coalesced message is at most one IP datagram's worth). Messages are read only into an
+ * empty ring, and a message is split only as far as the caller's slots go: the rest
+ * waits here for the next call, so nothing is lost and order is kept. */
+#define GRO_RING_MSGS 64
+#define GRO_BUF_BYTES 65536
+#define GRO_RECORDS_AT 64
+#define GRO_BUFS_AT 4096
+#define GRO_RING_BYTES (GRO_BUFS_AT + GRO_RING_MSGS * GRO_BUF_BYTES)
+
+typedef struct {
+  int32_t count; /* messages held, [head, head + count) */
+  int32_t head;
+  int32_t next;  /* byte offset of the head message's next datagram */
+  int32_t coalesced; /* last call: messages read that held more than one datagram */
+  int32_t datagrams; /* last call: datagrams in those */
+} gro_header;
+
+typedef struct {
+  int32_t len; /* bytes, -1 when the message did not fit its buffer */
+  int32_t seg; /* datagram size (the UDP_GRO cmsg), len when not coalesced; >= 1 */
+  uint8_t ep[EP_STRIDE];
+} gro_record;
+
+typedef union {
+  char buf[64];
+  struct cmsghdr align;
+} gro_cmsg;
+
+static __thread gro_cmsg t_gro_ctrl[GRO_RING_MSGS];
+
+_Static_assert(GRO_RECORDS_AT >= sizeof(gro_header), "GRO ring header overlaps the records");
+_Static_assert(GRO_RECORDS_AT + GRO_RING_MSGS * sizeof(gro_record) <= GRO_BUFS_AT, "GRO ring records overlap the buffers");
+
+static int gro_segment_size(struct msghdr *h) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int v;
+      memcpy(&v, CMSG_DATA(c), sizeof v);
+      return v;
+    }
+  }
+  return 0;
+}
+
+/* The ring is caller memory: check it before trusting any offset in it. */
+static bool gro_ring_valid(const gro_header *hdr, const gro_record *rec) {
+  if (hdr->count < 0 || hdr->head < 0 || hdr->count > GRO_RING_MSGS - hdr->head) return false;
+  if (hdr->count == 0) return true;
+  if (hdr->next < 0) return false;
+  for (int32_t k = hdr->head; k < hdr->head + hdr->count; k++) {
+    if (rec[k].len < -1 || rec[k].len > GRO_BUF_BYTES || rec[k].seg < 1) return false;
+  }
+  return rec[hdr->head].len < 0 ? hdr->next == 0 : hdr->next < rec[hdr->head].len || (rec[hdr->head].len == 0 && hdr->next == 0);
+}
+
+/* udpRecvBatchGro(fd, slab, offsets, lengths, endpoints, maxLen, count, ring) -> n.
+ * udpRecvBatch for a socket with UDP_GRO on: same results, one datagram per entry (a
+ * coalesced message is split, each datagram copied into its own slot with the message's
+ * sender); lengths[i] = -1 for a datagram longer than maxLen (and once for a message
+ * larger than a ring buffer). Datagrams left in the ring come first in the next call. */
+static napi_value udp_recv_batch_gro(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int fd;
+  uint8_t *slab, *eps, *ring;
+  int32_t *offsets, *lengths;
+  size_t slab_len, n_off, n_len, n_eps, ring_len;
+  int64_t max_len, count;
+  if (!arg_fd(env, argv[0], "udpRecvBatchGro: fd", &fd)) return NULL;
+  if (!arg_bytes(env, argv[1], "udpRecvBatchGro: slab", &slab, &slab_len)) return NULL;
+  if (!arg_i32s(env, argv[2], "udpRecvBatchGro: offsets", &offsets, &n_off)) return NULL;
+  if (!arg_i32s(env, argv[3], "udpRecvBatchGro: lengths", &lengths, &n_len)) return NULL;
+  if (!arg_bytes(env, argv[4], "udpRecvBatchGro: endpoints", &eps, &n_eps)) return NULL;
+  if (!arg_int(env, argv[5], "udpRecvBatchGro: maxLen", 1, 0x7fffffff, &max_len)) return NULL;
+  size_t cap = n_off < n_len ? n_off : n_len;
+  if (n_eps / EP_STRIDE < cap) cap = n_eps / EP_STRIDE;
+  if (!arg_int(env, argv[6], "udpRecvBatchGro: count (limited by offsets, lengths and endpoints/24)", 0, (int64_t)cap, &count))
+    return NULL;
+  if (!arg_bytes(env, argv[7], "udpRecvBatchGro: ring", &ring, &ring_len)) return NULL;
+  if (ring_len < GRO_RING_BYTES || ((uintptr_t)ring & 7) != 0)
+    return throw_rangef(env, "udpRecvBatchGro: ring must be an 8-byte aligned Uint8Array of UDP_GRO_RING_BYTES (%d)", GRO_RING_BYTES);
+  if (!check_windows(env, "udpRecvBatchGro", slab_len, offsets, NULL, max_len, count)) return NULL;
+  gro_header *hdr = (gro_header *)ring;
+  gro_record *rec = (gro_record *)(ring + GRO_RECORDS_AT);
+  uint8_t *bufs = ring + GRO_BUFS_AT;
+  if (!gro_ring_valid(hdr, rec)) return throw_rangef(env, "udpRecvBatchGro: ring state is corrupt");
+  hdr->coalesced = hdr->datagrams = 0;
+
+  int64_t total = 0;
+  bool kernel_drained = false;
+  for (;;) {
+    /* Hand out what the ring holds, a datagram per slot. */
+    while (hdr->count > 0 && total < count) {
+      const gro_record *r = &rec[hdr->head];
+      const uint8_t *buf = bufs + (size_t)hdr->head * GRO_BUF_BYTES;
+      int32_t len = -1;
+      bool done = true;
+      if (r->len >= 0) {
+        int32_t left = r->len - hdr->next;
+        int32_t seg = left < r->seg ? left : r->seg;
+        if (seg <= max_len) {
+          memcpy(slab + offsets[total], buf + hdr->next, (size_t)seg);
+          len = seg;
+        }
+        hdr->next += seg;
+        done = hdr->next >= r->len;
+      }
+      lengths[total] = len;
+      memcpy(eps + total * EP_STRIDE, r->ep, EP_STRIDE);
+      total++;
+      if (done) {
+        hdr->head++;
+        hdr->count--;
+        hdr->next = 0;
+      }
+    }
+    if (total == count || kernel_drained) break;
+
+    /* The ring is empty: read at most one message per slot still to fill. */
+    int want = count - total < GRO_RING_MSGS ? (int)(count - total) : GRO_RING_MSGS;
+    for (int j = 0; j < want; j++) {
+      t_iovs[j].iov_base = bufs + (size_t)j * GRO_BUF_BYTES;
+      t_iovs[j].iov_len = GRO_BUF_BYTES;
+      struct msghdr *h = &t_msgs[j].msg_hdr;
+      h->msg_name = &t_addrs[j];
+      h->msg_namelen = sizeof t_addrs[j];
+      h->msg_iov = &t_iovs[j];
+      h->msg_iovlen = 1;
+      h->msg_control = t_gro_ctrl[j].buf;
+      h->msg_controllen = sizeof t_gro_ctrl[j].buf;
+      h->msg_flags = 0;
+    }
+    int n = recvmmsg(fd, t_msgs, (unsigned)want, MSG_DONTWAIT, NULL);
+    if (n < 0) {
+      int err = errno;
+      if (err == EINTR) continue;
+      if (err == EAGAIN || err == EWOULDBLOCK || total > 0) break;
+      return throw_errno(env, "recvmmsg", err);
+    }
+    for (int j = 0; j < n; j++) {
+      struct msghdr *h = &t_msgs[j].msg_hdr;
+      int32_t len = (h->msg_flags & MSG_TRUNC) ? -1 : (int32_t)t_msgs[j].msg_len;
+      int seg = gro_segment_size(h);
+      if (len > 0 && seg > 0 && seg < len) {
+        hdr->coalesced++;
+        hdr->datagrams += (len + seg - 1) / seg;
+      } else {
+        seg = len > 0 ? len : 1;
+      }
+      rec[j].len = len;
+      rec[j].seg = seg;
+      write_endpoint(rec[j].ep, &t_addrs[j]);
+    }
+    hdr->head = 0;
+    hdr->count = n;
+    hdr->next = 0;
+    kernel_drained = n < want;
+  }
+  napi_value out;
+  napi_create_int64(env, total, &out);
+  return out;
+}
+
 static void export_int(napi_env env, napi_value exports, const char *name, int value) {
   napi_value v;
   napi_create_int32(env, value, &v);
@@ -385,7 +797,14 @@ napi_value init_udp(napi_env env, napi_value exports) {
   export_fn(env, exports, "udpSetMark", udp_set_mark);
   export_fn(env, exports, "udpRecvBatch", udp_recv_batch);
   export_fn(env, exports, "udpSendBatch", udp_send_batch);
+  export_fn(env, exports, "udpGsoSupported", udp_gso_supported);
+  export_fn(env, exports, "udpSetGro", udp_set_gro);
+  export_fn(env, exports, "udpSendBatchGso", udp_send_batch_gso);
+  export_fn(env, exports, "udpRecvBatchGro", udp_recv_batch_gro);
   export_fn(env, exports, "closeFd", close_fd);
   export_int(env, exports, "UDP_MAX_BATCH", MAX_BATCH);
+  export_int(env, exports, "UDP_GSO_STATE_LENGTH", GSO_STATE_LEN);
+  export_int(env, exports, "UDP_GSO_MAX_SEGMENTS", GSO_MAX_SEGMENTS);
+  export_int(env, exports, "UDP_GRO_RING_BYTES", GRO_RING_BYTES);
   return exports;
 }

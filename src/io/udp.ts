@@ -2,16 +2,64 @@
  * A UDP socket with batched I/O (recvmmsg/sendmmsg in native/) into and out of pool
  * slots. Peers are 24-byte endpoint records (endpoint.ts). An IPv6 socket is dual-stack
  * unless v6only: IPv4 peers then show up, and are addressed, as family-4 records.
+ *
+ * Offloads (docs/offloads.md), on by default where the kernel has them: UDP GSO sends a
+ * run of equal-size datagrams to one endpoint as one message, UDP GRO receives coalesced
+ * messages and splits them. Neither changes what callers see: recvBatch yields one
+ * datagram per entry, in its own slot, with its sender; sendBatch takes one per entry.
  */
 import type { PacketBatch } from '../buffer/batch.js';
 import type { BufferPool } from '../buffer/pool.js';
 import { ErrorCode, FerryError, type SystemError } from '../errors.js';
-import { loadNative, type NativeIo } from './native.js';
+import { loadNative, type NativeIo, type UdpOpenNativeOptions } from './native.js';
 import { ReadGate } from './poll.js';
 import type { UdpPort } from './ports.js';
 import { DEFAULT_RESERVE, SlotReserve } from './reserve.js';
 
 const MAX_BATCH = 4096;
+
+/** The offload entry points of native/src/udp.c (native.ts declares the rest of the addon). */
+interface UdpOffloadNative {
+  /** Entries of the GSO state array: [0] 1 while GSO is on; [1..3] the last call's GSO messages, their datagrams, fallbacks. */
+  readonly UDP_GSO_STATE_LENGTH: number;
+  readonly UDP_GSO_MAX_SEGMENTS: number;
+  /** Bytes of a GRO ring (header, records, one 64 KiB buffer per message). */
+  readonly UDP_GRO_RING_BYTES: number;
+  udpGsoSupported(fd: number): boolean;
+  /** false when the kernel has no UDP_GRO. */
+  udpSetGro(fd: number, on: boolean): boolean;
+  udpSendBatchGso(
+    fd: number,
+    slab: Uint8Array,
+    offsets: Int32Array,
+    lengths: Int32Array,
+    endpoints: Uint8Array,
+    count: number,
+    errors: Int32Array | undefined,
+    state: Int32Array,
+  ): number;
+  udpRecvBatchGro(
+    fd: number,
+    slab: Uint8Array,
+    offsets: Int32Array,
+    lengths: Int32Array,
+    endpoints: Uint8Array,
+    maxLen: number,
+    count: number,
+    ring: Uint8Array,
+  ): number;
+}
+
+type UdpNative = NativeIo & UdpOffloadNative;
+
+/** Int32 fields of the GRO ring header (native/src/udp.c gro_header). */
+const RING_COUNT = 0;
+const RING_COALESCED = 3;
+const RING_DATAGRAMS = 4;
+const GSO_ON = 0;
+const GSO_MESSAGES = 1;
+const GSO_DATAGRAMS = 2;
+const GSO_FALLBACKS = 3;
 
 export interface UdpOpenOptions {
   pool: BufferPool;
@@ -30,6 +78,21 @@ export interface UdpOpenOptions {
   v6only?: boolean;
   /** Slots kept for receiving (default 128, at most the pool's slot count). */
   reserve?: number;
+  /**
+   * UDP GSO (UDP_SEGMENT) on send. Default true; stays off where the kernel lacks it, and
+   * turns itself off for good when the kernel refuses it on a send (see `gso`).
+   */
+  gso?: boolean;
+  /**
+   * UDP GRO (UDP_GRO) on receive. Default true; off where the kernel lacks it. Costs a
+   * 4 MiB ring per socket (virtual: pages are touched only as coalesced data arrives).
+   */
+  gro?: boolean;
+  /**
+   * Send IPv4 datagrams with a zero UDP checksum (SO_NO_CHECK), as VXLAN commonly does
+   * (RFC 7348 §5). The kernel refuses GSO on such a socket, so GSO falls back on first use.
+   */
+  noChecksum?: boolean;
 }
 
 export class UdpSocket implements UdpPort {
@@ -45,10 +108,31 @@ export class UdpSocket implements UdpPort {
   lastSendError = 0;
   /** Per datagram of the last sendBatch: 0 sent, else -errno. Valid for [0, count). */
   readonly lastSendErrors = new Int32Array(MAX_BATCH);
+  /** GSO messages sent (two or more datagrams each) and the datagrams they carried. */
+  gsoMessages = 0;
+  gsoDatagrams = 0;
+  /** GSO messages the kernel refused and that went out one datagram at a time. */
+  gsoFallbacks = 0;
+  /** Coalesced messages received (two or more datagrams each) and the datagrams in them. */
+  groMessages = 0;
+  groDatagrams = 0;
+  /** Readable callbacks re-run for datagrams left in the GRO ring (one setImmediate each). */
+  ringKicks = 0;
+  /** True when receiving with UDP GRO. */
+  readonly gro: boolean;
   private fdValue: number;
-  private readonly native: NativeIo;
+  private readonly native: UdpNative;
   private readonly reserve: SlotReserve;
   private readonly gate: ReadGate;
+  /** [GSO_ON, last call's messages, datagrams, fallbacks]; null when GSO was not enabled. */
+  private readonly gsoState: Int32Array | null;
+  /** Where coalesced messages wait until every datagram in them has been handed out. */
+  private readonly groRing: Uint8Array | null;
+  private readonly groHeader: Int32Array | null;
+  private onReadable: (() => void) | null = null;
+  private paused = false;
+  private kickScheduled = false;
+  private kickOnPool = false;
 
   static open(options: UdpOpenOptions): UdpSocket {
     if (options === null || typeof options !== 'object' || options.pool === undefined) {
@@ -59,23 +143,40 @@ export class UdpSocket implements UdpPort {
     const address = options.address ?? (family === 4 ? '0.0.0.0' : '::');
     const port = options.port ?? 0;
     const reserveSize = options.reserve ?? Math.min(DEFAULT_RESERVE, options.pool.slotCount);
-    const native = loadNative();
-    const fd = native.udpOpen(family, address, port, {
+    for (const k of ['gso', 'gro', 'noChecksum'] as const) {
+      const v = options[k];
+      if (v !== undefined && typeof v !== 'boolean') throw new FerryError(ErrorCode.InvalidArgument, `UDP option ${k} must be a boolean`);
+    }
+    const native = loadNative() as UdpNative;
+    const nativeOptions: UdpOpenNativeOptions & { noChecksum?: boolean } = {
       rcvbuf: options.rcvbuf,
       sndbuf: options.sndbuf,
       mark: options.mark,
       reuseport: options.reuseport,
       v6only: options.v6only,
-    });
+      noChecksum: options.noChecksum,
+    };
+    const fd = native.udpOpen(family, address, port, nativeOptions);
     try {
-      return new UdpSocket(native, fd, options.pool, family, native.udpLocalPort(fd), reserveSize);
+      const gso = options.gso !== false && native.udpGsoSupported(fd);
+      const gro = options.gro !== false && native.udpSetGro(fd, true);
+      return new UdpSocket(native, fd, options.pool, family, native.udpLocalPort(fd), reserveSize, gso, gro);
     } catch (err) {
       native.closeFd(fd);
       throw err;
     }
   }
 
-  private constructor(native: NativeIo, fd: number, pool: BufferPool, family: 4 | 6, localPort: number, reserveSize: number) {
+  private constructor(
+    native: UdpNative,
+    fd: number,
+    pool: BufferPool,
+    family: 4 | 6,
+    localPort: number,
+    reserveSize: number,
+    gso: boolean,
+    gro: boolean,
+  ) {
     this.native = native;
     this.fdValue = fd;
     this.pool = pool;
@@ -83,6 +184,15 @@ export class UdpSocket implements UdpPort {
     this.localPort = localPort;
     this.reserve = new SlotReserve(pool, reserveSize, true);
     this.gate = new ReadGate(fd, pool);
+    if (gso) {
+      this.gsoState = new Int32Array(native.UDP_GSO_STATE_LENGTH);
+      this.gsoState[GSO_ON] = 1;
+    } else {
+      this.gsoState = null;
+    }
+    this.gro = gro;
+    this.groRing = gro ? new Uint8Array(native.UDP_GRO_RING_BYTES) : null;
+    this.groHeader = this.groRing === null ? null : new Int32Array(this.groRing.buffer, 0, 8);
   }
 
   /** The socket fd (-1 once closed). */
@@ -95,6 +205,16 @@ export class UdpSocket implements UdpPort {
     return this.reserve.truncated;
   }
 
+  /** True while sending with UDP GSO (false when off, unsupported, or refused by the kernel). */
+  get gso(): boolean {
+    return this.gsoState !== null && this.gsoState[GSO_ON] === 1;
+  }
+
+  /** True while received datagrams wait in the GRO ring for the next recvBatch. */
+  get pending(): boolean {
+    return this.groHeader !== null && this.groHeader[RING_COUNT] > 0;
+  }
+
   recvBatch(batch: PacketBatch): number {
     const fd = this.liveFd();
     const room = batch.capacity - batch.count;
@@ -102,11 +222,27 @@ export class UdpSocket implements UdpPort {
     const reserve = this.reserve;
     const have = reserve.refill();
     if (have === 0) {
-      this.gate.starve(reserve.size > 4 ? reserve.size >> 2 : 1);
+      const threshold = reserve.size > 4 ? reserve.size >> 2 : 1;
+      this.gate.starve(threshold);
+      // Readiness comes back with the pool, but datagrams in the ring make no fd readable.
+      if (this.pending && !this.kickOnPool) {
+        this.kickOnPool = true;
+        this.pool.whenAvailable(threshold, this.onPoolForRing);
+      }
       return 0;
     }
     const want = room < have ? room : have;
-    const n = this.native.udpRecvBatch(fd, this.pool.slab, reserve.offsets, reserve.lengths, reserve.endpoints, this.pool.dataCapacity, want);
+    const ring = this.groRing;
+    const pool = this.pool;
+    let n: number;
+    if (ring === null) {
+      n = this.native.udpRecvBatch(fd, pool.slab, reserve.offsets, reserve.lengths, reserve.endpoints, pool.dataCapacity, want);
+    } else {
+      n = this.native.udpRecvBatchGro(fd, pool.slab, reserve.offsets, reserve.lengths, reserve.endpoints, pool.dataCapacity, want, ring);
+      const h = this.groHeader!;
+      this.groMessages += h[RING_COALESCED];
+      this.groDatagrams += h[RING_DATAGRAMS];
+    }
     if (n === 0) return 0;
     const added = reserve.handOver(batch, n);
     this.received += added;
@@ -118,7 +254,16 @@ export class UdpSocket implements UdpPort {
     const count = batch.count;
     if (count === 0) return 0;
     const errors = this.lastSendErrors;
-    const ok = this.native.udpSendBatch(fd, this.pool.slab, batch.offsets, batch.lengths, batch.endpoints, count, errors);
+    const state = this.gsoState;
+    let ok: number;
+    if (state === null) {
+      ok = this.native.udpSendBatch(fd, this.pool.slab, batch.offsets, batch.lengths, batch.endpoints, count, errors);
+    } else {
+      ok = this.native.udpSendBatchGso(fd, this.pool.slab, batch.offsets, batch.lengths, batch.endpoints, count, errors, state);
+      this.gsoMessages += state[GSO_MESSAGES];
+      this.gsoDatagrams += state[GSO_DATAGRAMS];
+      this.gsoFallbacks += state[GSO_FALLBACKS];
+    }
     this.sent += ok;
     if (ok !== count) {
       this.sendErrors += count - ok;
@@ -139,25 +284,60 @@ export class UdpSocket implements UdpPort {
 
   start(onReadable: () => void, onError?: (err: SystemError) => void): void {
     this.liveFd();
-    this.gate.start(onReadable, onError);
+    if (typeof onReadable !== 'function') throw new FerryError(ErrorCode.InvalidArgument, 'onReadable must be a function');
+    this.onReadable = onReadable;
+    this.gate.start(this.groRing === null ? onReadable : this.readable, onError);
   }
 
   pause(): void {
+    this.paused = true;
     this.gate.pause();
   }
 
   resume(): void {
+    this.paused = false;
     this.gate.resume();
+    if (this.pending) this.scheduleKick();
   }
 
   /** Stops polling, returns the reserve to the pool and closes the socket. Idempotent. */
   close(): void {
     if (this.fdValue < 0) return;
+    this.onReadable = null;
     this.gate.stop();
     this.reserve.releaseAll();
     const fd = this.fdValue;
     this.fdValue = -1;
     this.native.closeFd(fd);
+  }
+
+  /*
+   * Readiness is level-triggered on the fd, but datagrams already read into the GRO ring
+   * make no fd readable: when a readable callback returns with the ring still holding
+   * some, the callback runs again on the next loop turn (one setImmediate per such
+   * callback, not per packet), as it would for data left in the socket.
+   */
+  private readonly readable = (): void => {
+    this.onReadable?.();
+    if (this.pending) this.scheduleKick();
+  };
+
+  private readonly kick = (): void => {
+    this.kickScheduled = false;
+    if (this.fdValue < 0 || this.paused || this.onReadable === null || this.gate.isStarved || !this.pending) return;
+    this.readable();
+  };
+
+  private readonly onPoolForRing = (): void => {
+    this.kickOnPool = false;
+    this.scheduleKick();
+  };
+
+  private scheduleKick(): void {
+    if (this.kickScheduled || this.onReadable === null) return;
+    this.kickScheduled = true;
+    this.ringKicks++;
+    setImmediate(this.kick);
   }
 
   private liveFd(): number {

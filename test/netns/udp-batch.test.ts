@@ -1,9 +1,11 @@
 /**
  * Batched UDP between two namespaces joined by a veth: a sender process in one sends
  * 100,000 sequence-numbered datagrams with sendBatch, a receiver process in the other
- * reads them with recvBatch. None may be lost, reordered, truncated or corrupted.
+ * reads them with recvBatch. None may be lost, reordered, truncated or corrupted: with
+ * UDP GSO/GRO off, on with nothing to group, on with runs that are sent and received
+ * coalesced, and on with runs too large for the path MTU (the GSO fallback).
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -37,28 +39,80 @@ async function nextJson(h: ReturnType<typeof startHelper>, what: string, timeout
   }
 }
 
-test('100,000 datagrams in batches across a veth: none lost, none reordered', { timeout: 60_000 }, async (t) => {
-  if (!requireHost(t, [])) return;
+interface RoundTrip {
+  /** Subnet 10.77.N.0/24 (unique per test, so tests may run side by side). */
+  net: number;
+  shape: 'varied' | 'runs' | 'large';
+  offload: boolean;
+  total: number;
+  /** Veth MTU (default 1500). */
+  mtu?: number;
+}
+
+async function roundTrip(t: TestContext, rt: RoundTrip) {
   const nsA = netns(t, 'fyua');
   const nsB = netns(t, 'fyub');
-  vethPair(nsA, '10.77.0.1/24', nsB, '10.77.0.2/24');
+  const { a, b } = vethPair(nsA, `10.77.${rt.net}.1/24`, nsB, `10.77.${rt.net}.2/24`);
+  if (rt.mtu !== undefined) {
+    nsA.run('ip', ['link', 'set', a, 'mtu', String(rt.mtu)]);
+    nsB.run('ip', ['link', 'set', b, 'mtu', String(rt.mtu)]);
+  }
   const started = Date.now();
-
-  const receiver = startHelper(nsB, 'udp-receiver.ts', ['10.77.0.2', String(TOTAL)]);
+  const extra = [rt.shape, rt.offload ? '1' : '0'];
+  const receiver = startHelper(nsB, 'udp-receiver.ts', [`10.77.${rt.net}.2`, String(rt.total), ...extra]);
   const { port } = await nextJson(receiver, 'receiver', 15_000);
   assert.equal(typeof port, 'number');
-  const sender = startHelper(nsA, 'udp-sender.ts', ['10.77.0.1', '10.77.0.2', String(port), String(TOTAL)]);
+  const sender = startHelper(nsA, 'udp-sender.ts', [`10.77.${rt.net}.1`, `10.77.${rt.net}.2`, String(port), String(rt.total), ...extra]);
 
   const sent = await nextJson(sender, 'sender', 30_000);
   assert.equal(sent.error, undefined, `sender failed: ${JSON.stringify(sent)}; stderr: ${sender.stderr()}`);
   const got = await nextJson(receiver, 'receiver', 5_000);
   const elapsed = Date.now() - started;
   t.diagnostic(`sender ${JSON.stringify(sent)} receiver ${JSON.stringify(got)} total ${elapsed} ms`);
-  assert.equal(sent.sent, TOTAL);
+  assert.equal(sent.sent, rt.total);
   assert.deepEqual(
     { received: got.received, outOfOrder: got.outOfOrder, badPayload: got.badPayload, truncated: got.truncated },
-    { received: TOTAL, outOfOrder: 0, badPayload: 0, truncated: 0 },
+    { received: rt.total, outOfOrder: 0, badPayload: 0, truncated: 0 },
   );
-  assert.ok((got.batches as number) < TOTAL / 2, `received in batches (${got.batches} reads for ${TOTAL} datagrams)`);
+  assert.ok((got.batches as number) < rt.total / 2, `received in batches (${got.batches} reads for ${rt.total} datagrams)`);
   assert.ok(elapsed < 20_000, `took ${elapsed} ms`);
+  return { sent, got };
+}
+
+test('100,000 datagrams in batches across a veth, offloads off: none lost, none reordered', { timeout: 60_000 }, async (t) => {
+  if (!requireHost(t, [])) return;
+  const { sent, got } = await roundTrip(t, { net: 0, shape: 'varied', offload: false, total: TOTAL });
+  assert.deepEqual([sent.gso, sent.gsoMessages, got.gro, got.groMessages], [false, 0, false, 0]);
+});
+
+test('100,000 datagrams with UDP GSO and GRO on, sizes changing every datagram: the same result', { timeout: 60_000 }, async (t) => {
+  if (!requireHost(t, [])) return;
+  const { sent, got } = await roundTrip(t, { net: 1, shape: 'varied', offload: true, total: TOTAL });
+  assert.deepEqual([sent.gso, got.gro], [true, true]);
+  // No two consecutive datagrams have one size; only where the size wraps (1195 -> 8) may a
+  // datagram take the next, shorter one along as its short last segment.
+  assert.equal(sent.gsoDatagrams, 2 * (sent.gsoMessages as number), 'only pairs were grouped');
+  assert.ok((sent.gsoMessages as number) < TOTAL / 50, `GSO messages: ${sent.gsoMessages}`);
+  assert.equal(got.groDatagrams, sent.gsoDatagrams, 'each pair arrived coalesced and was split');
+});
+
+test('100,000 datagrams in runs of equal sizes with GSO and GRO: carried coalesced, delivered one by one', { timeout: 60_000 }, async (t) => {
+  if (!requireHost(t, [])) return;
+  const { sent, got } = await roundTrip(t, { net: 2, shape: 'runs', offload: true, total: TOTAL });
+  assert.equal(sent.gsoFallbacks, 0);
+  // Runs of 37 sent in bursts of 64: most datagrams leave in GSO messages, and the veth
+  // hands those to the GRO socket whole.
+  assert.ok((sent.gsoDatagrams as number) > TOTAL / 2, `datagrams sent coalesced: ${sent.gsoDatagrams}`);
+  assert.ok((got.groDatagrams as number) > TOTAL / 2, `datagrams received coalesced: ${got.groDatagrams}`);
+});
+
+test('GSO runs larger than the path MTU allows go out one by one (fragmented), none lost', { timeout: 60_000 }, async (t) => {
+  if (!requireHost(t, [])) return;
+  // 1400-byte datagrams over a 1280-byte MTU: the kernel refuses them as GSO segments
+  // (EMSGSIZE on 6.14+, EINVAL before, which also turns GSO off), so each message is
+  // resent plainly and IP fragments every datagram.
+  const { sent, got } = await roundTrip(t, { net: 3, shape: 'large', offload: true, total: 5_000, mtu: 1280 });
+  assert.ok((sent.gsoFallbacks as number) >= 1, `fallbacks: ${sent.gsoFallbacks}`);
+  assert.equal(sent.gsoDatagrams, 0);
+  assert.equal(got.groMessages, 0);
 });

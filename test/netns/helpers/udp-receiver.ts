@@ -1,6 +1,6 @@
 /**
  * Receiver half of udp-batch.test.ts, run inside a namespace:
- *   node --import tsx udp-receiver.ts ADDRESS TOTAL
+ *   node --import tsx udp-receiver.ts ADDRESS TOTAL [SHAPE [OFFLOAD]]   (see udp-sender.ts)
  * Prints {"port":N}, then receives TOTAL datagrams with recvBatch, checking each one's
  * sequence number and payload, acknowledging the next expected sequence number after
  * every batch (to the sender's endpoint as received), and prints the tallies as JSON.
@@ -8,12 +8,15 @@
 import { PacketBatch } from '../../../src/buffer/batch.js';
 import { BufferPool } from '../../../src/buffer/pool.js';
 import { UdpSocket } from '../../../src/io/udp.js';
-import { checkSeq, readSeq } from './udp-seq.js';
+import { checkSeq, isSeqShape, readSeq, type SeqShape } from './udp-seq.js';
 
-const [address, totalText] = process.argv.slice(2);
+const [address, totalText, shapeText = 'varied', offloadText = '1'] = process.argv.slice(2);
+if (!isSeqShape(shapeText)) throw new Error(`bad shape ${shapeText}`);
+const shape: SeqShape = shapeText;
 const total = Number(totalText);
+const offload = offloadText === '1';
 const pool = new BufferPool({ slotCount: 1024 });
-const sock = UdpSocket.open({ pool, family: 4, address, rcvbuf: 8 << 20 });
+const sock = UdpSocket.open({ pool, family: 4, address, rcvbuf: 8 << 20, gso: offload, gro: offload });
 const batch = new PacketBatch(256);
 const ack = new PacketBatch(1);
 const ackSlot = pool.acquire();
@@ -29,8 +32,8 @@ function finish(): void {
   sock.close();
   pool.release(ackSlot);
   pool.assertNoLeaks();
-  const { truncated } = sock;
-  console.log(JSON.stringify({ received, outOfOrder, badPayload, truncated, batches, sendErrors: sock.sendErrors }));
+  const { truncated, gro, groMessages, groDatagrams } = sock;
+  console.log(JSON.stringify({ received, outOfOrder, badPayload, truncated, batches, sendErrors: sock.sendErrors, gro, groMessages, groDatagrams }));
   process.exit(0);
 }
 
@@ -41,7 +44,7 @@ sock.start(() => {
   for (let i = 0; i < batch.count; i++) {
     const off = batch.offsets[i];
     const seq = readSeq(pool.slab, off);
-    if (!checkSeq(pool.slab, off, batch.lengths[i])) badPayload++;
+    if (!checkSeq(pool.slab, off, batch.lengths[i], shape)) badPayload++;
     if (seq !== expected) outOfOrder++;
     expected = seq + 1;
     received++;

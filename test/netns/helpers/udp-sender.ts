@@ -1,7 +1,8 @@
 /**
  * Sender half of udp-batch.test.ts, run inside a namespace:
- *   node --import tsx udp-sender.ts LOCAL_ADDRESS PEER_ADDRESS PEER_PORT TOTAL
- * Sends TOTAL sequence-numbered datagrams with sendBatch in bursts, keeping at most
+ *   node --import tsx udp-sender.ts LOCAL_ADDRESS PEER_ADDRESS PEER_PORT TOTAL [SHAPE [OFFLOAD]]
+ * SHAPE: varied (default), runs or large (udp-seq.ts); OFFLOAD 1 (default) or 0 turns
+ * UDP GSO and GRO on or off. Sends TOTAL sequence-numbered datagrams with sendBatch in bursts, keeping at most
  * WINDOW unacknowledged (so a healthy link drops nothing: this checks batching, it is
  * not a stress test). Prints a JSON summary; exits 1 when acknowledgements stall.
  */
@@ -9,14 +10,17 @@ import { PacketBatch } from '../../../src/buffer/batch.js';
 import { BufferPool } from '../../../src/buffer/pool.js';
 import { ENDPOINT_STRIDE, encodeEndpoint } from '../../../src/io/endpoint.js';
 import { UdpSocket } from '../../../src/io/udp.js';
-import { writeSeq } from './udp-seq.js';
+import { isSeqShape, writeSeq, type SeqShape } from './udp-seq.js';
 
 const WINDOW = 512;
 const BURST = 64;
-const [local, peer, portText, totalText] = process.argv.slice(2);
+const [local, peer, portText, totalText, shapeText = 'varied', offloadText = '1'] = process.argv.slice(2);
+if (!isSeqShape(shapeText)) throw new Error(`bad shape ${shapeText}`);
+const shape: SeqShape = shapeText;
 const total = Number(totalText);
+const offload = offloadText === '1';
 const pool = new BufferPool({ slotCount: 512 });
-const sock = UdpSocket.open({ pool, family: 4, address: local });
+const sock = UdpSocket.open({ pool, family: 4, address: local, gso: offload, gro: offload });
 const dest = new Uint8Array(ENDPOINT_STRIDE);
 encodeEndpoint({ family: 4, address: peer, port: Number(portText) }, dest);
 const out = new PacketBatch(BURST);
@@ -37,7 +41,7 @@ function pump(): void {
     for (let i = 0; i < n; i++) {
       const slot = pool.acquire();
       const off = pool.dataOffset(slot);
-      const k = out.push(slot, off, writeSeq(pool.slab, off, next + i));
+      const k = out.push(slot, off, writeSeq(pool.slab, off, next + i, shape));
       out.setEndpoint(k, dest);
     }
     const sent = sock.sendBatch(out);
@@ -69,7 +73,8 @@ sock.start(() => {
     clearInterval(watchdog);
     sock.close();
     pool.assertNoLeaks();
-    console.log(JSON.stringify({ sent: sock.sent, bursts, ms: Date.now() - started }));
+    const { sent, gso, gsoMessages, gsoDatagrams, gsoFallbacks } = sock;
+    console.log(JSON.stringify({ sent, bursts, ms: Date.now() - started, gso, gsoMessages, gsoDatagrams, gsoFallbacks }));
     process.exit(0);
   }
   pump();

@@ -1,12 +1,22 @@
 /** The datagrams of udp-batch.test.ts: a 4-byte big-endian sequence number, then a
  * payload whose size and bytes both derive from it, so loss, reordering and corruption
- * are all visible to the receiver. */
-export function seqSize(seq: number): number {
+ * are all visible to the receiver. Shapes: "varied" changes the size every datagram
+ * (nothing for GSO to group); "runs" keeps it for 37 datagrams at a time (GSO groups,
+ * broken at 64 and at every size change); "large" is 1400 bytes throughout. */
+export type SeqShape = 'varied' | 'runs' | 'large';
+
+export function isSeqShape(x: string): x is SeqShape {
+  return x === 'varied' || x === 'runs' || x === 'large';
+}
+
+export function seqSize(seq: number, shape: SeqShape = 'varied'): number {
+  if (shape === 'runs') return 8 + ((Math.floor(seq / 37) * 97) % 1400);
+  if (shape === 'large') return 1400;
   return 8 + ((seq * 13) % 1200);
 }
 
-export function writeSeq(buf: Uint8Array, off: number, seq: number): number {
-  const len = seqSize(seq);
+export function writeSeq(buf: Uint8Array, off: number, seq: number, shape: SeqShape = 'varied'): number {
+  const len = seqSize(seq, shape);
   buf[off] = seq >>> 24;
   buf[off + 1] = (seq >>> 16) & 0xff;
   buf[off + 2] = (seq >>> 8) & 0xff;
@@ -20,9 +30,9 @@ export function readSeq(buf: Uint8Array, off: number): number {
 }
 
 /** True when the datagram at off is exactly what writeSeq makes for its sequence number. */
-export function checkSeq(buf: Uint8Array, off: number, len: number): boolean {
+export function checkSeq(buf: Uint8Array, off: number, len: number, shape: SeqShape = 'varied'): boolean {
   const seq = readSeq(buf, off);
-  if (len !== seqSize(seq)) return false;
+  if (len !== seqSize(seq, shape)) return false;
   for (let j = 4; j < len; j++) if (buf[off + j] !== ((seq + j) & 0xff)) return false;
   return true;
 }
