@@ -102,6 +102,9 @@ export async function wgPair(t: Scope, options: PairOptions): Promise<{ a: WgPee
   const nsA = netns(t, 'fya');
   const nsB = netns(t, 'fyb');
   vethPair(nsA, '10.201.0.1/24', nsB, '10.201.0.2/24');
+  // ferryd asks for 4 MiB socket buffers itself; wireguard-go (0.0.20220316) takes the
+  // namespace default, 208 KiB, and then drops bursts at its socket. Give both the same.
+  for (const ns of [nsA, nsB]) ns.run('sysctl', ['-qw', 'net.core.rmem_default=4194304', 'net.core.wmem_default=4194304']);
   const psk = options.psk ? execFileSync('wg', ['genpsk'], { encoding: 'utf8' }).trim() : null;
   const mk = async (ns: Netns, impl: Implementation, n: 1 | 2): Promise<WgPeer> => {
     const { ifname, pid } = await startDaemon(t, ns, impl, undefined, options.compiled);
