@@ -19,6 +19,7 @@ export const UapiErrno = {
   Invalid: -22,
   AddressInUse: -98,
   Protocol: -71,
+  TimedOut: -110,
   /** wireguard-go's IpcErrorUnknown. */
   Unknown: -55,
 } as const;

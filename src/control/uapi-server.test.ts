@@ -126,9 +126,13 @@ test('a half-open connection is closed after the idle timeout and blocks nobody'
       const c = createConnection(path);
       await new Promise((r) => c.on('connect', r));
       c.write('set=1\nlisten_port=1');
+      let answer = '';
+      c.setEncoding('utf8');
+      c.on('data', (d) => (answer += d));
       const closed = new Promise((r) => c.on('close', r));
       assert.match(await exchange(path, 'get=1\n\n'), /errno=0/);
       await closed;
+      assert.equal(answer, `errno=${UapiErrno.TimedOut}\n\n`, 'the unfinished operation is answered');
     },
     { idleTimeoutMs: 200 },
   );

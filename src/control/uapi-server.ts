@@ -95,7 +95,6 @@ function handleConnection(sock: Socket, options: UapiServerOptions): void {
   const maxLine = options.maxLineBytes ?? 4096;
   const maxRequest = options.maxRequestBytes ?? 64 * 1024 * 1024;
   sock.setTimeout(options.idleTimeoutMs ?? 30_000);
-  sock.on('timeout', () => sock.destroy());
   sock.on('error', () => sock.destroy());
 
   let pending = '';
@@ -164,6 +163,14 @@ function handleConnection(sock: Socket, options: UapiServerOptions): void {
       busy = false;
     }
   };
+
+  // An operation left unfinished is answered (nothing of it was applied), then closed.
+  sock.on('timeout', () => {
+    if (op !== null || pending !== '') {
+      options.onError?.('UAPI operation left unfinished; closing the connection');
+      sock.end(`errno=${UapiErrno.TimedOut}\n\n`);
+    } else sock.destroy();
+  });
 
   sock.setEncoding('utf8');
   sock.on('data', (chunk: string) => {
