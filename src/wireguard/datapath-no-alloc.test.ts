@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bodies, FORBIDDEN, stripComments } from '../../test/support/no-alloc-scan.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -22,53 +23,6 @@ const HOT_FILES: Record<string, string[]> = {
   'keypair.ts': ['install', 'clear'],
   'key-table.ts': ['alloc', 'set', 'free', 'check', 'grow'],
 };
-
-const FORBIDDEN: Array<[RegExp, string]> = [
-  [/\bnew\s+[A-Za-z_$]/, 'new'],
-  [/=>/, 'closure'],
-  [/`/, 'template string'],
-  [/(=|\(|,|\breturn|\?|:)\s*\[/, 'array literal'],
-  [/(=|\(|,|\breturn|\?|:)\s*\{/, 'object literal'],
-  [/\b(const|let|var)\s*[[{]/, 'destructuring'],
-  [/\.\.\./, 'spread'],
-  [/\.(subarray|slice|map|filter|reduce|concat|split|join|toString|padStart|from|of|bind|emit)\(/, 'allocating method'],
-  [/\b(Buffer|String|Array|Object|JSON|DataView|Promise|setImmediate|setTimeout)\b/, 'allocating global'],
-  [/\barguments\b/, 'arguments object'],
-];
-
-function stripComments(src: string): string {
-  return src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
-}
-
-function bodyFrom(src: string, start: number): string {
-  let i = src.indexOf('(', start);
-  let depth = 0;
-  for (; i < src.length; i++) {
-    if (src[i] === '(') depth++;
-    else if (src[i] === ')' && --depth === 0) break;
-  }
-  const open = src.indexOf('{', i);
-  depth = 0;
-  let j = open;
-  for (; j < src.length; j++) {
-    if (src[j] === '{') depth++;
-    else if (src[j] === '}' && --depth === 0) break;
-  }
-  return src.slice(open + 1, j);
-}
-
-/** Top-level functions and (two-space indented) class methods with their bodies. */
-function bodies(src: string): Array<{ name: string; body: string }> {
-  const out: Array<{ name: string; body: string }> = [];
-  const fn = /^(?:export\s+)?function\s+([A-Za-z0-9_$]+)/gm;
-  for (let m = fn.exec(src); m !== null; m = fn.exec(src)) out.push({ name: m[1], body: bodyFrom(src, m.index) });
-  const method = /^ {2}(?:(?:private|public|static|readonly)\s+)*(?:get\s+|set\s+)?([A-Za-z0-9_$]+)\s*\(/gm;
-  for (let m = method.exec(src); m !== null; m = method.exec(src)) {
-    if (m[1] === 'constructor') continue;
-    out.push({ name: m[1], body: bodyFrom(src, m.index) });
-  }
-  return out;
-}
 
 test('hot-path functions and methods allocate nothing', () => {
   const problems: string[] = [];

@@ -6,6 +6,7 @@ import type { BufferPool } from '../../src/buffer/pool.js';
 import type { PacketBatch } from '../../src/buffer/batch.js';
 import type { TunPort } from '../../src/io/ports.js';
 import { SlotReserve } from './reserve.js';
+import { FakeReadiness } from './readiness.js';
 
 export class FakeTun implements TunPort {
   readonly written: Uint8Array[] = [];
@@ -16,10 +17,7 @@ export class FakeTun implements TunPort {
   failWrites = false;
   private readonly inbox: Uint8Array[] = [];
   private readonly reserve: SlotReserve;
-  private onReadable: (() => void) | undefined;
-  private paused = false;
-  private scheduled = false;
-  private closed = false;
+  private readonly readiness = new FakeReadiness(() => this.inbox.length > 0);
 
   constructor(
     readonly name: string,
@@ -31,7 +29,7 @@ export class FakeTun implements TunPort {
 
   inject(packet: Uint8Array): void {
     this.inbox.push(Uint8Array.from(packet));
-    this.schedule();
+    this.readiness.kick();
   }
 
   get pending(): number {
@@ -39,17 +37,15 @@ export class FakeTun implements TunPort {
   }
 
   start(onReadable: () => void): void {
-    this.onReadable = onReadable;
-    this.schedule();
+    this.readiness.start(onReadable);
   }
 
   pause(): void {
-    this.paused = true;
+    this.readiness.pause();
   }
 
   resume(): void {
-    this.paused = false;
-    this.schedule();
+    this.readiness.resume();
   }
 
   readBatch(batch: PacketBatch): number {
@@ -85,18 +81,7 @@ export class FakeTun implements TunPort {
   }
 
   close(): void {
-    this.closed = true;
+    this.readiness.closed = true;
     this.reserve.releaseAll();
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.paused || this.closed || !this.onReadable || this.inbox.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      if (this.paused || this.closed || this.inbox.length === 0) return;
-      this.onReadable?.();
-      this.schedule();
-    });
   }
 }

@@ -8,6 +8,7 @@ import type { PacketBatch } from '../../src/buffer/batch.js';
 import type { UdpPort } from '../../src/io/ports.js';
 import { ENDPOINT_STRIDE, encodeEndpoint, decodeEndpoint, formatEndpoint, type Endpoint } from '../../src/io/endpoint.js';
 import { SlotReserve } from './reserve.js';
+import { FakeReadiness } from './readiness.js';
 
 export interface Datagram {
   from: Endpoint;
@@ -67,10 +68,7 @@ export class FakeUdp implements UdpPort {
   sent = 0;
   private readonly inbox: Datagram[] = [];
   private readonly reserve: SlotReserve;
-  private onReadable: (() => void) | undefined;
-  private paused = false;
-  private scheduled = false;
-  private closed = false;
+  private readonly readiness = new FakeReadiness(() => this.inbox.length > 0);
   /** Upper bound on queued datagrams, like a socket receive buffer; beyond it, drops. */
   rcvQueueLimit = 4096;
   rcvDrops = 0;
@@ -99,21 +97,19 @@ export class FakeUdp implements UdpPort {
       return;
     }
     this.inbox.push(d);
-    this.schedule();
+    this.readiness.kick();
   }
 
   start(onReadable: () => void): void {
-    this.onReadable = onReadable;
-    this.schedule();
+    this.readiness.start(onReadable);
   }
 
   pause(): void {
-    this.paused = true;
+    this.readiness.pause();
   }
 
   resume(): void {
-    this.paused = false;
-    this.schedule();
+    this.readiness.resume();
   }
 
   recvBatch(batch: PacketBatch): number {
@@ -152,19 +148,8 @@ export class FakeUdp implements UdpPort {
   }
 
   close(): void {
-    this.closed = true;
+    this.readiness.closed = true;
     this.network.detach(this);
     this.reserve.releaseAll();
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.paused || this.closed || !this.onReadable || this.inbox.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      if (this.paused || this.closed || this.inbox.length === 0) return;
-      this.onReadable?.();
-      this.schedule();
-    });
   }
 }
