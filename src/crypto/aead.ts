@@ -13,8 +13,8 @@
  * touches any packet and throws RangeError/TypeError on misuse. Nothing is allocated.
  * aead-reference.ts implements the same contract over libsodium.
  */
-import { createRequire } from 'node:module';
 import { ErrorCode, FerryError } from '../errors.js';
+import { loadAddon } from '../io/native.js';
 
 export const AEAD_TAG_LENGTH = 16;
 export const KEY_LENGTH = 32;
@@ -43,17 +43,10 @@ interface NativeAead {
 
 let native: NativeAead | undefined;
 
-// Loaded on first use, so importing this module never fails on a machine without the
-// addon. TODO(lead): switch to the shared loader in src/io/native.ts.
+// Loaded on first use, so importing this module never fails on a machine without the addon.
 function loadNative(): NativeAead {
   if (native !== undefined) return native;
-  const require = createRequire(import.meta.url);
-  let addon: Partial<NativeAead>;
-  try {
-    addon = require('../../build/Release/ferry.node') as Partial<NativeAead>;
-  } catch (err) {
-    throw new FerryError(ErrorCode.NativeMissing, 'native addon build/Release/ferry.node could not be loaded (run `npm run build:native`)', { cause: err });
-  }
+  const addon = loadAddon() as Partial<NativeAead>;
   if (typeof addon.chachaSealBatch !== 'function' || typeof addon.chachaOpenBatch !== 'function') {
     throw new FerryError(ErrorCode.NativeMissing, 'native addon has no chachaSealBatch/chachaOpenBatch (stale build?)');
   }

@@ -100,15 +100,26 @@ let cached: NativeIo | undefined;
 
 /** The addon, loaded once. Throws FerryError(NativeMissing) when it was not built. */
 export function loadNative(): NativeIo {
-  if (cached !== undefined) return cached;
+  if (cached === undefined) cached = loadAddon() as NativeIo;
+  return cached;
+}
+
+let addon: unknown;
+
+/**
+ * The addon module itself, loaded once for every typed front door (src/io for I/O,
+ * src/crypto for the AEAD kernels). Throws FERRY_NATIVE_MISSING when it is not built.
+ */
+export function loadAddon(): unknown {
+  if (addon !== undefined) return addon;
   const require = createRequire(import.meta.url);
   try {
     // Same relative path from src/io/*.ts (tsx) and dist/io/*.js.
-    cached = require('../../build/Release/ferry.node') as NativeIo;
+    addon = require('../../build/Release/ferry.node') as unknown;
   } catch (err) {
     throw new FerryError(ErrorCode.NativeMissing, `native addon build/Release/ferry.node could not be loaded (${(err as Error).message}); run npm run build`, {
       cause: err,
     });
   }
-  return cached;
+  return addon;
 }
