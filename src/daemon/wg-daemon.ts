@@ -46,8 +46,6 @@ export function openUnderlay(pool: BufferPool, port: number, mark: number): UdpS
 
 export class WgDaemon {
   private stopping = false;
-  /** Monotonic ms at start, for uptime. */
-  readonly startedAt = performance.now();
   private socketTimer: NodeJS.Timeout | undefined;
   private exitResolve!: (reason: string) => void;
   /** Resolves with the reason once the daemon has shut down. */
@@ -79,20 +77,23 @@ export class WgDaemon {
       device = new WgDevice({ pool, tun, udp, mtu: options.mtu ?? DEFAULT_MTU, logger: logger.child({ ifname }) });
       const dev = device;
       const backend = new DeviceUapiBackend(dev, (port, mark) => openUnderlay(pool, port, mark));
-      const uapi = await UapiServer.listen({
-        path: uapiSocketPath(ifname, options.uapiDir ?? UAPI_DIR),
-        backend,
-        onError: (message) => logger.warn({ ifname }, `UAPI: ${message}`),
-      });
+      // The control socket first: the UAPI socket appearing is what wg-quick and scripts
+      // wait for, so everything must answer by then.
       const control = new ControlServer(controlSocketPath(ifname, options.controlDir ?? CONTROL_DIR));
+      registerWgOps(control, { ifname: tun.name, device: dev, pool, tun, startedAt: performance.now() });
+      await control.listen();
+      let uapi: UapiServer;
       try {
-        await control.listen();
+        uapi = await UapiServer.listen({
+          path: uapiSocketPath(ifname, options.uapiDir ?? UAPI_DIR),
+          backend,
+          onError: (message) => logger.warn({ ifname }, `UAPI: ${message}`),
+        });
       } catch (err) {
-        await uapi.close();
+        await control.close();
         throw err;
       }
       const daemon = new WgDaemon(tun.name, pool, tun, dev, uapi, control, backend, logger);
-      registerWgOps(control, daemon);
       daemon.watch(options.socketCheckMs ?? 1000);
       dev.start();
       logger.info({ ifname: tun.name, listenPort: dev.listenPort, uapi: uapi.path }, 'interface up');

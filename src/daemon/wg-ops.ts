@@ -1,10 +1,22 @@
 /** The control-socket operations of a WireGuard interface: status, drops, stats. */
 import type { ControlServer } from '../control/control-server.js';
 import { formatKeyBase64 } from '../wireguard/keys.js';
-import type { WgDaemon } from './wg-daemon.js';
+import type { BufferPool } from '../buffer/pool.js';
+import type { TunDevice } from '../io/tun.js';
+import type { WgDevice } from '../wireguard/device.js';
 import type { UdpSocket } from '../io/udp.js';
 
-export function registerWgOps(control: ControlServer, daemon: WgDaemon): void {
+/** What the operations read; all of it exists before the daemon's sockets do. */
+export interface WgOpsSource {
+  ifname: string;
+  device: WgDevice;
+  pool: BufferPool;
+  tun: TunDevice;
+  /** Monotonic ms at start, for uptime. */
+  startedAt: number;
+}
+
+export function registerWgOps(control: ControlServer, daemon: WgOpsSource): void {
   const { device, pool, tun } = daemon;
   control.handle('status', () => {
     const pub = device.publicKey;
