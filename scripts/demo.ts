@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { initCrypto } from '../src/wireguard/crypto.js';
 import { formatKeyBase64, formatKeyHex, generatePrivateKey, publicKeyFromPrivate } from '../src/wireguard/keys.js';
 import { uapiGet, uapiSet } from '../src/control/uapi-client.js';
+import { controlRequest } from '../src/control/control-client.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const tag = `${process.pid.toString(36)}`;
@@ -87,6 +88,15 @@ function waitListening(ns: string, args: string[]): Promise<ChildProcess> {
   });
 }
 
+/** The kernel's count of UDP datagrams dropped because a socket's buffer was full. */
+function udpRcvbufErrors(ns: string): number {
+  const lines = inNs(ns, 'cat', ['/proc/net/snmp']).split('\n').filter((l) => l.startsWith('Udp:'));
+  if (lines.length < 2) return 0;
+  const names = lines[0].split(/\s+/);
+  const values = lines[1].split(/\s+/);
+  return Number(values[names.indexOf('RcvbufErrors')] ?? 0);
+}
+
 function ago(sec: string | undefined): string {
   const s = Number(sec ?? 0);
   return s === 0 ? 'never' : `${Math.max(0, Math.round(Date.now() / 1000 - s))} s ago`;
@@ -121,6 +131,8 @@ async function main(): Promise<void> {
     inNs(ns, 'ip', ['addr', 'add', addr, 'dev', dev]);
     inNs(ns, 'ip', ['link', 'set', dev, 'up']);
     inNs(ns, 'ip', ['link', 'set', 'lo', 'up']);
+    // ferryd sizes its own socket buffers; give wireguard-go the same room.
+    inNs(ns, 'sysctl', ['-qw', 'net.core.rmem_default=4194304', 'net.core.wmem_default=4194304']);
   }
   say(`   namespaces ${NS_A} (underlay 10.210.0.1) and ${NS_B} (10.210.0.2), joined by a veth`);
 
@@ -176,6 +188,11 @@ async function main(): Promise<void> {
     say(`     peer endpoint ${peer.get('endpoint')}, allowed ips ${peer.get('allowed_ip')}`);
     say(`     latest handshake ${ago(peer.get('last_handshake_time_sec'))}, transfer ${fmtBytes(Number(peer.get('rx_bytes')))} received, ${fmtBytes(Number(peer.get('tx_bytes')))} sent`);
   }
+  const drops = (await controlRequest(IF_A, 'drops')) as Record<string, number>;
+  const dropText = Object.entries(drops).map(([k, v]) => `${k} ${v}`).join(', ');
+  say(`   ferryd drops (ferry drops ${IF_A}): ${dropText === '' ? 'none' : dropText}`);
+  const rcvbufErrors = udpRcvbufErrors(NS_B);
+  if (rcvbufErrors > 0) say(`   ${peerImpl}'s UDP socket overflowed ${rcvbufErrors} times (kernel RcvbufErrors in ${NS_B}): that is the gap between what ferryd sent and ${peerImpl} received; TCP resent those segments`);
   say(bold('5. Cleaning up'));
   cleanup();
   say(`   daemons stopped, namespaces ${NS_A} and ${NS_B} deleted`);
