@@ -146,3 +146,16 @@ export function requireHost(t: { skip(msg: string): void }, tools: string[] = []
   t.skip(msg);
   return false;
 }
+
+/**
+ * Like requireHost, for tests that need tools but not root: skipped with the reason
+ * outside CI, a failure under CI=true. Returns false when the caller must return.
+ */
+export function requireTools(t: { skip(msg: string): void }, tools: string[]): boolean {
+  const missing = tools.filter((tool) => !hasTool(tool));
+  if (missing.length === 0) return true;
+  const msg = `needs ${missing.join(', ')}`;
+  if (process.env.CI === 'true') throw new Error(`test cannot run under CI: ${msg}`);
+  t.skip(msg);
+  return false;
+}

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import type { DeviceState } from '../../control/uapi-protocol.js';
 import { parsePrefix } from '../../wireguard/allowed-ips.js';
 import { routeOrder, usesMainTable } from './routes.js';
+import { requireTools } from '../../../test/support/netns.js';
 
 function state(...peers: string[][]): DeviceState {
   return {
@@ -21,7 +22,8 @@ test('routeOrder: longest prefix first, ties in reverse byte order, as `sort -nr
   assert.deepEqual(got, ['fd00::7/128', 'fd00::/64', '2001:db8::/32', '192.168.1.7/32', '10.2.0.0/16', '10.1.0.0/16', '10.0.0.0/8', '::/0', '0.0.0.0/0']);
 });
 
-test('routeOrder agrees with sort(1) itself', { skip: !hasSort() && 'needs sort' }, () => {
+test('routeOrder agrees with sort(1) itself', (t) => {
+  if (!requireTools(t, ['sort'])) return;
   const sorted = execFileSync('sort', ['-nr', '-k', '2', '-t', '/'], { input: `${ALL.join('\n')}\n`, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
   assert.deepEqual(routeOrder(state(ALL)), sorted.trim().split('\n'));
 });
@@ -33,12 +35,3 @@ test('usesMainTable: unset or auto', () => {
   assert.equal(usesMainTable('1234'), false);
   assert.equal(usesMainTable('vpn'), false);
 });
-
-function hasSort(): boolean {
-  try {
-    execFileSync('sort', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -9,7 +9,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, chmodSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { hasTool } from '../../../test/support/netns.js';
+import { requireTools } from '../../../test/support/netns.js';
 import { MemoryIo } from './cli-io.js';
 import { genkeyMain, pubkeyMain } from './genkey.js';
 
@@ -38,7 +38,7 @@ async function ferryPubkey(input: Buffer): Promise<{ out: string; err: string; c
 const KEY = 'WEgHzFFJ090e1JvySw5ArgqZ4VERpt3re1lb4cIcH1o=';
 
 test('pubkey: output and errors match wg pubkey', async (t) => {
-  if (!hasTool('wg')) return t.skip('needs wg');
+  if (!requireTools(t, ['wg'])) return;
   const inputs: Buffer[] = [
     `${KEY}\n`,
     KEY,
@@ -58,7 +58,7 @@ test('pubkey: output and errors match wg pubkey', async (t) => {
 });
 
 test('pubkey agrees with wg on random keys and random bytes', async (t) => {
-  if (!hasTool('wg')) return t.skip('needs wg');
+  if (!requireTools(t, ['wg'])) return;
   await fc.assert(
     fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.constantFrom('', '\n', ' \n'), async (key, tail) => {
       const input = Buffer.from(Buffer.from(key).toString('base64') + tail);
@@ -76,7 +76,7 @@ test('pubkey agrees with wg on random keys and random bytes', async (t) => {
 });
 
 test('genkey prints a clamped key that wg accepts; genpsk a random one', async (t) => {
-  if (!hasTool('wg')) return t.skip('needs wg');
+  if (!requireTools(t, ['wg'])) return;
   const seen = new Set<string>();
   for (let i = 0; i < 5; i++) {
     const io = new MemoryIo();
