@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { formatEndpoint } from '../io/endpoint.js';
 import { formatPrefix } from '../wireguard/allowed-ips.js';
 import { formatKeyBase64 } from '../wireguard/keys.js';
-import { closeAndCheck, handshake, makePair } from '../wireguard/device-harness.test.js';
+import { closeAndCheck, handshake, makePair } from '../../test/support/wg-device-harness.js';
 import { testKey } from '../../test/support/test-keys.js';
 import { initCrypto } from '../wireguard/crypto.js';
 import { installReload, reloadConfig } from './reload.js';

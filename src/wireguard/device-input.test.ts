@@ -5,7 +5,7 @@ import { DropReason } from '../stats/drop-reasons.js';
 import { MessageType } from './constants.js';
 import { initCrypto } from './crypto.js';
 import { writeU32LE } from './messages.js';
-import { advance, assertDelivered, closeAndCheck, handshake, ipv4Packet, isTransport, makePair, sentBy, settle, type Pair } from './device-harness.test.js';
+import { advance, assertDelivered, closeAndCheck, handshake, ipv4Packet, isTransport, makePair, sentBy, settle, type Pair } from '../../test/support/wg-device-harness.js';
 
 before(async () => {
   await initCrypto();

@@ -4,7 +4,7 @@ import { DropReason } from '../stats/drop-reasons.js';
 import { MAX_TIMER_HANDSHAKES, MessageType, REKEY_TIMEOUT_JITTER_MAX_MS } from './constants.js';
 import { initCrypto } from './crypto.js';
 import { readU32LE } from './messages.js';
-import { advance, closeAndCheck, handshake, ipv4Packet, isKeepalive, isTransport, makePair, sentBy, settle } from './device-harness.test.js';
+import { advance, closeAndCheck, handshake, ipv4Packet, isKeepalive, isTransport, makePair, sentBy, settle } from '../../test/support/wg-device-harness.js';
 
 before(async () => {
   await initCrypto();

@@ -5,7 +5,7 @@ import { type BatchAead, nativeBatchAead, referenceBatchAead, referenceBatchAead
 import { MESSAGE_INITIATION_SIZE, MESSAGE_RESPONSE_SIZE, MessageType } from './constants.js';
 import { initCrypto } from './crypto.js';
 import { generatePresharedKey, generatePrivateKey } from './keys.js';
-import { advance, assertDelivered, closeAndCheck, handshake, ipv4Packet, ipv6Packet, isTransport, makePair, sentBy, settle } from './device-harness.test.js';
+import { advance, assertDelivered, closeAndCheck, handshake, ipv4Packet, ipv6Packet, isTransport, makePair, sentBy, settle } from '../../test/support/wg-device-harness.js';
 
 before(async () => {
   await initCrypto();

@@ -1,24 +1,23 @@
 /**
- * Shared fixture for the device tests (no tests of its own; named *.test.ts only so the
- * build, which compiles src/ without tests, leaves it and its test/fakes imports out).
+ * Shared fixture for the WireGuard device tests.
  * Two WgDevices A and B on a FakeNetwork, each with a FakeTun and its own pool, a shared
  * FakeClock for both clocks, seeded jitter, and helpers to build inner packets and to let
  * the in-memory ports drain.
  */
 import assert from 'node:assert/strict';
-import { BufferPool } from '../buffer/pool.js';
-import { ipv6ToBytes, type Endpoint } from '../io/endpoint.js';
-import { writeIPv4Header } from '../packet/ipv4.js';
-import { writeIPv6Header } from '../packet/ipv6.js';
-import { writeUDPHeader } from '../packet/udp.js';
-import { FakeClock } from '../../test/fakes/fake-clock.js';
-import { FakeTun } from '../../test/fakes/fake-tun.js';
-import { FakeNetwork, FakeUdp, type Datagram } from '../../test/fakes/fake-udp.js';
-import { type BatchAead, nativeBatchAead } from './batch-aead.js';
-import { generatePrivateKey } from './keys.js';
-import { MessageType } from './constants.js';
-import { WgDevice, type WgDeviceOptions } from './device.js';
-import type { Peer } from './peer.js';
+import { BufferPool } from '../../src/buffer/pool.js';
+import { ipv6ToBytes, type Endpoint } from '../../src/io/endpoint.js';
+import { writeIPv4Header } from '../../src/packet/ipv4.js';
+import { writeIPv6Header } from '../../src/packet/ipv6.js';
+import { writeUDPHeader } from '../../src/packet/udp.js';
+import { FakeClock } from '../fakes/fake-clock.js';
+import { FakeTun } from '../fakes/fake-tun.js';
+import { FakeNetwork, FakeUdp, type Datagram } from '../fakes/fake-udp.js';
+import { type BatchAead, nativeBatchAead } from '../../src/wireguard/batch-aead.js';
+import { generatePrivateKey } from '../../src/wireguard/keys.js';
+import { MessageType } from '../../src/wireguard/constants.js';
+import { WgDevice, type WgDeviceOptions } from '../../src/wireguard/device.js';
+import type { Peer } from '../../src/wireguard/peer.js';
 
 export interface Side {
   name: string;
