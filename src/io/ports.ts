@@ -51,6 +51,18 @@ export interface UdpPort extends Readiness {
   sendBatch(batch: PacketBatch): number;
   /** Datagrams the kernel refused (unreachable, no route, …). */
   readonly sendErrors: number;
+  /**
+   * Per entry of the last sendBatch, [0, count): 0 when sent, else -errno. -EAGAIN (-11)
+   * means the socket buffer was full: that entry was not sent and may be sent again once
+   * whenWritable calls back. The sum of non-zero entries is count - sendBatch's return.
+   */
+  readonly sendResults: Int32Array;
+  /** Calls fn once, when the socket can take datagrams again (after an -EAGAIN). */
+  whenWritable(fn: () => void): void;
+  /** Receive errors that were survived (ENOBUFS, ENOMEM, ICMP-reported errors…): counted, never thrown. */
+  readonly recvErrors: number;
+  /** -errno of the last survived receive error (0: none yet). */
+  readonly lastRecvError: number;
   /** Sets SO_MARK (fwmark) on the socket, when the port supports it. */
   setMark?(mark: number): void;
   close(): void;

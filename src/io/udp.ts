@@ -108,6 +108,8 @@ export class UdpSocket implements UdpPort {
   lastSendError = 0;
   /** Per datagram of the last sendBatch: 0 sent, else -errno. Valid for [0, count). */
   readonly lastSendErrors = new Int32Array(MAX_BATCH);
+  recvErrors = 0;
+  lastRecvError = 0;
   /** GSO messages sent (two or more datagrams each) and the datagrams they carried. */
   gsoMessages = 0;
   gsoDatagrams = 0;
@@ -275,6 +277,14 @@ export class UdpSocket implements UdpPort {
       }
     }
     return ok;
+  }
+
+  get sendResults(): Int32Array {
+    return this.lastSendErrors;
+  }
+
+  whenWritable(fn: () => void): void {
+    setImmediate(fn);
   }
 
   /** Changes SO_MARK (needs CAP_NET_ADMIN). */

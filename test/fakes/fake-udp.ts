@@ -64,6 +64,9 @@ export class FakeNetwork {
 
 export class FakeUdp implements UdpPort {
   sendErrors = 0;
+  recvErrors = 0;
+  lastRecvError = 0;
+  readonly sendResults = new Int32Array(4096);
   received = 0;
   sent = 0;
   private readonly inbox: Datagram[] = [];
@@ -137,14 +140,20 @@ export class FakeUdp implements UdpPort {
       const to = decodeEndpoint(batch.endpoints, i * ENDPOINT_STRIDE);
       if (!to) {
         this.sendErrors++;
+        this.sendResults[i] = -22;
         continue;
       }
+      this.sendResults[i] = 0;
       const data = Uint8Array.from(this.pool.slab.subarray(batch.offsets[i], batch.offsets[i] + batch.lengths[i]));
       this.network.send({ from: { ...this.local }, to, data });
       ok++;
       this.sent++;
     }
     return ok;
+  }
+
+  whenWritable(fn: () => void): void {
+    setImmediate(fn);
   }
 
   close(): void {
