@@ -17,6 +17,8 @@ export const ErrorCode = {
   NativeMissing: 'FERRY_NATIVE_MISSING',
   /** A configuration file or value was rejected. */
   Config: 'FERRY_CONFIG',
+  /** Two planes claimed the same prefix in the route table. */
+  RouteConflict: 'FERRY_ROUTE_CONFLICT',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

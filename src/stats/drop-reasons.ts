@@ -44,6 +44,11 @@ export const DropReason = {
   // load balancer
   LbNoBackend: 33,
   LbConntrackFull: 34,
+  // datapath
+  /** No route for the destination of a packet read from the TUN. */
+  NoRoute: 35,
+  /** The underlay socket stayed full (EAGAIN) while its out batch was full too. */
+  UdpSendBlocked: 36,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

@@ -1,0 +1,425 @@
+/**
+ * The datapath of one interface: the single owner of the TUN, one UDP port per plane that
+ * has an underlay, their readiness, backpressure and the periodic tick. Planes are batch
+ * transforms (plane.ts); the pipeline is straight and no plane touches a socket:
+ *
+ *   TUN batch ─► translate ─► route (LPM) ─┬─► plane.encapsulate ─► plane's out batch ─► its port
+ *                                          ├─► back to the TUN (a translated packet with no route)
+ *                                          └─► drop, with a reason
+ *   port batch ─► plane.decapsulate ─► translate ─► TUN (or, when translated, route as above)
+ *
+ * Every out batch and the TUN batch are flushed once per wake; then the planes get their
+ * deferred work (handshakes) within a budget. Time is injected; tick() drives every timer.
+ */
+import { PacketBatch, DEFAULT_BATCH_SIZE } from '../buffer/batch.js';
+import type { BufferPool } from '../buffer/pool.js';
+import { ErrorCode, FerryError } from '../errors.js';
+import type { TunPort, UdpPort } from '../io/ports.js';
+import { DropCounters, DropReason } from '../stats/drop-reasons.js';
+import { replyTooBig, TooBigReply } from './too-big.js';
+import { Lane, type LaneHost } from './lane.js';
+import { Origin, type Plane, type TranslateStage, Verdict } from './plane.js';
+import { RouteKind, RouteTable } from './route-table.js';
+
+export const DEFAULT_TICK_INTERVAL_MS = 100;
+export const DEFAULT_BATCHES_PER_WAKE = 4;
+/** Deferred plane work (handshakes) per turn, before yielding to data. */
+export const DEFAULT_POLL_BUDGET = 16;
+
+export interface DatapathOptions {
+  pool: BufferPool;
+  tun: TunPort;
+  /** Inner MTU; packets from the TUN above it are answered with ICMP. Default 1420. */
+  mtu?: number;
+  /** Monotonic clock, ms. Default performance.now. */
+  now?: () => number;
+  /** Packets per batch. Default 128. */
+  batchSize?: number;
+  /** Full batches read per readiness callback before yielding. Default 4. */
+  batchesPerWake?: number;
+  /** Period of the internal tick; 0 = none (the caller ticks). Default 100 ms. */
+  tickIntervalMs?: number;
+  /** Deferred plane work per turn. Default 16. */
+  pollBudget?: number;
+  /** Told about I/O errors that were survived (rate-limited by the caller's logger). */
+  onIoError?: (where: string, err: unknown) => void;
+}
+
+/** Counters of the datapath itself (planes count their own). */
+export interface DatapathStats {
+  tunRead: number;
+  tunWritten: number;
+  sendBlocks: number;
+  ioErrors: number;
+  tooBig: number;
+}
+
+export class Datapath implements LaneHost {
+  readonly pool: BufferPool;
+  readonly tun: TunPort;
+  readonly routes = new RouteTable();
+  /** Drops decided by the datapath (no route, too big, malformed headers). */
+  readonly drops = new DropCounters();
+  readonly stats: DatapathStats = { tunRead: 0, tunWritten: 0, sendBlocks: 0, ioErrors: 0, tooBig: 0 };
+  /** The translation stage before routing (the load balancer), or null. */
+  translate: TranslateStage | null = null;
+  now = 0;
+  private mtuValue: number;
+  private readonly clock: () => number;
+  private readonly lanes: Lane[] = [];
+  private readonly batchSize: number;
+  private readonly batchesPerWake: number;
+  private readonly tickIntervalMs: number;
+  private readonly pollBudget: number;
+  private readonly onIoError: ((where: string, err: unknown) => void) | undefined;
+  private readonly tunIn: PacketBatch;
+  private readonly tunOut: PacketBatch;
+  private readonly tooBigReply = new TooBigReply();
+  private up = false;
+  private closed = false;
+  private portsStarted = false;
+  private blockedLanes = 0;
+  private pollScheduled = false;
+  private tickTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly onTunReadable: () => void;
+  private readonly onLaneReadable: (lane: Lane) => void;
+  private readonly onPollTurn: () => void;
+  private readonly onTickTimer: () => void;
+
+  constructor(options: DatapathOptions) {
+    this.pool = options.pool;
+    this.tun = options.tun;
+    this.mtuValue = checkMtu(options.mtu ?? 1420);
+    this.clock = options.now ?? (() => performance.now());
+    this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.batchesPerWake = options.batchesPerWake ?? DEFAULT_BATCHES_PER_WAKE;
+    this.tickIntervalMs = options.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS;
+    this.pollBudget = options.pollBudget ?? DEFAULT_POLL_BUDGET;
+    this.onIoError = options.onIoError;
+    this.tunIn = new PacketBatch(this.batchSize);
+    this.tunOut = new PacketBatch(this.batchSize);
+    this.now = this.clock();
+    this.onTunReadable = () => this.readTun();
+    this.onLaneReadable = (lane) => this.readLane(lane);
+    this.onPollTurn = () => {
+      this.pollScheduled = false;
+      this.pollPlanes();
+    };
+    this.onTickTimer = () => this.tick();
+  }
+
+  get mtu(): number {
+    return this.mtuValue;
+  }
+
+  /** Follows the interface MTU (e.g. after `ip link set mtu`). */
+  set mtu(mtu: number) {
+    this.mtuValue = checkMtu(mtu);
+  }
+
+  get isUp(): boolean {
+    return this.up;
+  }
+
+  get planes(): Plane[] {
+    return this.lanes.map((l) => l.plane);
+  }
+
+  plane(name: string): Plane | undefined {
+    return this.lanes.find((l) => l.plane.name === name)?.plane;
+  }
+
+  /** Mounts a plane with its port (null: a plane without an underlay). */
+  addPlane(plane: Plane, port: UdpPort | null): void {
+    if (this.closed) throw new FerryError(ErrorCode.InvalidArgument, 'datapath is closed');
+    if (this.lanes.some((l) => l.plane.name === plane.name)) throw new FerryError(ErrorCode.InvalidArgument, `a plane named ${plane.name} is already mounted`);
+    const lane = new Lane(plane, this, this.batchSize, this.onLaneReadable);
+    this.lanes.push(lane);
+    plane.attach(lane);
+    if (port !== null) this.setPort(plane, port);
+    if (this.up) plane.start(this.now);
+  }
+
+  portOf(plane: Plane): UdpPort | null {
+    return this.laneOf(plane).port;
+  }
+
+  /** Gives a plane a new port (a listen port or fwmark change); the old one is closed. */
+  setPort(plane: Plane, port: UdpPort): void {
+    const lane = this.laneOf(plane);
+    const old = lane.port;
+    if (old === port) return;
+    if (old !== null) {
+      old.pause();
+      old.close();
+    }
+    if (lane.blocked) {
+      lane.blocked = false;
+      this.laneBlocked(lane, false);
+    }
+    lane.port = port;
+    lane.portStarted = false;
+    if (this.portsStarted) this.startPort(lane);
+  }
+
+  /** Brings the interface up: ports deliver, planes' timers run. */
+  start(): void {
+    if (this.closed) throw new FerryError(ErrorCode.InvalidArgument, 'datapath is closed');
+    if (this.up) return;
+    this.up = true;
+    this.now = this.clock();
+    for (const lane of this.lanes) lane.plane.start(this.now);
+    if (!this.portsStarted) {
+      this.portsStarted = true;
+      this.tun.start(this.onTunReadable);
+      for (const lane of this.lanes) this.startPort(lane);
+    } else {
+      if (this.blockedLanes === 0) this.tun.resume();
+      for (const lane of this.lanes) lane.port?.resume();
+    }
+    if (this.tickIntervalMs > 0) {
+      this.tickTimer = setInterval(this.onTickTimer, this.tickIntervalMs);
+      this.tickTimer.unref();
+    }
+    this.flushAll();
+  }
+
+  /** Brings it down: reading stops and the planes' timers with it. */
+  stop(): void {
+    if (!this.up) return;
+    this.up = false;
+    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    this.tickTimer = undefined;
+    this.tun.pause();
+    for (const lane of this.lanes) {
+      lane.port?.pause();
+      lane.plane.stop();
+    }
+    this.flushAll();
+  }
+
+  /** Stops, closes every plane and port and the TUN; every pool slot comes back. */
+  close(): void {
+    if (this.closed) return;
+    this.stop();
+    this.closed = true;
+    for (const lane of this.lanes) {
+      lane.plane.close();
+      lane.releaseAll();
+      lane.port?.close();
+      lane.port = null;
+    }
+    for (const b of [this.tunIn, this.tunOut]) {
+      for (let i = 0; i < b.count; i++) this.pool.release(b.slots[i]);
+      b.count = 0;
+    }
+    this.tun.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Runs every plane's timers and the translation stage's expiry; the interval calls it. */
+  tick(now = this.clock()): void {
+    if (!this.up) return;
+    this.now = now;
+    for (const lane of this.lanes) lane.plane.tick(now);
+    this.translate?.tick(now);
+    this.flushAll();
+  }
+
+  // ---------------------------------------------------------------- the pipeline
+
+  private readTun(): void {
+    const batch = this.tunIn;
+    for (let k = 0; k < this.batchesPerWake && this.up && this.blockedLanes === 0; k++) {
+      this.now = this.clock();
+      let n = 0;
+      try {
+        n = this.tun.readBatch(batch);
+      } catch (err) {
+        this.ioError('TUN read', err);
+        break;
+      }
+      if (n === 0) break;
+      this.stats.tunRead += n;
+      this.routeTunBatch(batch);
+      this.encapsulateRouted();
+      if (n < batch.capacity) break;
+    }
+    this.flushAll();
+    this.pollPlanes();
+  }
+
+  private readLane(lane: Lane): void {
+    const port = lane.port;
+    if (port === null) return;
+    const batch = lane.input;
+    for (let k = 0; k < this.batchesPerWake && this.up; k++) {
+      this.now = this.clock();
+      let n = 0;
+      try {
+        n = port.recvBatch(batch);
+      } catch (err) {
+        this.ioError(`${lane.plane.name} receive`, err);
+        break;
+      }
+      if (n === 0) break;
+      lane.plane.decapsulate(batch);
+      batch.count = 0;
+      this.encapsulateRouted();
+      if (n < batch.capacity) break;
+    }
+    this.flushAll();
+    this.pollPlanes();
+  }
+
+  /** Translate, route and hand each packet of a TUN batch to its plane (or the TUN, or a drop). */
+  private routeTunBatch(batch: PacketBatch): void {
+    const slab = this.pool.slab;
+    const n = batch.count;
+    const stage = this.translate;
+    for (let i = 0; i < n; i++) {
+      const slot = batch.slots[i];
+      const off = batch.offsets[i];
+      const len = batch.lengths[i];
+      const version = len > 0 ? slab[off] >>> 4 : 0;
+      if (version === 4 ? len < 20 : version === 6 ? len < 40 : true) {
+        this.drop(slot, version === 4 || version === 6 || len === 0 ? DropReason.Truncated : DropReason.BadVersion);
+        continue;
+      }
+      if (len > this.mtuValue) {
+        this.tooBig(slot, off, len);
+        continue;
+      }
+      let verdict: number = Verdict.Pass;
+      if (stage !== null) {
+        verdict = stage.translate(slab, off, len, Origin.Tun, this.now);
+        if (verdict < 0) {
+          this.drop(slot, -verdict);
+          continue;
+        }
+      }
+      this.forward(slot, off, len, verdict);
+    }
+    batch.count = 0;
+  }
+
+  /** Sends a packet where the route table says; `verdict` decides what a miss means. */
+  private forward(slot: number, off: number, len: number, verdict: number): void {
+    const slab = this.pool.slab;
+    const route = slab[off] >>> 4 === 4 ? this.routes.lookupV4(slab, off + 16) : this.routes.lookupV6(slab, off + 24);
+    if (route === undefined) {
+      if (verdict === Verdict.Forward) this.toTun(slot, off, len);
+      else this.drop(slot, DropReason.NoRoute);
+      return;
+    }
+    if (route.kind === RouteKind.Plane) this.laneOf(route.plane as Plane).route(slot, off, len, route.ref);
+    else if (route.kind === RouteKind.Tun) this.toTun(slot, off, len);
+    else this.drop(slot, route.reason);
+  }
+
+  /** LaneHost: an inner packet from a plane toward the host. */
+  deliverFromPlane(slot: number, off: number, len: number): void {
+    const stage = this.translate;
+    if (stage !== null) {
+      const verdict = stage.translate(this.pool.slab, off, len, Origin.Plane, this.now);
+      if (verdict < 0) return this.drop(slot, -verdict);
+      if (verdict === Verdict.Forward) return this.forward(slot, off, len, verdict);
+    }
+    this.toTun(slot, off, len);
+  }
+
+  private toTun(slot: number, off: number, len: number): void {
+    const out = this.tunOut;
+    if (out.count === out.capacity) this.flushTun();
+    out.push(slot, off, len);
+  }
+
+  /** LaneHost: writes the TUN batch, counts refusals, releases its slots. */
+  flushTun(): void {
+    const out = this.tunOut;
+    const n = out.count;
+    if (n === 0) return;
+    let ok = 0;
+    try {
+      ok = this.tun.writeBatch(out);
+    } catch (err) {
+      this.ioError('TUN write', err);
+    }
+    this.stats.tunWritten += ok;
+    if (ok < n) this.drops.count(DropReason.TunWriteFailed, n - ok);
+    for (let i = 0; i < n; i++) this.pool.release(out.slots[i]);
+    out.count = 0;
+  }
+
+  /** LaneHost: a lane's socket is full (stop reading the TUN) or drained again. */
+  laneBlocked(_lane: Lane, blocked: boolean): void {
+    if (blocked) {
+      this.stats.sendBlocks++;
+      if (this.blockedLanes++ === 0) this.tun.pause();
+      return;
+    }
+    if (--this.blockedLanes === 0 && this.up) this.tun.resume();
+  }
+
+  private encapsulateRouted(): void {
+    for (let i = 0; i < this.lanes.length; i++) this.lanes[i].encapsulate();
+  }
+
+  private flushAll(): void {
+    this.encapsulateRouted();
+    for (let i = 0; i < this.lanes.length; i++) this.lanes[i].send();
+    this.flushTun();
+  }
+
+  private pollPlanes(): void {
+    if (!this.up) return;
+    let more = false;
+    for (let i = 0; i < this.lanes.length; i++) {
+      if (this.lanes[i].plane.poll(this.now, this.pollBudget)) more = true;
+    }
+    this.flushAll();
+    if (more && !this.pollScheduled) {
+      this.pollScheduled = true;
+      setImmediate(this.onPollTurn);
+    }
+  }
+
+  private tooBig(slot: number, off: number, len: number): void {
+    this.stats.tooBig++;
+    const reply = this.tooBigReply;
+    replyTooBig(this.pool, off, len, this.mtuValue, reply);
+    if (reply.slot >= 0) this.toTun(reply.slot, reply.offset, reply.length);
+    this.drop(slot, DropReason.TooBig);
+  }
+
+  private drop(slot: number, reason: number): void {
+    this.pool.release(slot);
+    this.drops.count(reason);
+  }
+
+  private ioError(where: string, err: unknown): void {
+    this.stats.ioErrors++;
+    this.onIoError?.(where, err);
+  }
+
+  private startPort(lane: Lane): void {
+    const port = lane.port;
+    if (port === null || lane.portStarted) return;
+    lane.portStarted = true;
+    port.start(lane.onReadable);
+    if (!this.up) port.pause();
+  }
+
+  private laneOf(plane: Plane): Lane {
+    for (let i = 0; i < this.lanes.length; i++) if (this.lanes[i].plane === plane) return this.lanes[i];
+    throw new FerryError(ErrorCode.InvalidArgument, `plane ${plane.name} is not mounted on this datapath`);
+  }
+}
+
+function checkMtu(mtu: number): number {
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new FerryError(ErrorCode.InvalidArgument, `MTU must be an integer in [68, 65535], got ${mtu}`);
+  return mtu;
+}

@@ -1,0 +1,177 @@
+/**
+ * A plane mounted on the datapath: its port, the batch it receives into, the batch of
+ * inner packets routed to it, and its out batch with the flush that sends it. The lane
+ * is the PlaneIo the plane sees. A send that meets a full socket buffer (-EAGAIN) keeps
+ * the unsent datagrams, marks the lane blocked and waits for writability; meanwhile the
+ * datapath stops reading the TUN (backpressure) instead of losing the burst.
+ */
+import { PacketBatch } from '../buffer/batch.js';
+import type { BufferPool } from '../buffer/pool.js';
+import type { UdpPort } from '../io/ports.js';
+import { DropReason } from '../stats/drop-reasons.js';
+import { OutBatch } from './out-batch.js';
+import type { Plane, PlaneIo } from './plane.js';
+
+export const EAGAIN = -11;
+
+/** What a lane needs from its datapath. */
+export interface LaneHost {
+  readonly pool: BufferPool;
+  readonly now: number;
+  readonly mtu: number;
+  /** An inner packet from a plane toward the host. */
+  deliverFromPlane(slot: number, offset: number, length: number): void;
+  flushTun(): void;
+  /** The lane's socket refused more (true) or drained (false). */
+  laneBlocked(lane: Lane, blocked: boolean): void;
+}
+
+export class Lane implements PlaneIo {
+  readonly out: OutBatch;
+  /** Datagrams read from the port. */
+  readonly input: PacketBatch;
+  /** Inner packets routed to the plane, and their routes' references. */
+  readonly routed: PacketBatch;
+  readonly routedRefs: unknown[];
+  port: UdpPort | null = null;
+  portStarted = false;
+  blocked = false;
+  /** Sends that met a full socket buffer, and datagrams dropped because it stayed full. */
+  sendBlocks = 0;
+  /** Datagrams sent, and refused for good (counted as drops too). */
+  sentDatagrams = 0;
+  sendFailures = 0;
+  /** Bound once: the port's readiness callback and the writability continuation. */
+  readonly onReadable: () => void;
+  readonly onWritable: () => void;
+
+  constructor(
+    readonly plane: Plane,
+    private readonly host: LaneHost,
+    batchSize: number,
+    onReadable: (lane: Lane) => void,
+  ) {
+    this.out = new OutBatch(batchSize);
+    this.input = new PacketBatch(batchSize);
+    this.routed = new PacketBatch(batchSize);
+    this.routedRefs = new Array<unknown>(batchSize).fill(null);
+    this.onReadable = () => onReadable(this);
+    this.onWritable = () => {
+      if (!this.blocked) return;
+      this.blocked = false;
+      this.flush();
+      if (!this.blocked) this.host.laneBlocked(this, false);
+    };
+  }
+
+  get pool(): BufferPool {
+    return this.host.pool;
+  }
+
+  get now(): number {
+    return this.host.now;
+  }
+
+  get mtu(): number {
+    return this.host.mtu;
+  }
+
+  get localPort(): number {
+    return this.port === null ? 0 : this.port.localPort;
+  }
+
+  queue(slot: number, offset: number, length: number, endpoints: Uint8Array, epOffset: number, ref: unknown, tag: number): number {
+    const out = this.out;
+    if (out.count === out.capacity) this.send();
+    const i = out.add(slot, offset, length, endpoints, epOffset, ref, tag);
+    if (i < 0) {
+      // Still full: every entry is waiting for the socket to drain.
+      this.host.pool.release(slot);
+      this.plane.drops.count(DropReason.UdpSendBlocked);
+    }
+    return i;
+  }
+
+  deliver(slot: number, offset: number, length: number): void {
+    this.host.deliverFromPlane(slot, offset, length);
+  }
+
+  flush(): void {
+    this.send();
+    this.host.flushTun();
+  }
+
+  /** Hands a routed inner packet to the plane, encapsulating the batch when full. */
+  route(slot: number, offset: number, length: number, ref: unknown): void {
+    const r = this.routed;
+    if (r.count === r.capacity) this.encapsulate();
+    const i = r.push(slot, offset, length);
+    this.routedRefs[i] = ref;
+  }
+
+  encapsulate(): void {
+    if (this.routed.count === 0) return;
+    this.plane.encapsulate(this.routed, this.routedRefs);
+    this.routed.count = 0;
+  }
+
+  /** Prepares and sends the out batch; keeps what met -EAGAIN. */
+  send(): void {
+    const out = this.out;
+    const n = out.count;
+    if (n === 0) return;
+    if (out.prepared < n) {
+      this.plane.prepare(out, out.prepared, n);
+      out.prepared = n;
+    }
+    const pool = this.host.pool;
+    const port = this.port;
+    if (port === null) {
+      for (let i = 0; i < n; i++) pool.release(out.slots[i]);
+      this.plane.drops.count(DropReason.UdpSendFailed, n);
+      out.clearRefs(0, n);
+      out.count = 0;
+      out.prepared = 0;
+      return;
+    }
+    if (this.blocked) return;
+    port.sendBatch(out);
+    const results = port.sendResults;
+    this.plane.sent(out, n, results);
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      const r = results[i];
+      if (r === EAGAIN) {
+        out.moveEntry(i, kept++);
+        continue;
+      }
+      if (r === 0) this.sentDatagrams++;
+      else {
+        this.sendFailures++;
+        this.plane.drops.count(DropReason.UdpSendFailed);
+      }
+      pool.release(out.slots[i]);
+    }
+    out.clearRefs(kept, n);
+    out.count = kept;
+    out.prepared = kept;
+    if (kept > 0) {
+      this.sendBlocks++;
+      this.blocked = true;
+      this.host.laneBlocked(this, true);
+      port.whenWritable(this.onWritable);
+    }
+  }
+
+  /** Gives back every slot the lane holds (close). */
+  releaseAll(): void {
+    const pool = this.host.pool;
+    for (const b of [this.out, this.input, this.routed]) {
+      for (let i = 0; i < b.count; i++) pool.release(b.slots[i]);
+      b.count = 0;
+    }
+    this.out.clearRefs(0, this.out.capacity);
+    this.out.prepared = 0;
+    this.routedRefs.fill(null);
+  }
+}

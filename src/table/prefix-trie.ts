@@ -1,0 +1,418 @@
+import { isIP } from 'node:net';
+import { ErrorCode, FerryError } from '../errors.js';
+import { bytesToIpv6, ipv6ToBytes } from '../io/endpoint.js';
+
+/**
+ * Longest-prefix match from prefixes to owners: WireGuard's allowed IPs (which peer owns
+ * an inner address) and the datapath's route table both use it. One path-compressed binary trie
+ * per family, shaped like the kernel's (drivers/net/wireguard/allowedips.c): a node holds
+ * a masked prefix and maybe an owner; nodes without an owner exist only to join two
+ * subtrees, so a trie of n prefixes has at most 2n - 1 nodes, and removal prunes back to
+ * that bound. Lookup is longest-prefix match walking from the root.
+ *
+ * Semantics follow the kernel and wireguard-go:
+ * - insert() of a prefix that exists moves it to the new peer (the latest claim wins);
+ * - host bits are masked off (10.0.0.1/24 is stored as 10.0.0.0/24);
+ * - each peer's prefixes are listed in the order they were claimed, both families in one
+ *   list, a re-claimed prefix moving to the end (the kernel's peer->allowedips_list and
+ *   wireguard-go's peer.trieEntries both behave so, and `wg show` prints that order).
+ *
+ * Addresses are held as four big-endian 32-bit words (IPv4 uses the first), so the hot
+ * path compares words with masks and never allocates.
+ */
+
+export interface IpPrefix {
+  family: 4 | 6;
+  /** 4 or 16 bytes, network order. */
+  bytes: Uint8Array;
+  /** Prefix length: 0..32 or 0..128. */
+  cidr: number;
+}
+
+class TrieNode<P> {
+  /** Masked prefix words and their masks (big-endian, int32). */
+  w0 = 0;
+  w1 = 0;
+  w2 = 0;
+  w3 = 0;
+  m0 = 0;
+  m1 = 0;
+  m2 = 0;
+  m3 = 0;
+  /** Which word and bit (counted from the top) pick the child: the first bit after the prefix. */
+  bitWord = 0;
+  bitShift = 0;
+  peer: P | undefined = undefined;
+  child0: TrieNode<P> | null = null;
+  child1: TrieNode<P> | null = null;
+  parent: TrieNode<P> | null = null;
+  /** Links in the owner's claim-ordered list. */
+  prevOfPeer: TrieNode<P> | null = null;
+  nextOfPeer: TrieNode<P> | null = null;
+
+  constructor(
+    readonly family: 4 | 6,
+    readonly cidr: number,
+    k: Int32Array,
+  ) {
+    this.m0 = maskWord(cidr);
+    this.m1 = maskWord(cidr - 32);
+    this.m2 = maskWord(cidr - 64);
+    this.m3 = maskWord(cidr - 96);
+    this.w0 = k[0] & this.m0;
+    this.w1 = k[1] & this.m1;
+    this.w2 = k[2] & this.m2;
+    this.w3 = k[3] & this.m3;
+    this.bitWord = Math.min(cidr >>> 5, 3);
+    this.bitShift = 31 - (cidr & 31);
+  }
+
+  word(i: number): number {
+    return i === 0 ? this.w0 : i === 1 ? this.w1 : i === 2 ? this.w2 : this.w3;
+  }
+}
+
+/** The top n bits of a 32-bit word set (n clamped to 0..32), as int32. */
+function maskWord(n: number): number {
+  return n <= 0 ? 0 : n >= 32 ? -1 : -1 << (32 - n);
+}
+
+function matches<P>(n: TrieNode<P>, k: Int32Array): boolean {
+  return (((k[0] ^ n.w0) & n.m0) | ((k[1] ^ n.w1) & n.m1) | ((k[2] ^ n.w2) & n.m2) | ((k[3] ^ n.w3) & n.m3)) === 0;
+}
+
+/** Length of the common leading bits of a node's prefix and a key (128 when equal). */
+function commonBits<P>(n: TrieNode<P>, k: Int32Array): number {
+  let x = n.w0 ^ k[0];
+  if (x !== 0) return Math.clz32(x);
+  x = n.w1 ^ k[1];
+  if (x !== 0) return 32 + Math.clz32(x);
+  x = n.w2 ^ k[2];
+  if (x !== 0) return 64 + Math.clz32(x);
+  x = n.w3 ^ k[3];
+  if (x !== 0) return 96 + Math.clz32(x);
+  return 128;
+}
+
+function keyBit<P>(n: TrieNode<P>, k: Int32Array): number {
+  return (k[n.bitWord] >>> n.bitShift) & 1;
+}
+
+/** The bit of `of`'s prefix that decides under which child of `at` it hangs. */
+function nodeBit<P>(at: TrieNode<P>, of: TrieNode<P>): number {
+  return (of.word(at.bitWord) >>> at.bitShift) & 1;
+}
+
+function attach<P>(parent: TrieNode<P>, bit: number, child: TrieNode<P>): void {
+  if (bit === 0) parent.child0 = child;
+  else parent.child1 = child;
+  child.parent = parent;
+}
+
+class Trie<P> {
+  root: TrieNode<P> | null = null;
+  nodes = 0;
+
+  constructor(readonly family: 4 | 6) {}
+
+  private newNode(k: Int32Array, cidr: number): TrieNode<P> {
+    this.nodes++;
+    return new TrieNode<P>(this.family, cidr, k);
+  }
+
+  private replace(parent: TrieNode<P> | null, old: TrieNode<P>, next: TrieNode<P> | null): void {
+    if (parent === null) this.root = next;
+    else if (parent.child0 === old) parent.child0 = next;
+    else parent.child1 = next;
+    if (next !== null) next.parent = parent;
+  }
+
+  private free(n: TrieNode<P>): void {
+    this.nodes--;
+    n.parent = n.child0 = n.child1 = null;
+  }
+
+  /** The node holding exactly k/cidr, with or without owner. */
+  findExact(k: Int32Array, cidr: number): TrieNode<P> | null {
+    let node = this.root;
+    while (node !== null && node.cidr <= cidr && matches(node, k)) {
+      if (node.cidr === cidr) return node;
+      node = keyBit(node, k) === 0 ? node.child0 : node.child1;
+    }
+    return null;
+  }
+
+  /** Returns the node for k/cidr, creating it (and a joining node if needed). Kernel add(). */
+  place(k: Int32Array, cidr: number): TrieNode<P> {
+    let node = this.root;
+    let parent: TrieNode<P> | null = null;
+    while (node !== null && node.cidr <= cidr && matches(node, k)) {
+      parent = node;
+      if (node.cidr === cidr) return node;
+      node = keyBit(node, k) === 0 ? node.child0 : node.child1;
+    }
+    const fresh = this.newNode(k, cidr);
+    if (this.root === null) {
+      this.root = fresh;
+      return fresh;
+    }
+    let down: TrieNode<P>;
+    if (parent === null) {
+      down = this.root;
+    } else {
+      const bit = keyBit(parent, k);
+      const child = bit === 0 ? parent.child0 : parent.child1;
+      if (child === null) {
+        attach(parent, bit, fresh);
+        return fresh;
+      }
+      down = child;
+    }
+    const common = Math.min(cidr, commonBits(down, k));
+    if (common === cidr) {
+      // The new prefix covers `down`: it goes in between.
+      this.replace(parent, down, fresh);
+      attach(fresh, nodeBit(fresh, down), down);
+      return fresh;
+    }
+    // They diverge at bit `common`: join them under an ownerless node.
+    const join = this.newNode(k, common);
+    this.replace(parent, down, join);
+    attach(join, nodeBit(join, down), down);
+    attach(join, nodeBit(join, fresh), fresh);
+    return fresh;
+  }
+
+  /**
+   * Unhooks a node whose owner was just cleared, keeping the invariant that ownerless
+   * nodes have two children (kernel remove_node / wg_allowedips_remove_by_peer).
+   */
+  prune(node: TrieNode<P>): void {
+    if (node.child0 !== null && node.child1 !== null) return;
+    const child = node.child0 ?? node.child1;
+    const parent = node.parent;
+    this.replace(parent, node, child);
+    this.free(node);
+    if (child === null && parent !== null && parent.peer === undefined) {
+      // The joining node above now joins only one subtree: splice it out too.
+      this.replace(parent.parent, parent, parent.child0 ?? parent.child1);
+      this.free(parent);
+    }
+  }
+}
+
+interface PeerList<P> {
+  head: TrieNode<P> | null;
+  tail: TrieNode<P> | null;
+  count: number;
+}
+
+export class PrefixTrie<P> {
+  private readonly v4 = new Trie<P>(4);
+  private readonly v6 = new Trie<P>(6);
+  private readonly byPeer = new Map<P, PeerList<P>>();
+  /** Scratch key for control-path calls. */
+  private readonly key = new Int32Array(4);
+  private owned = 0;
+
+  /** Number of prefixes with an owner. */
+  get size(): number {
+    return this.owned;
+  }
+
+  /** Trie nodes in use, joining nodes included (at most 2 * size - 1 per family; for leak checks). */
+  get nodeCount(): number {
+    return this.v4.nodes + this.v6.nodes;
+  }
+
+  /** Gives bytes/cidr (4 or 16 bytes; host bits ignored) to peer, taking it from any previous owner. */
+  insert(bytes: Uint8Array, cidr: number, peer: P): void {
+    if (peer === undefined) throw new FerryError(ErrorCode.InvalidArgument, 'allowed IP owner must not be undefined');
+    const trie = this.load(bytes, cidr);
+    const node = trie.place(this.key, cidr);
+    if (node.peer !== undefined) this.unlink(node);
+    else this.owned++;
+    node.peer = peer;
+    this.append(node, peer);
+  }
+
+  /** The owner of exactly bytes/cidr (host bits ignored), not a covering prefix's. Control path. */
+  exact(bytes: Uint8Array, cidr: number): P | undefined {
+    const trie = this.load(bytes, cidr);
+    return trie.findExact(this.key, cidr)?.peer;
+  }
+
+  /** Removes bytes/cidr if peer owns it; false otherwise (someone else's prefix stays). */
+  remove(bytes: Uint8Array, cidr: number, peer: P): boolean {
+    const trie = this.load(bytes, cidr);
+    const node = trie.findExact(this.key, cidr);
+    if (node === null || node.peer === undefined || node.peer !== peer) return false;
+    this.unlink(node);
+    node.peer = undefined;
+    this.owned--;
+    trie.prune(node);
+    return true;
+  }
+
+  /** Removes every prefix of peer; returns how many. */
+  removeByPeer(peer: P): number {
+    const list = this.byPeer.get(peer);
+    if (list === undefined) return 0;
+    this.byPeer.delete(peer);
+    let node = list.head;
+    while (node !== null) {
+      const next = node.nextOfPeer;
+      node.prevOfPeer = node.nextOfPeer = null;
+      node.peer = undefined;
+      (node.family === 4 ? this.v4 : this.v6).prune(node);
+      node = next;
+    }
+    this.owned -= list.count;
+    return list.count;
+  }
+
+  /** Peer's prefixes in claim order (masked). Control path. */
+  entriesForPeer(peer: P): IpPrefix[] {
+    const out: IpPrefix[] = [];
+    for (let n = this.byPeer.get(peer)?.head ?? null; n !== null; n = n.nextOfPeer) {
+      const bytes = new Uint8Array(n.family === 4 ? 4 : 16);
+      const words = n.family === 4 ? 1 : 4;
+      for (let i = 0; i < words; i++) {
+        const w = n.word(i);
+        bytes[4 * i] = w >>> 24;
+        bytes[4 * i + 1] = w >>> 16;
+        bytes[4 * i + 2] = w >>> 8;
+        bytes[4 * i + 3] = w;
+      }
+      out.push({ family: n.family, bytes, cidr: n.cidr });
+    }
+    return out;
+  }
+
+  countForPeer(peer: P): number {
+    return this.byPeer.get(peer)?.count ?? 0;
+  }
+
+  clear(): void {
+    for (const t of [this.v4, this.v6]) {
+      t.root = null;
+      t.nodes = 0;
+    }
+    this.byPeer.clear();
+    this.owned = 0;
+  }
+
+  /** Owner of an IPv4 address given as a uint32 (or int32) in host order. Hot path. */
+  lookupV4(addr: number): P | undefined {
+    const k = addr | 0;
+    let found: P | undefined;
+    let node = this.v4.root;
+    while (node !== null && ((k ^ node.w0) & node.m0) === 0) {
+      if (node.peer !== undefined) found = node.peer;
+      node = ((k >>> node.bitShift) & 1) === 0 ? node.child0 : node.child1;
+    }
+    return found;
+  }
+
+  /** Owner of the IPv4 address in buf[offset..offset+4) (network order), read in place. Hot path. */
+  lookupV4At(buf: Uint8Array, offset: number): P | undefined {
+    return this.lookupV4((buf[offset] << 24) | (buf[offset + 1] << 16) | (buf[offset + 2] << 8) | buf[offset + 3]);
+  }
+
+  /**
+   * Owner of the IPv6 address in buf[offset..offset+16), read in place. Hot path: the
+   * caller has checked the length (the packet parser did).
+   */
+  lookupV6(buf: Uint8Array, offset: number): P | undefined {
+    const o = offset;
+    const k0 = (buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3];
+    const k1 = (buf[o + 4] << 24) | (buf[o + 5] << 16) | (buf[o + 6] << 8) | buf[o + 7];
+    const k2 = (buf[o + 8] << 24) | (buf[o + 9] << 16) | (buf[o + 10] << 8) | buf[o + 11];
+    const k3 = (buf[o + 12] << 24) | (buf[o + 13] << 16) | (buf[o + 14] << 8) | buf[o + 15];
+    let found: P | undefined;
+    let node = this.v6.root;
+    while (node !== null) {
+      if ((((k0 ^ node.w0) & node.m0) | ((k1 ^ node.w1) & node.m1) | ((k2 ^ node.w2) & node.m2) | ((k3 ^ node.w3) & node.m3)) !== 0) break;
+      if (node.peer !== undefined) found = node.peer;
+      const w = node.bitWord;
+      const k = w === 0 ? k0 : w === 1 ? k1 : w === 2 ? k2 : k3;
+      node = ((k >>> node.bitShift) & 1) === 0 ? node.child0 : node.child1;
+    }
+    return found;
+  }
+
+  /** Validates a prefix and loads it into the scratch key; returns its family's trie. */
+  private load(bytes: Uint8Array, cidr: number): Trie<P> {
+    if (!(bytes instanceof Uint8Array) || (bytes.length !== 4 && bytes.length !== 16)) {
+      throw new FerryError(ErrorCode.InvalidArgument, 'allowed IP address must be 4 or 16 bytes');
+    }
+    const max = bytes.length * 8;
+    if (!Number.isInteger(cidr) || cidr < 0 || cidr > max) {
+      throw new FerryError(ErrorCode.InvalidArgument, `allowed IP prefix length must be an integer in [0, ${max}], got ${cidr}`);
+    }
+    const k = this.key;
+    k.fill(0);
+    for (let i = 0; i < bytes.length; i += 4) {
+      k[i >> 2] = (bytes[i] << 24) | (bytes[i + 1] << 16) | (bytes[i + 2] << 8) | bytes[i + 3];
+    }
+    return bytes.length === 4 ? this.v4 : this.v6;
+  }
+
+  private append(node: TrieNode<P>, peer: P): void {
+    let list = this.byPeer.get(peer);
+    if (list === undefined) {
+      list = { head: null, tail: null, count: 0 };
+      this.byPeer.set(peer, list);
+    }
+    node.prevOfPeer = list.tail;
+    node.nextOfPeer = null;
+    if (list.tail !== null) list.tail.nextOfPeer = node;
+    else list.head = node;
+    list.tail = node;
+    list.count++;
+  }
+
+  private unlink(node: TrieNode<P>): void {
+    const list = this.byPeer.get(node.peer as P);
+    if (list === undefined) return;
+    if (node.prevOfPeer !== null) node.prevOfPeer.nextOfPeer = node.nextOfPeer;
+    else list.head = node.nextOfPeer;
+    if (node.nextOfPeer !== null) node.nextOfPeer.prevOfPeer = node.prevOfPeer;
+    else list.tail = node.prevOfPeer;
+    node.prevOfPeer = node.nextOfPeer = null;
+    if (--list.count === 0) this.byPeer.delete(node.peer as P);
+  }
+}
+
+/**
+ * Parses "10.0.0.0/8", "fd00::/64", or a bare address (a /32 or /128, as wg accepts).
+ * Host bits are kept; insert() masks them. Throws FerryError(InvalidArgument) with a
+ * message naming the problem. Control path.
+ */
+export function parsePrefix(text: string): IpPrefix {
+  const t = text.trim();
+  const slash = t.indexOf('/');
+  const addr = slash < 0 ? t : t.slice(0, slash);
+  if (addr.includes('%')) throw new FerryError(ErrorCode.InvalidArgument, `allowed IP "${text}": a zone index is not allowed`);
+  const family = isIP(addr);
+  if (family !== 4 && family !== 6) throw new FerryError(ErrorCode.InvalidArgument, `allowed IP "${text}": "${addr}" is not an IP address`);
+  const max = family === 4 ? 32 : 128;
+  let cidr = max;
+  if (slash >= 0) {
+    const len = t.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(len) || Number(len) > max) {
+      throw new FerryError(ErrorCode.InvalidArgument, `allowed IP "${text}": prefix length "${len}" must be an integer in [0, ${max}]`);
+    }
+    cidr = Number(len);
+  }
+  const bytes = new Uint8Array(family === 4 ? 4 : 16);
+  if (family === 4) addr.split('.').forEach((p, i) => (bytes[i] = Number(p)));
+  else ipv6ToBytes(addr, bytes, 0);
+  return { family, bytes, cidr };
+}
+
+/** "10.0.0.0/8", "fd00::/64": the text form wg prints. */
+export function formatPrefix(p: IpPrefix): string {
+  const addr = p.family === 4 ? `${p.bytes[0]}.${p.bytes[1]}.${p.bytes[2]}.${p.bytes[3]}` : bytesToIpv6(p.bytes, 0);
+  return `${addr}/${p.cidr}`;
+}
