@@ -10,6 +10,7 @@ import { formatPrefixText } from './ip-text.js';
 import { parseConfig } from './parse.js';
 import { derivePublicKeySync } from './public-key.js';
 import { PEER_A, PEER_B, PRIV, PSK, testKey } from '../../test/support/test-keys.js';
+import '../../test/support/example-extensions.js';
 
 const b64 = (k: Uint8Array | null) => (k === null ? null : formatKeyBase64(k));
 
@@ -138,17 +139,17 @@ test('endpoint forms: IPv6 without brackets splits at the last colon (as wg does
 
 test('Ferry sections are kept raw, with line numbers, in any number and case', () => {
   const c = parseConfig(
-    `[Interface]\nPrivateKey = ${PRIV}\n\n[FerryVxlan]\nVNI = 42\nRemote = 192.0.2.9 , 192.0.2.10 # comment\n\n[ferryService]\nVip=10.96.0.1:80/tcp\nBackend = 10.1.0.1:8080\nBackend = 10.1.0.2:8080\n[Peer]\nPublicKey = ${PEER_A}\n`,
+    `[Interface]\nPrivateKey = ${PRIV}\n\n[FerryExample]\nValue = 42\nItem = 192.0.2.9 , 192.0.2.10 # comment\n\n[ferryExampleList]\nName=10.96.0.1:80/tcp\nItem = 10.1.0.1:8080\nItem = 10.1.0.2:8080\n[Peer]\nPublicKey = ${PEER_A}\n`,
   );
   assert.deepEqual(c.extensions, [
-    { name: 'FerryVxlan', line: 4, entries: [{ key: 'VNI', value: '42', line: 5 }, { key: 'Remote', value: '192.0.2.9 , 192.0.2.10', line: 6 }] },
+    { name: 'FerryExample', line: 4, entries: [{ key: 'Value', value: '42', line: 5 }, { key: 'Item', value: '192.0.2.9 , 192.0.2.10', line: 6 }] },
     {
-      name: 'ferryService',
+      name: 'ferryExampleList',
       line: 8,
       entries: [
-        { key: 'Vip', value: '10.96.0.1:80/tcp', line: 9 },
-        { key: 'Backend', value: '10.1.0.1:8080', line: 10 },
-        { key: 'Backend', value: '10.1.0.2:8080', line: 11 },
+        { key: 'Name', value: '10.96.0.1:80/tcp', line: 9 },
+        { key: 'Item', value: '10.1.0.1:8080', line: 10 },
+        { key: 'Item', value: '10.1.0.2:8080', line: 11 },
       ],
     },
   ]);

@@ -8,6 +8,7 @@ import { formatIp } from './ip-text.js';
 import { parseConfig } from './parse.js';
 import { formatSavedConfig, serializeConfig, stateFromConfig } from './showconf.js';
 import { stripConfig } from './strip.js';
+import '../../test/support/example-extensions.js';
 
 const key = fc.uint8Array({ minLength: 32, maxLength: 32 });
 
@@ -70,9 +71,9 @@ test('any saved file (wg-quick keys, hooks, Ferry sections) is a fixed point of 
   });
   const ext = fc.array(
     fc.record({
-      name: fc.constantFrom('FerryVxlan', 'FerryService'),
+      name: fc.constantFrom('FerryExample', 'FerryExampleList'),
       line: fc.constant(0),
-      entries: fc.array(fc.record({ key: fc.constantFrom('Vni', 'Backend', 'Vip'), value: words, line: fc.constant(0) }), { maxLength: 3 }),
+      entries: fc.array(fc.record({ key: fc.constantFrom('Value', 'Item', 'Name'), value: words, line: fc.constant(0) }), { maxLength: 3 }),
     }),
     { maxLength: 2 },
   );

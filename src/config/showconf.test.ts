@@ -11,6 +11,7 @@ import type { WgQuickConfig } from './model.js';
 import { parseConfig } from './parse.js';
 import { formatSavedConfig, serializeConfig, stateFromConfig } from './showconf.js';
 import { PEER_A, PEER_B, PRIV, PSK, testKey } from '../../test/support/test-keys.js';
+import '../../test/support/example-extensions.js';
 
 const run = promisify(execFile);
 
@@ -110,9 +111,9 @@ PreDown = echo down
 PostDown = iptables -D FORWARD -i %i -j ACCEPT
 SaveConfig = true
 
-[FerryVxlan]
-Vni = 42
-Remote = 192.0.2.9
+[FerryExample]
+Value = 42
+Item = 192.0.2.9
 
 [Peer]
 PublicKey = ${PEER_A}
@@ -172,9 +173,9 @@ PersistentKeepalive = 25
 PublicKey = ${PEER_B}
 AllowedIPs = 10.0.0.3/32
 
-[FerryVxlan]
-Vni = 42
-Remote = 192.0.2.9
+[FerryExample]
+Value = 42
+Item = 192.0.2.9
 `,
   );
   // No peers: showconf's trailing empty line is cut by the shell's $(…), echo adds one newline.

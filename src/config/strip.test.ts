@@ -10,6 +10,7 @@ import { ConfigError } from './issues.js';
 import { parseConfig } from './parse.js';
 import { stripConfig } from './strip.js';
 import { PEER_A, PEER_B, PRIV, PSK } from '../../test/support/test-keys.js';
+import '../../test/support/example-extensions.js';
 
 const run = promisify(execFile);
 
@@ -96,14 +97,14 @@ PrivateKeyFile = wg0.key # secret-free
 Address = 10.0.0.1/24
 
 # VXLAN overlay
-[FerryVxlan]
-Vni = 7
+[FerryExample]
+Value = 7
 # inside the section: dropped too
 [Peer]
 PublicKey = ${PEER_A}
 PresharedKeyFile = a.psk
-[FerryService]
-Vip = 10.96.0.1:80/tcp
+[FerryExampleList]
+Name = 10.96.0.1:80/tcp
 `;
     assert.equal(
       stripConfig(text, { file: join(dir, 'wg0.conf') }),

@@ -14,6 +14,7 @@ import { resolveEndpoints } from './resolve.js';
 import { stripConfig } from './strip.js';
 import { PEER_A, PEER_B, PRIV, PSK, testKeyHex } from '../../test/support/test-keys.js';
 import { formatUapiSet, toUapiSet } from './uapi-set.js';
+import '../../test/support/example-extensions.js';
 
 // Async on purpose: the socket answering wg lives in this process.
 const run = promisify(execFile);
@@ -120,8 +121,8 @@ ListenPort = 51820
 Address = 10.0.0.1/24
 DNS = 1.1.1.1
 PostUp = echo up
-[FerryVxlan]
-Vni = 1
+[FerryExample]
+Value = 1
 [Peer]
 PublicKey = ${PEER_A}
 AllowedIPs = 10.0.0.2/32

@@ -12,6 +12,7 @@ import { testKey } from '../../test/support/test-keys.js';
 import { initCrypto } from '../wireguard/crypto.js';
 import { installReload, reloadConfig } from './reload.js';
 import { DeviceUapiBackend } from './uapi-backend.js';
+import '../../test/support/example-extensions.js';
 
 function memoryLogger() {
   const lines: { level: number; msg: string; line?: number }[] = [];
@@ -57,8 +58,8 @@ Endpoint = ${formatEndpoint(p.b.local)}
 PublicKey = ${PEER_C}
 AllowedIPs = 10.0.0.3/32
 
-[FerryVxlan]
-Vni = 42
+[FerryExample]
+Value = 42
 `,
     { mode: 0o600 },
   );
