@@ -12,6 +12,7 @@ import { isZeroKey } from '../wireguard/keys.js';
 import { FERRY_SECTION_PREFIX, INTERFACE_KEYS, PEER_KEYS, REPEATABLE_KEYS } from './constants.js';
 import { parseEndpointSpec } from './endpoint-spec.js';
 import { checkExtensions } from './extensions.js';
+import './sections.js';
 import { formatPrefixText, hasHostBits } from './ip-text.js';
 import { IssueList, quote } from './issues.js';
 import { readKeyFile, resolveKeyPath } from './key-file.js';
