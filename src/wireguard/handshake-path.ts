@@ -2,9 +2,8 @@
  * The handshake side of the device (wireguard-go receive.go RoutineHandshake, send.go
  * SendHandshake*, noise-protocol.go BeginSymmetricSession): control path, allowed to
  * allocate. Messages come from the handshake queue with their slot and source endpoint;
- * replies are built in fresh pool slots and sent in a small batch of their own.
+ * replies are built in fresh pool slots and queued in the datapath's out batch, sent with the data.
  */
-import type { PacketBatch } from '../buffer/batch.js';
 import { ENDPOINT_STRIDE } from '../io/endpoint.js';
 import { DropReason } from '../stats/drop-reasons.js';
 import { MESSAGE_COOKIE_REPLY_SIZE, MESSAGE_INITIATION_SIZE, MESSAGE_RESPONSE_SIZE, MessageType, REKEY_TIMEOUT_MS, RESPONSE_OFFSET_RECEIVER, COOKIE_REPLY_OFFSET_RECEIVER } from './constants.js';
@@ -15,15 +14,13 @@ import { readU32LE } from './messages.js';
 import { ConsumedInitiation, consumeInitiation, consumeResponse, createInitiation, createResponse, deriveKeypair, type HandshakeLookup, type StaticIdentity } from './noise.js';
 import type { Peer } from './peer.js';
 import type { RateLimiter } from './ratelimiter.js';
-import { flushTx, sendKeepalive } from './send.js';
+import { sendKeepalive, TAG_WHOLE } from './send.js';
 
 /** What the handshake path needs of the device beyond the datapath's view. */
 export interface HandshakeContext extends DatapathContext {
   readonly identity: StaticIdentity | null;
   readonly cookieChecker: CookieChecker;
   readonly rateLimiter: RateLimiter;
-  /** A small out batch for handshake and cookie messages. */
-  readonly hsOut: PacketBatch;
   wallNow(): number;
   findPeerByStatic(remoteStatic: Uint8Array): Peer | undefined;
   /** findPeerByStatic(key)?.handshake, bound once (consumeInitiation's lookup). */
@@ -53,7 +50,6 @@ export function processHandshakeQueue(ctx: HandshakeContext, budget: number, now
     }
     done++;
   }
-  flushTx(ctx);
   return done;
 }
 
@@ -243,19 +239,11 @@ function sendCookieReply(ctx: HandshakeContext, off: number, len: number, eps: U
   sendDatagram(ctx, slot, out, MESSAGE_COOKIE_REPLY_SIZE, eps, epOff, null);
 }
 
-/** Sends one handshake-path datagram at once and releases its slot. */
+/** Queues one handshake-path datagram, whole already, in the out batch (sent with the data). */
 function sendDatagram(ctx: HandshakeContext, slot: number, off: number, len: number, eps: Uint8Array, epOff: number, peer: Peer | null): void {
   if (eps[epOff] === 0) {
     ctx.pool.release(slot);
-    return void ctx.drops.count(DropReason.WgNoEndpoint);
+    return void ctx.dropFor(peer, DropReason.WgNoEndpoint);
   }
-  const b = ctx.hsOut;
-  b.clear();
-  b.push(slot, off, len);
-  b.setEndpoint(0, eps, epOff);
-  const sent = ctx.udp.sendBatch(b);
-  b.clear();
-  ctx.pool.release(slot);
-  if (sent < 1) ctx.drops.count(DropReason.UdpSendFailed);
-  else if (peer !== null) peer.txBytes += len;
+  ctx.io.queue(slot, off, len, eps, epOff, peer, TAG_WHOLE);
 }
