@@ -3,7 +3,8 @@
  * 100,000 sequence-numbered datagrams with sendBatch, a receiver process in the other
  * reads them with recvBatch. None may be lost, reordered, truncated or corrupted: with
  * UDP GSO/GRO off, on with nothing to group, on with runs that are sent and received
- * coalesced, and on with runs too large for the path MTU (the GSO fallback).
+ * coalesced, on with runs too large for the path MTU (the GSO fallback), and on with
+ * runs of normal and jumbo datagrams (one refusal teaches a size limit; GSO stays on).
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,7 +43,7 @@ async function nextJson(h: ReturnType<typeof startHelper>, what: string, timeout
 interface RoundTrip {
   /** Subnet 10.77.N.0/24 (unique per test, so tests may run side by side). */
   net: number;
-  shape: 'varied' | 'runs' | 'large';
+  shape: 'varied' | 'runs' | 'large' | 'mixed';
   offload: boolean;
   total: number;
   /** Veth MTU (default 1500). */
@@ -115,4 +116,21 @@ test('GSO runs larger than the path MTU allows go out one by one (fragmented), n
   assert.ok((sent.gsoFallbacks as number) >= 1, `fallbacks: ${sent.gsoFallbacks}`);
   assert.equal(sent.gsoDatagrams, 0);
   assert.equal(got.groMessages, 0);
+});
+
+test('runs of normal and too-large datagrams: one refusal teaches the size limit, GSO stays on for the normal runs', { timeout: 60_000 }, async (t) => {
+  if (!requireHost(t, [])) return;
+  // Runs of 1200-byte and 3000-byte datagrams over a 1500-byte MTU. The first 3000-byte
+  // run is refused as GSO (EMSGSIZE on 6.14+, EINVAL before) and goes out one by one;
+  // from then on datagrams above 2999 bytes are never grouped (no more refusals), while
+  // the 1200-byte runs still leave as GSO messages and arrive coalesced.
+  const total = 20_000;
+  const { sent, got } = await roundTrip(t, { net: 4, shape: 'mixed', offload: true, total, mtu: 1500 });
+  assert.equal(sent.gso, true, 'GSO stayed on');
+  assert.equal(sent.gsoFallbacks, 1, 'one refused message, not one per large run');
+  assert.equal(sent.gsoSizeLimit, 2999);
+  const large = total / 2;
+  assert.ok((sent.gsoOversize as number) > large * 0.9, `large datagrams sent alone: ${sent.gsoOversize}`);
+  assert.ok((sent.gsoDatagrams as number) > large * 0.5, `normal datagrams sent coalesced: ${sent.gsoDatagrams}`);
+  assert.ok((got.groDatagrams as number) > large * 0.5, `datagrams received coalesced: ${got.groDatagrams}`);
 });
