@@ -8,37 +8,10 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import { netns, requireHost, vethPair, type Netns } from '../support/netns.js';
+import { netns, requireHost, vethPair } from '../support/netns.js';
+import { nextJson, startHelper } from './helpers/child.js';
 
 const TOTAL = 100_000;
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const helper = (name: string) => fileURLToPath(new URL(`./helpers/${name}`, import.meta.url));
-
-/** Starts a helper script under node + tsx inside the namespace. */
-function startHelper(ns: Netns, script: string, args: string[]): { child: ChildProcess; lines: AsyncIterator<string>; stderr: () => string } {
-  const child = ns.spawn(process.execPath, ['--import', 'tsx', helper(script), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  return { child, lines, stderr: () => err };
-}
-
-async function nextJson(h: ReturnType<typeof startHelper>, what: string, timeoutMs: number): Promise<Record<string, unknown>> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no output within ${timeoutMs} ms; stderr: ${h.stderr()}`)), timeoutMs);
-  });
-  try {
-    const r = await Promise.race([h.lines.next(), timeout]);
-    if (r.done) throw new Error(`${what} exited without output; stderr: ${h.stderr()}`);
-    return JSON.parse(r.value) as Record<string, unknown>;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 interface RoundTrip {
   /** Subnet 10.77.N.0/24 (unique per test, so tests may run side by side). */
