@@ -5,6 +5,8 @@
  * UDP GSO/GRO off, on with nothing to group, on with runs that are sent and received
  * coalesced, on with runs too large for the path MTU (the GSO fallback), and on with
  * runs of normal and jumbo datagrams (one refusal teaches a size limit; GSO stays on).
+ * Last, a link slowed by a qdisc and a small send buffer make sendBatch meet EAGAIN: the
+ * unsent rest of each batch waits for whenWritable and none is lost or sent twice.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -106,4 +108,32 @@ test('runs of normal and too-large datagrams: one refusal teaches the size limit
   assert.ok((sent.gsoOversize as number) > large * 0.9, `large datagrams sent alone: ${sent.gsoOversize}`);
   assert.ok((sent.gsoDatagrams as number) > large * 0.5, `normal datagrams sent coalesced: ${sent.gsoDatagrams}`);
   assert.ok((got.groDatagrams as number) > large * 0.5, `datagrams received coalesced: ${got.groDatagrams}`);
+});
+
+test('EAGAIN mid-batch on a slowed link: the unsent rest waits for whenWritable and goes again, none lost or sent twice', { timeout: 60_000 }, async (t) => {
+  if (!requireHost(t, ['tc'])) return;
+  const nsA = netns(t, 'fyua');
+  const nsB = netns(t, 'fyub');
+  const { a } = vethPair(nsA, '10.77.5.1/24', nsB, '10.77.5.2/24');
+  // 40 Mbit/s out of A: datagrams wait in the qdisc, holding the small send buffer.
+  nsA.run('tc', ['qdisc', 'add', 'dev', a, 'root', 'tbf', 'rate', '40mbit', 'burst', '16k', 'latency', '400ms']);
+  const total = 3000;
+  const receiver = startHelper(nsB, 'udp-receiver.ts', ['10.77.5.2', String(total), 'large', '1']);
+  const { port } = await nextJson(receiver, 'receiver', 15_000);
+  const sender = startHelper(nsA, 'udp-backpressure.ts', ['10.77.5.1', '10.77.5.2', String(port), String(total)]);
+  const sent = await nextJson(sender, 'sender', 30_000);
+  assert.equal(sent.error, undefined, `sender: ${JSON.stringify(sent)}; stderr: ${sender.stderr()}`);
+  const got = await nextJson(receiver, 'receiver', 10_000);
+  t.diagnostic(`sender ${JSON.stringify(sent)} receiver ${JSON.stringify(got)}`);
+  assert.equal(sent.sent, total);
+  assert.equal(sent.sendErrors, 0, 'EAGAIN is not a refusal');
+  assert.ok((sent.blocked as number) >= 3, `batches cut short by EAGAIN: ${sent.blocked}`);
+  assert.ok((sent.midBatch as number) >= 1, `EAGAIN after the first entry: ${sent.midBatch}`);
+  assert.equal(sent.writableCalls, sent.blocked, 'whenWritable called back once per wait');
+  assert.equal(sent.emptyWakeups, 0, 'every writable callback could send');
+  assert.ok((sent.sendBlocked as number) >= (sent.blocked as number));
+  assert.deepEqual(
+    { received: got.received, outOfOrder: got.outOfOrder, badPayload: got.badPayload, truncated: got.truncated },
+    { received: total, outOfOrder: 0, badPayload: 0, truncated: 0 },
+  );
 });
