@@ -54,10 +54,11 @@ async function exchange(h: Host, address: string, payload: string, echoes = true
 test('a peer that reached ferry on its second address gets replies from that address (IPv4 and IPv6)', { timeout: 60_000 }, async (t) => {
   if (!requireHost(t, [])) return;
   const h = await twoAddressHost(t, 0);
-  for (const [peerAddr, mine] of [
+  const families: Array<[string, string[]]> = [
     ['10.78.0.2', ['10.78.0.1', '10.78.0.11']],
     ['fd78:a0::2', ['fd78:a0::1', 'fd78:a0::11']],
-  ]) {
+  ];
+  for (const [peerAddr, mine] of families) {
     const usual = defaultSource(h.ferry, peerAddr);
     assert.ok(mine.includes(usual), `the kernel's source for ${peerAddr} is ${usual}`);
     const other = mine.find((x) => x !== usual)!;
