@@ -57,6 +57,7 @@ static __thread uint8_t s_ep[MAX_BATCH * EP_STRIDE];
 static __thread int64_t t_first[MAX_BATCH];
 static __thread int32_t t_nseg[MAX_BATCH];
 static __thread bool t_src[MAX_BATCH];
+static __thread bool t_oversize[MAX_BATCH]; /* sent alone for being above the size limit */
 static __thread send_cmsg t_sctrl[MAX_BATCH];
 static __thread send_cmsg t_one_ctrl;
 
@@ -124,9 +125,10 @@ static int build_messages(send_ctx *c, int64_t from, int64_t *end) {
     int32_t size = s_len[k];
     const uint8_t *ep = s_ep + k * EP_STRIDE;
     int n = 1;
+    t_oversize[m] = false;
     if (c->gso && size > 0) {
       if (c->limit > 0 && size > c->limit) {
-        c->oversize++;
+        t_oversize[m] = true; /* counted when sent: messages may be built more than once */
       } else {
         int64_t bytes = size;
         while (i + n < c->win_end && n < GSO_MAX_SEGMENTS) {
@@ -168,6 +170,7 @@ static void set_results(send_ctx *c, int64_t first, int n, int32_t result) {
 static void message_sent(send_ctx *c, int m) {
   set_results(c, t_first[m], t_nseg[m], 0);
   c->sent += t_nseg[m];
+  if (t_oversize[m]) c->oversize++;
   if (t_nseg[m] > 1) {
     c->messages++;
     c->datagrams += t_nseg[m];

@@ -65,7 +65,7 @@ export interface UdpPort extends Readiness {
   /**
    * Per entry of the last sendBatch, [0, count): 0 when sent, else -errno. -EAGAIN (-11)
    * means the socket buffer was full: that entry was not sent and may be sent again once
-   * whenWritable calls back. The sum of non-zero entries is count - sendBatch's return.
+   * whenWritable calls back. count - sendBatch()'s return entries are non-zero.
    */
   readonly sendResults: Int32Array;
   /**
@@ -73,6 +73,12 @@ export interface UdpPort extends Readiness {
    * (after an -EAGAIN). A function already waiting is not added twice; never called after close().
    */
   whenWritable(fn: () => void): void;
+  /** Forgets fn registered with whenWritable (e.g. its owner stops); true when it was waiting. */
+  cancelWhenWritable?(fn: () => void): boolean;
+  /** Datagrams reported -EAGAIN (not sent: the caller sends them again after whenWritable). */
+  readonly sendBlocked?: number;
+  /** Endpoint records whose local part (sticky source) sendBatch cleared because the kernel refused it. */
+  readonly sourceResets?: number;
   /** Receive errors that were survived (ENOBUFS, ENOMEM, ICMP-reported errors…): counted, never thrown. */
   readonly recvErrors: number;
   /** -errno of the last survived receive error (0: none yet). */
