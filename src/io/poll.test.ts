@@ -108,7 +108,7 @@ test('a stopped or unref()ed poller does not keep the process alive; an active o
   assert.equal(unrefd.status, 0, unrefd.stderr);
   const unrefLater = child(`const p = new Poller(fd, () => {}); p.ref(false);`);
   assert.equal(unrefLater.status, 0, unrefLater.stderr);
-  const active = child(`const p = new Poller(fd, () => {}); process.stdout.write('polling');`, 1500);
+  const active = child(`const p = new Poller(fd, () => {}); process.stdout.write('polling');`, 5000); // tsx start-up alone can take seconds on a loaded machine
   assert.equal(active.stdout, 'polling');
   assert.equal(active.signal, 'SIGTERM', 'killed by the timeout: the poller kept the loop alive');
 });
