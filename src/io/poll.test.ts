@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
+import { ENDPOINT_STRIDE } from './endpoint.js';
 import { loadNative } from './native.js';
 import { PollEvent, Poller } from './poll.js';
 
@@ -17,7 +18,7 @@ function fixture(t: import('node:test').TestContext) {
   const slab = Buffer.alloc(64 * 1024);
   const offs = Int32Array.from({ length: 32 }, (_, i) => i * 2048);
   const lens = new Int32Array(32);
-  const eps = new Uint8Array(32 * 24);
+  const eps = new Uint8Array(32 * ENDPOINT_STRIDE);
   t.after(() => {
     tx.close();
     n.closeFd(fd);
@@ -140,7 +141,7 @@ const p = new Poller(fd, () => {}); process.stdout.write('polling');`;
 const sendOne = `
 const port = n.udpLocalPort(fd);
 const tx = n.udpOpen(4, '127.0.0.1', 0);
-const ep = new Uint8Array(24); ep[0] = 4; ep[2] = port >> 8; ep[3] = port & 255; ep.set([127, 0, 0, 1], 4);
+const ep = new Uint8Array(n.UDP_ENDPOINT_STRIDE); ep[0] = 4; ep[2] = port >> 8; ep[3] = port & 255; ep.set([127, 0, 0, 1], 4);
 const send = () => n.udpSendBatch(tx, Buffer.alloc(8), new Int32Array(1), new Int32Array([8]), ep, 1);
 `;
 
