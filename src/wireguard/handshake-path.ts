@@ -4,7 +4,7 @@
  * allocate. Messages come from the handshake queue with their slot and source endpoint;
  * replies are built in fresh pool slots and queued in the datapath's out batch, sent with the data.
  */
-import { ENDPOINT_STRIDE } from '../io/endpoint.js';
+import { ENDPOINT_REMOTE_SIZE, ENDPOINT_STRIDE, endpointEquals } from '../io/endpoint.js';
 import { DropReason } from '../stats/drop-reasons.js';
 import { MESSAGE_COOKIE_REPLY_SIZE, MESSAGE_INITIATION_SIZE, MESSAGE_RESPONSE_SIZE, MessageType, REKEY_TIMEOUT_MS, RESPONSE_OFFSET_RECEIVER, COOKIE_REPLY_OFFSET_RECEIVER } from './constants.js';
 import type { CookieChecker } from './cookie.js';
@@ -66,7 +66,7 @@ function processHandshakeMessage(ctx: HandshakeContext, type: number, off: numbe
   if (identity === null) return void ctx.drops.count(DropReason.WgHandshakeFailed);
   if (!ctx.cookieChecker.checkMac1(slab, off, len)) return void ctx.drops.count(DropReason.WgBadMac1);
   if (ctx.isUnderLoad(now)) {
-    if (!ctx.cookieChecker.checkMac2(slab, off, len, eps, epOff, ENDPOINT_STRIDE, now)) {
+    if (!ctx.cookieChecker.checkMac2(slab, off, len, eps, epOff, ENDPOINT_REMOTE_SIZE, now)) {
       sendCookieReply(ctx, off, len, eps, epOff, now);
       return void ctx.drops.count(DropReason.WgBadMac2);
     }
@@ -76,12 +76,11 @@ function processHandshakeMessage(ctx: HandshakeContext, type: number, off: numbe
   else consumeResponseMessage(ctx, off, len, eps, epOff, now);
 }
 
+/** The peer's endpoint becomes the packet's source, and its local address the one to reply from. */
 function setEndpointFromPacket(ctx: HandshakeContext, peer: Peer, eps: Uint8Array, epOff: number): void {
-  let same = true;
-  for (let k = 0; k < ENDPOINT_STRIDE; k++) if (peer.endpoint[k] !== eps[epOff + k]) same = false;
-  if (same) return;
+  const roamed = !endpointEquals(peer.endpoint, 0, eps, epOff);
   peer.endpoint.set(eps.subarray(epOff, epOff + ENDPOINT_STRIDE));
-  ctx.endpointChanged(peer);
+  if (roamed) ctx.endpointChanged(peer);
 }
 
 function consumeInitiationMessage(ctx: HandshakeContext, identity: StaticIdentity, off: number, len: number, eps: Uint8Array, epOff: number, now: number): void {
@@ -235,7 +234,7 @@ function sendCookieReply(ctx: HandshakeContext, off: number, len: number, eps: U
   const slot = pool.acquire();
   if (slot < 0) return void ctx.drops.count(DropReason.PoolExhausted);
   const out = pool.dataOffset(slot);
-  ctx.cookieChecker.createReply(pool.slab, off, len, eps, epOff, ENDPOINT_STRIDE, now, pool.slab, out);
+  ctx.cookieChecker.createReply(pool.slab, off, len, eps, epOff, ENDPOINT_REMOTE_SIZE, now, pool.slab, out);
   sendDatagram(ctx, slot, out, MESSAGE_COOKIE_REPLY_SIZE, eps, epOff, null);
 }
 

@@ -8,7 +8,7 @@
  * control path. Nothing here allocates per packet.
  */
 import { PacketBatch } from '../buffer/batch.js';
-import { ENDPOINT_STRIDE, endpointEquals } from '../io/endpoint.js';
+import { ENDPOINT_STRIDE, endpointEquals, endpointRecordEquals } from '../io/endpoint.js';
 import { DropReason } from '../stats/drop-reasons.js';
 import {
   KEEPALIVE_TIMEOUT_MS,
@@ -159,9 +159,11 @@ function openAndDeliver(ctx: DatapathContext, batch: PacketBatch, now: number): 
 
 /** Roaming, keypair confirmation, rekey check, timers, counters: what any authenticated packet does. */
 function authenticatedPacketReceived(ctx: DatapathContext, peer: Peer, kp: Keypair, endpoints: Uint8Array, epOff: number, plen: number, now: number): void {
-  if (!endpointEquals(peer.endpoint, 0, endpoints, epOff)) {
+  // The whole record: the remote (roaming) and the local address it reached us on (sticky source).
+  if (!endpointRecordEquals(peer.endpoint, 0, endpoints, epOff)) {
+    const roamed = !endpointEquals(peer.endpoint, 0, endpoints, epOff);
     for (let k = 0; k < ENDPOINT_STRIDE; k++) peer.endpoint[k] = endpoints[epOff + k];
-    ctx.endpointChanged(peer);
+    if (roamed) ctx.endpointChanged(peer);
   }
   if (kp === peer.keypairs.next) ctx.confirmKeypair(peer, kp, now);
   keepKeyFreshReceiving(ctx, peer, now);
