@@ -49,6 +49,11 @@ typedef union {
   struct cmsghdr align;
 } send_cmsg;
 
+_Static_assert(CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) <= sizeof(recv_cmsg),
+               "receive cmsg buffer too small for UDP_GRO and pktinfo");
+_Static_assert(CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(struct in6_pktinfo)) <= sizeof(send_cmsg),
+               "send cmsg buffer too small for UDP_SEGMENT and a source");
+
 /* Thread-local scratch (the addon may run in several worker threads at once). */
 extern __thread struct mmsghdr t_msgs[MAX_BATCH];
 extern __thread struct iovec t_iovs[MAX_BATCH];
