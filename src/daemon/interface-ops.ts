@@ -69,8 +69,16 @@ export function registerInterfaceOps(control: ControlServer, src: InterfaceOpsSo
     const mem = process.memoryUsage();
     return {
       pool: { slots: pool.slotCount, slotSize: pool.slotSize, inUse: pool.inUse, exhausted: pool.exhausted },
-      tun: { read: tun.readPackets, written: tun.writtenPackets, writeErrors: tun.writeErrors, truncated: tun.truncated },
-      udp: { received: udp.received ?? 0, sent: udp.sent ?? 0, sendErrors: udp.sendErrors ?? 0, recvErrors: udp.recvErrors ?? 0, truncated: udp.truncated ?? 0 },
+      tun: { read: tun.readPackets, written: tun.writtenPackets, writeErrors: tun.writeErrors, readErrors: tun.readErrors, truncated: tun.truncated },
+      udp: {
+        received: udp.received ?? 0,
+        sent: udp.sent ?? 0,
+        sendErrors: udp.sendErrors ?? 0,
+        sendBlocked: udp.sendBlocked ?? 0,
+        recvErrors: udp.recvErrors ?? 0,
+        sourceResets: udp.sourceResets ?? 0,
+        truncated: udp.truncated ?? 0,
+      },
       datapath: { ...datapath.stats },
       drops: interfaceDrops(datapath).total(),
       memory: { rss: mem.rss, heapUsed: mem.heapUsed, arrayBuffers: mem.arrayBuffers },

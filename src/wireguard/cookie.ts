@@ -26,7 +26,7 @@ import { CookieReplyView, parseCookieReply, readU32LE, writeCookieReplyHeader } 
  *   reply  = XAEAD(HASH(LABEL_COOKIE || responder's static public), random 24-byte nonce,
  *                  cookie, ad = mac1 of the message answered).
  * The "source" input is whatever bytes the caller uses to name the datagram's sender; ferry
- * passes the 24-byte endpoint record of src/io/endpoint.ts (family, port, address, scope id).
+ * passes the 24-byte remote part of the endpoint record of src/io/endpoint.ts (family, port, address, scope id).
  * Only the responder ever recomputes a cookie, so the input is not visible on the wire: it has
  * to be stable per source and distinct between sources, which the record is (wireguard-go
  * uses address bytes + little-endian port, the kernel address + big-endian port).

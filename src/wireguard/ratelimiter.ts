@@ -83,7 +83,7 @@ export class RateLimiter {
 
   /**
    * True when the source of a handshake may be processed now. `endpoint` holds the
-   * 24-byte record of src/io/endpoint.ts at `offset` (the port is ignored). Records of
+   * remote part of the endpoint record of src/io/endpoint.ts at `offset` (the port is ignored). Records of
    * unknown family are refused. Hot path under load: allocation-free.
    */
   allow(endpoint: Uint8Array, offset: number, nowMs: number): boolean {

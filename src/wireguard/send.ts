@@ -9,6 +9,7 @@
  */
 import type { PacketBatch } from '../buffer/batch.js';
 import type { OutBatch } from '../datapath/out-batch.js';
+import { clearEndpointLocal, ENDPOINT_LOCAL_OFFSET, ENDPOINT_STRIDE, endpointEquals, hasEndpointLocal } from '../io/endpoint.js';
 import { DropReason } from '../stats/drop-reasons.js';
 import { AEAD_TAG_SIZE, MESSAGE_TRANSPORT_HEADER_SIZE, MESSAGE_TRANSPORT_MIN_SIZE, MessageType, PADDING_MULTIPLE, REKEY_AFTER_MESSAGES, REKEY_AFTER_TIME_MS } from './constants.js';
 import type { DatapathContext } from './datapath-context.js';
@@ -195,7 +196,10 @@ export function sentToPeers(ctx: DatapathContext, out: OutBatch, count: number, 
     const peer = out.refs[i] as Peer | null;
     if (peer === null) continue;
     const len = out.lengths[i];
-    if (r === 0) peer.txBytes += len;
+    if (r === 0) {
+      peer.txBytes += len;
+      forgetRefusedSource(peer, out.endpoints, i * ENDPOINT_STRIDE);
+    }
     if (out.tags[i] === TAG_WHOLE) continue;
     if (peer !== run) {
       if (run !== null) transportSent(ctx, run, data, now);
@@ -205,6 +209,16 @@ export function sentToPeers(ctx: DatapathContext, out: OutBatch, count: number, 
     if (len !== MESSAGE_TRANSPORT_MIN_SIZE) data = true;
   }
   if (run !== null) transportSent(ctx, run, data, now);
+}
+
+/**
+ * The socket clears an entry's local address when the kernel refused to send from it
+ * (the address went away, the route changed) and sends from its default instead; the
+ * peer then forgets it too, until its next packet shows where it reaches us now.
+ */
+function forgetRefusedSource(peer: Peer, endpoints: Uint8Array, off: number): void {
+  if (endpoints[off + ENDPOINT_LOCAL_OFFSET] !== 0 || !hasEndpointLocal(peer.endpoint, 0)) return;
+  if (endpointEquals(peer.endpoint, 0, endpoints, off)) clearEndpointLocal(peer.endpoint, 0);
 }
 
 /** wireguard-go's sequential sender after a send: timers, then keepKeyFreshSending. */
