@@ -8,15 +8,17 @@
  * socket file is deleted or when its interface is deleted. So `wg` and `wg-quick`
  * (WG_QUICK_USERSPACE_IMPLEMENTATION=ferryd) drive it unchanged.
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createLogger, logLevelFromEnv } from '../daemon/logger.js';
 import { reportStartup, runDetached, READY_FD_ENV } from '../daemon/daemonize.js';
 import { WgDaemon } from '../daemon/wg-daemon.js';
 import { installDaemonReload } from '../daemon/reload.js';
+import { loadNative } from '../io/native.js';
 import { ready as notifyReady, stopping as notifyStopping } from '../io/notify.js';
 
 const USAGE = `Usage: ferryd [-f/--foreground] INTERFACE-NAME
+       ferryd --version
 
 Creates the WireGuard interface INTERFACE-NAME (a TUN device) and its UAPI socket
 /var/run/wireguard/INTERFACE-NAME.sock, then runs in the background unless -f is given
@@ -30,12 +32,13 @@ interface Args {
   ifname: string;
 }
 
-export function parseArgs(argv: string[]): Args | { help: true } | { error: string } {
+export function parseArgs(argv: string[]): Args | { help: true } | { version: true } | { error: string } {
   let foreground = false;
   const rest: string[] = [];
   for (const a of argv) {
     if (a === '-f' || a === '--foreground') foreground = true;
     else if (a === '-h' || a === '--help') return { help: true };
+    else if (a === '-v' || a === '--version') return { version: true };
     else if (a.startsWith('-')) return { error: `unknown option ${a}` };
     else rest.push(a);
   }
@@ -47,12 +50,26 @@ export function parseArgs(argv: string[]): Args | { help: true } | { error: stri
   return { foreground, ifname };
 }
 
+/** The version, and whether the native addon loads: what an install checks. */
+function printVersion(): number {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  try {
+    loadNative();
+  } catch (err) {
+    process.stderr.write(`ferryd v${pkg.version}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(`ferryd v${pkg.version} (Node ${process.version}, native addon loaded)\n`);
+  return 0;
+}
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   if ('help' in args) {
     process.stdout.write(USAGE);
     return 0;
   }
+  if ('version' in args) return printVersion();
   if ('error' in args) {
     process.stderr.write(`ferryd: ${args.error}\n${USAGE}`);
     return 2;
