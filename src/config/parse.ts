@@ -11,6 +11,7 @@ import type { IpPrefix } from '../wireguard/allowed-ips.js';
 import { isZeroKey } from '../wireguard/keys.js';
 import { FERRY_SECTION_PREFIX, INTERFACE_KEYS, PEER_KEYS, REPEATABLE_KEYS } from './constants.js';
 import { parseEndpointSpec } from './endpoint-spec.js';
+import { checkFerrySections } from './ferry-section.js';
 import { formatPrefixText, hasHostBits } from './ip-text.js';
 import { IssueList, quote } from './issues.js';
 import { readKeyFile, resolveKeyPath } from './key-file.js';
@@ -247,6 +248,7 @@ export function parseConfig(text: string, options: ParseOptions = {}): WgQuickCo
   }
 
   const peers = finishPeers(drafts, issues, iface.privateKey);
+  checkFerrySections(extensions, issues);
   issues.throwIfAny();
   return { interface: iface, peers, extensions, warnings: issues.warnings, source: { file, text } };
 }

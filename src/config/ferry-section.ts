@@ -1,0 +1,78 @@
+/**
+ * [Ferry]: settings of the ferry daemon itself for this interface (the other [Ferry…]
+ * sections belong to the planes). Today one key:
+ *
+ *   Http = ADDRESS:PORT     the probe and metrics port (/livez, /readyz, /metrics)
+ *
+ * The parser checks the section with everything else, so an unknown key, a key given
+ * twice, a bad value or a second [Ferry] section is an error with file:line and nothing
+ * of the file is applied. `ferry strip` drops the section, as every [Ferry…] section.
+ */
+import { isIP } from 'node:net';
+import type { IssueList } from './issues.js';
+import { quote } from './issues.js';
+import type { ExtensionSection, WgQuickConfig } from './model.js';
+
+export const FERRY_SECTION = 'ferry';
+const KEYS = ['Http'] as const;
+
+export interface HttpAddress {
+  /** An IP address, without brackets. */
+  host: string;
+  port: number;
+}
+
+export interface FerrySettings {
+  http: HttpAddress | null;
+}
+
+/** "127.0.0.1:9586", "[::1]:9586", "0.0.0.0:9586", "[::]:9586"; null with the reason when it is not one. */
+export function parseHttpAddress(text: string): HttpAddress | { error: string } {
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
+  const expected = 'expected ADDRESS:PORT, e.g. 127.0.0.1:9586 or [::1]:9586';
+  if (m === null) return { error: `${quote(text)} is not an address and port: ${expected}` };
+  const [, host, portText] = m;
+  const bracketed = text.startsWith('[');
+  const family = isIP(host);
+  if (family === 0 || (family === 6) !== bracketed) return { error: `${quote(host)} is not an IP address: ${expected}` };
+  const port = Number(portText);
+  if (port < 1 || port > 65535) return { error: `port ${portText} is out of range: expected 1-65535` };
+  return { host, port };
+}
+
+function isFerrySection(s: ExtensionSection): boolean {
+  return s.name.toLowerCase() === FERRY_SECTION;
+}
+
+/** Reports every problem of the [Ferry] sections into the parser's list. */
+export function checkFerrySections(extensions: readonly ExtensionSection[], issues: IssueList): void {
+  const sections = extensions.filter(isFerrySection);
+  for (const extra of sections.slice(1)) issues.error(extra.line, `[Ferry] is given twice (first at line ${sections[0].line}): expected one [Ferry] section`);
+  const section = sections[0];
+  if (section === undefined) return;
+  const seen = new Map<string, number>();
+  for (const e of section.entries) {
+    const key = KEYS.find((k) => k.toLowerCase() === e.key.toLowerCase());
+    if (key === undefined) {
+      const name = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(e.key) ? `unknown key ${quote(e.key)}` : 'an unknown key';
+      issues.error(e.line, `${name} in [Ferry]: expected one of ${KEYS.join(', ')}`);
+      continue;
+    }
+    const first = seen.get(key);
+    if (first !== undefined) {
+      issues.error(e.line, `${key} is given twice (first at line ${first}): expected it once per [Ferry]`);
+      continue;
+    }
+    seen.set(key, e.line);
+    const http = parseHttpAddress(e.value);
+    if ('error' in http) issues.error(e.line, `${key}: ${http.error}`);
+  }
+}
+
+/** The settings of a parsed (so already checked) config; defaults when it has no [Ferry]. */
+export function ferrySettings(config: WgQuickConfig): FerrySettings {
+  const section = config.extensions.find(isFerrySection);
+  const entry = section?.entries.find((e) => e.key.toLowerCase() === 'http');
+  const http = entry === undefined ? null : parseHttpAddress(entry.value);
+  return { http: http === null || 'error' in http ? null : http };
+}
