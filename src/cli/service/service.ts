@@ -81,7 +81,12 @@ export async function runService(options: ServiceOptions): Promise<number> {
       process.stderr.write(`ferryd: ${address.error}\n`);
       return 1;
     }
-    http = await listenProbes(address.http, probes, logger);
+    try {
+      http = await listenProbes(address.http, probes, logger);
+    } catch (err) {
+      process.stderr.write(`ferryd: cannot serve HTTP on ${address.http?.host}:${address.http?.port}: ${(err as Error).message}\n`);
+      return 1;
+    }
 
     const up = await upInProcess(nameOrPath, { logger, start: options.start });
     if (!up.ok) {
