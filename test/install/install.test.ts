@@ -101,7 +101,8 @@ test('from a clean clone: npm ci, the README install command, ferry and ferryd o
 
   // npm pack, then a plain global install of the tarball (install scripts as npm decides):
   // the addon comes along and is kept, so no compiler is needed and it runs the same.
-  const pack = sh('npm pack --json --pack-destination ..', { cwd: clone });
+  // The clone is built (its prepare ran in npm ci), so packing needs no second build.
+  const pack = sh('npm pack --ignore-scripts --json --pack-destination ..', { cwd: clone });
   assert.equal(pack.status, 0, pack.stderr);
   const packed = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
   const files = packed[0].files.map((f) => f.path);
