@@ -12,7 +12,8 @@
         "native/src/bounds.c",
         "native/src/poll.c",
         "native/src/notify.c",
-        "native/src/aead.c"
+        "native/src/aead.c",
+        "native/src/devnode.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden"]

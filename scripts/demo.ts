@@ -53,17 +53,26 @@ function cleanup(): void {
 process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
-async function startDaemon(ns: string, ifname: string, impl: 'ferryd' | 'wireguard-go'): Promise<void> {
+/** ferryd's opt-in HTTP port (probes and metrics), on the loopback of its namespace. */
+const HTTP = '127.0.0.1:9586';
+
+async function startDaemon(ns: string, ifname: string, impl: 'ferryd' | 'wireguard-go', http = false): Promise<void> {
   const args = impl === 'ferryd' ? [process.execPath, '--import', 'tsx', join(REPO, 'src/cli/ferryd.ts'), '-f', ifname] : ['wireguard-go', '-f', ifname];
   const child = spawn('ip', ['netns', 'exec', ns, ...args], {
     cwd: REPO,
     stdio: 'ignore',
-    env: { ...process.env, LOG_LEVEL: 'silent', WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1' },
+    env: { ...process.env, LOG_LEVEL: 'silent', WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1', ...(http ? { FERRY_HTTP: HTTP } : {}) },
   });
   children.push(child);
   const sock = `/var/run/wireguard/${ifname}.sock`;
   for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
   if (!existsSync(sock)) throw new Error(`${impl} did not come up on ${ifname}`);
+}
+
+/** GET http://HTTP/path from inside a namespace: status and body. */
+function httpGet(ns: string, path: string): { status: number; body: string } {
+  const script = 'fetch(process.argv[1]).then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })))';
+  return JSON.parse(inNs(ns, process.execPath, ['-e', script, `http://${HTTP}${path}`])) as { status: number; body: string };
 }
 
 function runJson(ns: string, args: string[]): Promise<Record<string, unknown>> {
@@ -137,7 +146,7 @@ async function main(): Promise<void> {
   say(`   namespaces ${NS_A} (underlay 10.210.0.1) and ${NS_B} (10.210.0.2), joined by a veth`);
 
   say(bold('2. A WireGuard tunnel'));
-  await startDaemon(NS_A, IF_A, 'ferryd');
+  await startDaemon(NS_A, IF_A, 'ferryd', true);
   await startDaemon(NS_B, IF_B, peerImpl);
   say(`   ${NS_A}: ferryd on ${IF_A}    ${NS_B}: ${peerImpl} on ${IF_B}${peerImpl === 'ferryd' ? ' (install wireguard-go to see ferry talk to it)' : ''}`);
   const keyA = generatePrivateKey();
@@ -155,6 +164,8 @@ async function main(): Promise<void> {
   }
   say(`   configured over the UAPI socket (what wg(8) uses): keys, endpoints, allowed IPs; tunnel 10.211.0.1 <-> 10.211.0.2`);
   say(`   ferryd public key ${formatKeyBase64(pubA)}`);
+  const notYet = httpGet(NS_A, '/readyz');
+  say(`   ferryd's probe port (FERRY_HTTP=${HTTP}): /readyz ${notYet.status} ${notYet.body.trim()}`);
 
   say(bold('3. Traffic through the tunnel'));
   const echo = await waitListening(NS_B, ['udp-echo', '10.211.0.2', '7007']);
@@ -178,7 +189,7 @@ async function main(): Promise<void> {
   const ok = sent.sha256 === got.sha256 && sent.bytes === got.bytes;
   say(`   TCP: sent ${fmtBytes(sent.bytes as number)} in ${secs.toFixed(2)} s (${(((sent.bytes as number) * 8) / secs / 1e6).toFixed(0)} Mbit/s); sha256 ${ok ? 'matches on both ends' : 'DIFFERS'}`);
 
-  say(bold('4. What the daemons report (UAPI get, as `wg show` reads it)'));
+  say(bold('4. What the daemons report (UAPI get, as `wg show` reads it; ferryd\'s probes and metrics)'));
   for (const [name, ifname] of [
     ['ferryd', IF_A],
     [peerImpl, IF_B],
@@ -187,6 +198,13 @@ async function main(): Promise<void> {
     say(`   ${name} ${ifname}: listening port ${dev.get('listen_port')}`);
     say(`     peer endpoint ${peer.get('endpoint')}, allowed ips ${peer.get('allowed_ip')}`);
     say(`     latest handshake ${ago(peer.get('last_handshake_time_sec'))}, transfer ${fmtBytes(Number(peer.get('rx_bytes')))} received, ${fmtBytes(Number(peer.get('tx_bytes')))} sent`);
+  }
+  const ready = httpGet(NS_A, '/readyz');
+  say(`   ferryd /readyz now: ${ready.status} ${ready.body.trim()}`);
+  const metrics = httpGet(NS_A, '/metrics').body.split('\n');
+  for (const name of ['ferry_packets_total', 'ferry_pool_in_use']) {
+    const lines = metrics.filter((l) => l.startsWith(`${name}{`)).map((l) => l.replace(/interface="[^"]*",?/, '').replace('{}', ''));
+    say(`   /metrics ${lines.join('  ')}`);
   }
   const drops = ((await controlRequest(IF_A, 'drops')) as { total: Record<string, number> }).total;
   const dropText = Object.entries(drops).map(([k, v]) => `${k} ${v}`).join(', ');

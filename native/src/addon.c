@@ -50,6 +50,7 @@ static napi_value init(napi_env env, napi_value exports) {
   init_poll(env, exports);
   init_notify(env, exports);
   init_aead(env, exports);
+  init_devnode(env, exports);
   return exports;
 }
 

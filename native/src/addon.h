@@ -13,6 +13,7 @@ napi_value init_udp(napi_env env, napi_value exports);
 napi_value init_poll(napi_env env, napi_value exports);
 napi_value init_notify(napi_env env, napi_value exports);
 napi_value init_aead(napi_env env, napi_value exports);
+napi_value init_devnode(napi_env env, napi_value exports);
 
 /* Throws a JS Error whose .code is the errno name (e.g. "EPERM") and .errno the number,
  * with message "<syscall>: <strerror>". Returns NULL so callers can `return throw_errno(...)`. */

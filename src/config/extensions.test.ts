@@ -29,9 +29,9 @@ test('a [Ferry…] section no feature of this build reads is an error with its l
 test('an unknown key, a repeated single key, a second single section and a bad value are errors with lines', () => {
   const e = errors(`[Interface]\nPrivateKey = ${PRIV}\n[FerryOnce]\nSize = 3\nColour = red\nSize = 4\nTag = a\nTag = b\n[ferryonce]\nSize = x\n`);
   assert.deepEqual(e, [
-    '5: Colour in [FerryOnce]: expected one of Size, Tag',
+    '5: unknown key "Colour" in [FerryOnce]: expected one of Size, Tag',
     '6: Size is given twice (first at line 4): expected it once per [FerryOnce]',
-    '9: [FerryOnce] is given twice (first at line 3): expected it once per file',
+    '9: [FerryOnce] is given twice (first at line 3): expected one [FerryOnce] section',
   ]);
   assert.deepEqual(errors(`[FerryOnce]\nsize = x\n`), ['2: Size "x" is not a number']);
   assert.deepEqual(errors(`[FerryOnce]\nsize = 7\ntag=1\n`), []);

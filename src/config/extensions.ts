@@ -6,7 +6,7 @@
  * into the feature's own settings; the parser keeps the raw entries too, so `ferry save`
  * and `ferry strip` can write them back or leave them out.
  */
-import type { IssueList } from './issues.js';
+import { type IssueList, quote } from './issues.js';
 import type { ExtensionSection } from './model.js';
 
 export interface ExtensionSchema {
@@ -53,7 +53,7 @@ export function checkExtensions(sections: ExtensionSection[], issues: IssueList)
     }
     const first = seen.get(schema.name);
     if (first !== undefined && !schema.multiple) {
-      issues.error(section.line, `[${schema.name}] is given twice (first at line ${first}): expected it once per file`);
+      issues.error(section.line, `[${schema.name}] is given twice (first at line ${first}): expected one [${schema.name}] section`);
       continue;
     }
     seen.set(schema.name, section.line);
@@ -62,7 +62,8 @@ export function checkExtensions(sections: ExtensionSection[], issues: IssueList)
     for (const entry of section.entries) {
       const key = schema.keys.find((k) => k.toLowerCase() === entry.key.toLowerCase());
       if (key === undefined) {
-        issues.error(entry.line, `${entry.key} in [${schema.name}]: expected one of ${schema.keys.join(', ')}`);
+        const name = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(entry.key) ? `unknown key ${quote(entry.key)}` : 'an unknown key';
+        issues.error(entry.line, `${name} in [${schema.name}]: expected one of ${schema.keys.join(', ')}`);
         ok = false;
         continue;
       }

@@ -69,7 +69,7 @@ Value = 42
   const { logger, errors } = memoryLogger();
   const result = await reloadConfig(file, backend, logger);
   assert.deepEqual(errors(), []);
-  assert.deepEqual(result, { ok: true, peersChanged: 2 });
+  assert.deepEqual(result, { ok: true, peersChanged: 2, errors: [] });
   assert.equal(dev.getPeer(peerB.publicKey), peerB, 'same peer object');
   assert.equal(peerB.keypairs.current, session, 'same session');
   assert.equal(peerB.lastHandshakeWallMs, handshakeAt);
@@ -77,7 +77,7 @@ Value = 42
   assert.equal(dev.peerCount, 2);
 
   // The same file again: nothing to do.
-  assert.deepEqual(await reloadConfig(file, backend, logger), { ok: true, peersChanged: 0 });
+  assert.deepEqual(await reloadConfig(file, backend, logger), { ok: true, peersChanged: 0, errors: [] });
 });
 
 test('reload: a file with an error changes nothing and logs file:line', async (t) => {
@@ -100,13 +100,17 @@ AllowedIPs = 10.0.0.3/32
   });
   const state = JSON.stringify(before.get(), (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
   const { logger, errors } = memoryLogger();
-  assert.deepEqual(await reloadConfig(file, before, logger), { ok: false, peersChanged: 0 });
+  const bad = await reloadConfig(file, before, logger);
+  assert.deepEqual({ ...bad, errors: [] }, { ok: false, peersChanged: 0, errors: [] });
+  assert.match(bad.errors[0], /wg0\.conf:3: ListenPort "70000" is out of range/);
   assert.equal(JSON.stringify(before.get(), (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)), state);
   assert.match(errors()[0], new RegExp(`^reload: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: ListenPort "70000" is out of range`));
   assert.match(errors().at(-1) ?? '', /nothing was changed/);
 
   rmSync(file);
-  assert.deepEqual(await reloadConfig(file, before, logger), { ok: false, peersChanged: 0 });
+  const gone = await reloadConfig(file, before, logger);
+  assert.equal(gone.ok, false);
+  assert.match(gone.errors[0], /wg0\.conf: does not exist/);
   assert.match(errors().at(-2) ?? '', /wg0\.conf: does not exist/);
 });
 
@@ -121,7 +125,7 @@ test('installReload: without FERRY_CONFIG_FILE a SIGHUP only says why; reloads n
   writeFileSync(file, `[Peer]\nPublicKey = ${PEER_C}\n`);
   const reload = installReload(backend, logger, { FERRY_CONFIG_FILE: file }, false);
   await Promise.all([reload(), reload(), reload()]);
-  const starts = lines.filter((l) => l.msg === 'SIGHUP: reloading the config file').length;
+  const starts = lines.filter((l) => l.msg === 'reloading the config file').length;
   assert.equal(starts, 2, 'one reload, then one more for the signals that came during it');
   assert.equal(sets, 2);
 });

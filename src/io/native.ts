@@ -137,6 +137,10 @@ export interface NativeIo {
   // --- notify.c
   /** Sends state to socketPath (default $NOTIFY_SOCKET); false when there is none. */
   sdNotify(state: string, socketPath?: string): boolean;
+
+  // --- devnode.c
+  /** mknod(path, S_IFCHR | mode, makedev(major, minor)), then chmod(path, mode). */
+  makeCharDevice(path: string, major: number, minor: number, mode: number): void;
 }
 
 let cached: NativeIo | undefined;

@@ -28,6 +28,10 @@ export interface QuickDeps {
   lookup?: LookupOptions;
   /** Undo `up` on SIGINT/SIGTERM (default true; in-process tests turn it off). */
   trapSignals?: boolean;
+  /** Makes the interface in this process instead of starting ferryd (ferryd --up, the sidecar). */
+  addInterface?: (s: Session) => Promise<void>;
+  /** The config, already read (ferryd's down falls back to the one it came up with when the file went bad). */
+  loaded?: LoadedConfig;
 }
 
 /** parse_options: find and read the file; print its warnings as wg-quick does. */
@@ -57,7 +61,7 @@ export async function runQuickVerb(verb: QuickVerb, args: string[], io: QuickIo,
     return 1;
   }
   try {
-    const loaded = load(args[0], io, deps.lookup);
+    const loaded = deps.loaded ?? load(args[0], io, deps.lookup);
     const session = new Session({
       io,
       host: deps.host ?? new SystemHost(io),
@@ -66,6 +70,7 @@ export async function runQuickVerb(verb: QuickVerb, args: string[], io: QuickIo,
       path: loaded.path,
       config: loaded.config,
       env: deps.env,
+      addInterface: deps.addInterface,
     });
     switch (verb) {
       case 'up':

@@ -22,6 +22,8 @@ export interface SessionOptions {
   path: string;
   config: WgQuickConfig;
   env?: NodeJS.ProcessEnv;
+  /** add_if's replacement when the interface is made in this process (ferryd --up) instead of by a ferryd child. */
+  addInterface?: (s: Session) => Promise<void>;
 }
 
 export class Session {
@@ -32,6 +34,7 @@ export class Session {
   readonly path: string;
   readonly config: WgQuickConfig;
   readonly env: NodeJS.ProcessEnv;
+  readonly addInterface: ((s: Session) => Promise<void>) | undefined;
   haveSetDns = false;
   haveSetFirewall = false;
 
@@ -43,6 +46,7 @@ export class Session {
     this.path = o.path;
     this.config = o.config;
     this.env = o.env ?? process.env;
+    this.addInterface = o.addInterface;
   }
 
   /** "[#] TEXT" on stderr, as wg-quick's cmd() prints before running. */

@@ -73,7 +73,7 @@ export async function cmdUp(s: Session, options: UpOptions = {}): Promise<void> 
   }
   try {
     const i = s.config.interface;
-    await addIf(s);
+    await (s.addInterface ?? addIf)(s);
     await executeHooks(s, i.preUp);
     await setConfig(s);
     for (const address of i.addresses) await addAddr(s, address);

@@ -1,0 +1,57 @@
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initCrypto } from '../wireguard/crypto.js';
+import { formatKeyBase64 } from '../wireguard/keys.js';
+import { closeAndCheck, handshake, makePair } from '../../test/support/wg-device-harness.js';
+import { wgInterfaceHealth, type HealthSource } from './interface-health.js';
+
+before(() => initCrypto());
+
+function source(p: ReturnType<typeof makePair>): HealthSource {
+  const tun = Object.assign(p.a.tun, { readPackets: 0, writtenPackets: 0 });
+  return { ifname: 'wg0', device: p.a.dev, pool: p.a.pool, tun } as unknown as HealthSource;
+}
+
+test('readiness: link up, device running, a key, a peer, and a completed handshake', async (t) => {
+  const p = makePair();
+  t.after(() => closeAndCheck(p));
+  let flags: number | null = 0x1090; // down
+  const health = wgInterfaceHealth(source(p), { flags: () => flags });
+  assert.deepEqual(health.isReady(), { ready: false, reasons: ['interface wg0 is down', 'wireguard: no handshake completed yet'] });
+  flags = null;
+  assert.deepEqual(health.isReady().reasons[0], 'interface wg0 not found');
+  flags = 0x1091;
+  let changes = 0;
+  const off = health.onChange(() => changes++);
+  await handshake(p);
+  assert.deepEqual(health.isReady(), { ready: true, reasons: [] });
+  assert.ok(changes >= 1, 'a handshake is a change');
+  off();
+  assert.match(health.summary(), /^wg0: wireguard, 1 peer, 1 with a handshake; rx \d+ B, tx \d+ B; 0 dropped$/);
+  p.a.dev.removePeer(p.a.peer);
+  assert.deepEqual(health.isReady(), { ready: false, reasons: ['wireguard: no peers'] });
+});
+
+test('metrics: pool, packets by port and direction, every drop reason, the WireGuard exporter names', async (t) => {
+  const p = makePair();
+  t.after(() => closeAndCheck(p));
+  await handshake(p);
+  const text = wgInterfaceHealth(source(p), { flags: () => 0x1091 }).metrics();
+  const key = formatKeyBase64(p.a.peer.publicKey);
+  assert.match(text, /^# TYPE ferry_pool_slots gauge\nferry_pool_slots\{interface="wg0"\} 1024$/m);
+  assert.match(text, /^ferry_pool_in_use\{interface="wg0"\} \d+$/m);
+  for (const [port, dir] of [['tun', 'rx'], ['tun', 'tx'], ['udp', 'rx'], ['udp', 'tx']]) assert.match(text, new RegExp(`^ferry_packets_total\\{interface="wg0",port="${port}",direction="${dir}"\\} \\d+$`, 'm'));
+  assert.match(text, /^ferry_packets_total\{interface="wg0",port="udp",direction="tx"\} [1-9]\d*$/m, 'the handshake went out');
+  assert.match(text, /^ferry_drops_total\{interface="wg0",reason="wg_decrypt_failed"\} 0$/m);
+  assert.match(text, /^ferry_drops_total\{interface="wg0",reason="lb_conntrack_full"\} 0$/m);
+  assert.match(text, /^ferry_ready\{interface="wg0"\} 1$/m);
+  assert.ok(text.includes(`wireguard_latest_handshake_seconds{interface="wg0",public_key="${key}"} `));
+  assert.ok(text.includes(`wireguard_sent_bytes_total{interface="wg0",public_key="${key}"} `));
+  // Every sample line belongs to a family declared before it.
+  const declared = new Set<string>();
+  for (const line of text.trimEnd().split('\n')) {
+    const type = /^# TYPE (\S+) (counter|gauge)$/.exec(line);
+    if (type) declared.add(type[1]);
+    else if (!line.startsWith('#')) assert.ok(declared.has(line.split(/[{ ]/)[0]), line);
+  }
+});
