@@ -32,8 +32,8 @@ test('[Ferry]: unknown keys, repeats, bad addresses and a second section are err
   assert.deepEqual(errorsOf(`${IFACE}[Ferry]\nHttp = 127.0.0.1:1\n[Ferry]\n`), ['5: [Ferry] is given twice (first at line 3): expected one [Ferry] section']);
   assert.deepEqual(errorsOf(`${IFACE}[Ferry]\nHttp = localhost:9586\n`), ['4: Http: "localhost" is not an IP address: expected ADDRESS:PORT, e.g. 127.0.0.1:9586 or [::1]:9586']);
   assert.deepEqual(errorsOf(`${IFACE}[Ferry]\nHttp = 127.0.0.1:0\n`), ['4: Http: port 0 is out of range: expected 1-65535']);
-  // Other [Ferry…] sections belong to their features and are not checked here.
-  assert.deepEqual(errorsOf(`${IFACE}[FerryVxlan]\nAnything = 1\n`), []);
+  // A [Ferry…] section no feature of this build registered is an error too.
+  assert.match(errorsOf(`${IFACE}[FerryNothing]\nAnything = 1\n`)[0], /^3: unknown section \[FerryNothing\]: expected one of .*\[Ferry\]/);
 });
 
 test('parseHttpAddress', () => {

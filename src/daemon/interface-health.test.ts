@@ -9,7 +9,7 @@ before(() => initCrypto());
 
 function source(p: ReturnType<typeof makePair>): HealthSource {
   const tun = Object.assign(p.a.tun, { readPackets: 0, writtenPackets: 0 });
-  return { ifname: 'wg0', device: p.a.dev, pool: p.a.pool, tun } as unknown as HealthSource;
+  return { ifname: 'wg0', device: p.a.dev, pool: p.a.pool, tun, datapath: p.a.dp, hosted: [] } as unknown as HealthSource;
 }
 
 test('readiness: link up, device running, a key, a peer, and a completed handshake', async (t) => {
