@@ -37,20 +37,15 @@ export function hashBytes(bytes: Uint8Array, off: number, len: number, seed: num
   const end4 = off + (len & ~3);
   let i = off;
   for (; i < end4; i += 4) h = mixWord(h, bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
-  let k = 0;
-  switch (len & 3) {
-    case 3:
-      k ^= bytes[i + 2] << 16;
-    // falls through
-    case 2:
-      k ^= bytes[i + 1] << 8;
-    // falls through
-    case 1:
-      k ^= bytes[i];
-      k = Math.imul(k, C1);
-      k = (k << 15) | (k >>> 17);
-      k = Math.imul(k, C2);
-      h ^= k;
+  const rest = len & 3;
+  if (rest !== 0) {
+    let k = bytes[i];
+    if (rest > 1) k ^= bytes[i + 1] << 8;
+    if (rest > 2) k ^= bytes[i + 2] << 16;
+    k = Math.imul(k, C1);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, C2);
+    h ^= k;
   }
   return finishHash(h, len);
 }
