@@ -49,7 +49,7 @@ test("the issue's example parses into typed settings", () => {
   const s = lbSettingsFromConfig(parseConfig(EXAMPLE, { file: 'lb.conf' }));
   assert.ok(s !== null);
   assert.deepEqual(s.serviceRanges.map((p) => [p.family, [...p.bytes], p.cidr]), [[4, [10, 96, 0, 0], 16]]);
-  assert.deepEqual([...(s.snatV4 ?? []).subarray(0, 4)], [10, 96, 255, 254]);
+  assert.deepEqual([...s.snatV4!.subarray(0, 4)], [10, 96, 255, 254]);
   assert.equal(s.snatV6, null);
   assert.deepEqual(s.snatPorts, [32768, 60999]);
   assert.equal(s.conntrackMax, 262144);
