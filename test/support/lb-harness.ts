@@ -57,7 +57,7 @@ export class PeerPlane implements Plane {
   encapsulate(batch: PacketBatch): void {
     const pool = this.io!.pool;
     for (let i = 0; i < batch.count; i++) {
-      this.got.push(pool.slab.slice(batch.offsets[i], batch.offsets[i] + batch.lengths[i]));
+      this.got.push(Uint8Array.from(pool.slab.subarray(batch.offsets[i], batch.offsets[i] + batch.lengths[i])));
       pool.release(batch.slots[i]);
     }
     batch.count = 0;
