@@ -33,6 +33,8 @@ export class Balancer {
   readonly backends: (Backend | undefined)[] = [];
   readonly index = new ServiceIndex();
   readonly affinity: AffinityTable;
+  /** Bumped by every change of services, backends or their settings (for caches such as the health monitor's). */
+  version = 0;
   private readonly byName = new Map<string, Service>();
   private readonly freeServiceIds: number[] = [];
   private readonly freeBackendIds: number[] = [];
@@ -74,6 +76,7 @@ export class Balancer {
       throw err;
     }
     this.index.rebuild(this.services);
+    this.version++;
     return s;
   }
 
@@ -90,6 +93,7 @@ export class Balancer {
     s.affinityMs = settings.affinityMs;
     s.snatAlways = settings.snatAlways;
     s.health = settings.health;
+    this.version++;
     return this.setBackends(s, settings.backends);
   }
 
@@ -105,6 +109,7 @@ export class Balancer {
     this.affinity.forget(s.id);
     this.index.rebuild(this.services);
     this.maybeFreeService(s);
+    this.version++;
     return true;
   }
 
@@ -146,6 +151,7 @@ export class Balancer {
     }
     s.backends = next;
     this.rebuild(s);
+    this.version++;
     return change;
   }
 

@@ -226,7 +226,7 @@ test('the sweep frees at most its budget per call, oldest first', () => {
   assert.equal(ct.nextExpiry(), Infinity);
 });
 
-test('SNAT ports: random within the range, unique per backend tuple, exhaustion counted', () => {
+test('SNAT ports: random within the range, unique per backend tuple, closed connections give theirs back, exhaustion counted', () => {
   const clock = new FakeClock();
   const ct = new Conntrack({ capacity: 64, seed: 8 });
   const ports = new SnatPorts(40000, 40009, new SeededRandom(9));
@@ -246,10 +246,18 @@ test('SNAT ports: random within the range, unique per backend tuple, exhaustion 
   assert.ok(ports.pick(ct, IPProto.TCP, 4, addr('10.0.2.2'), 0, 8080, snat, 0, clock.now()) >= 40000);
   assert.ok(ports.pick(ct, IPProto.TCP, 4, backend, 0, 8081, snat, 0, clock.now()) >= 40000);
   assert.ok(ports.pick(ct, IPProto.UDP, 4, backend, 0, 8080, snat, 0, clock.now()) >= 40000);
+  // A connection that is over (here: reset) gives its port to the next flow at once.
+  const resetEntry = find(ct, web, web.backend, 8080, web.snat, [...got][3], clock.now()) >>> 1;
+  ct.trackTcp(resetEntry, Dir.Original, RST, 0, 0, 0, clock.now());
+  assert.equal(ports.pick(ct, IPProto.TCP, 4, backend, 0, 8080, snat, 0, clock.now()), [...got][3]);
+  assert.equal(ports.reused, 1);
+  assert.equal(ct.count, 9, 'the closed entry gave way');
+  insert(ct, { ...web, cport: 50100, sport: [...got][3] }, CtState.TcpSynSent, clock.now());
+  assert.equal(ports.pick(ct, IPProto.TCP, 4, backend, 0, 8080, snat, 0, clock.now()), -1);
   // Once the flows expire their ports come back.
   clock.advance(120_000);
   assert.ok(ports.pick(ct, IPProto.TCP, 4, backend, 0, 8080, snat, 0, clock.now()) >= 40000);
-  assert.equal(ports.exhausted, 1);
+  assert.equal(ports.exhausted, 2);
   // A large range with a few ports taken: the random choice spreads over it.
   const wide = new SnatPorts(32768, 60999, new SeededRandom(10));
   const seen = new Set<number>();

@@ -49,6 +49,9 @@ export class HealthMonitor implements HealthHooks {
   private readonly random: RandomSource;
   private readonly onChange: ((b: Backend, healthy: boolean, why: string) => void) | undefined;
   private readonly states = new Map<Backend, BackendHealth>();
+  /** Services with active checks, as of balancer version seenVersion. */
+  private checked: Service[] = [];
+  private seenVersion = -1;
   private closed = false;
 
   constructor(options: HealthMonitorOptions) {
@@ -61,25 +64,28 @@ export class HealthMonitor implements HealthHooks {
   /** Probes that are due; backends back from a passive failure's hold. */
   tick(now: number): void {
     if (this.closed) return;
-    for (const b of this.states.keys()) if (!b.configured || b.service.deleted) this.states.delete(b);
-    for (const s of this.balancer.list()) {
-      const active = s.health.kind !== 'none';
+    if (this.seenVersion !== this.balancer.version) {
+      // The configuration changed: which services are checked, which backends are gone.
+      this.seenVersion = this.balancer.version;
+      this.checked = this.balancer.list().filter((s) => s.health.kind !== 'none');
+      for (const b of this.states.keys()) if (!b.configured || b.service.deleted) this.states.delete(b);
+    }
+    for (const s of this.checked) {
       for (const b of s.backends) {
         let st = this.states.get(b);
         if (st === undefined) {
-          if (!active && b.healthy) continue;
           st = new BackendHealth();
           st.due = now + randomBelow(this.random, Math.max(1, s.health.intervalMs));
           this.states.set(b, st);
         }
-        if (!active) {
-          if (!b.healthy && now >= st.holdUntil) this.set(b, true, 'passive failure hold ended');
-          if (b.healthy) this.states.delete(b);
-          continue;
-        }
-        if (st.running || now < st.due) continue;
-        this.probe(s, b, st, now);
+        if (!st.running && now >= st.due) this.probe(s, b, st, now);
       }
+    }
+    // Passive failures of backends without active checks end after their hold.
+    for (const [b, st] of this.states) {
+      if (b.service.health.kind !== 'none') continue;
+      if (!b.healthy && now >= st.holdUntil) this.set(b, true, 'passive failure hold ended');
+      if (b.healthy) this.states.delete(b);
     }
   }
 

@@ -7,7 +7,7 @@
  * one per line, and answers each with one JSON line:
  *   apply PATH    reload the config at PATH (LoadBalancer.apply)
  *   stats         drops, per-service and per-backend counters and health
- *   exit          close everything and exit
+ *   exit, stop    close everything and exit
  */
 import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
@@ -53,7 +53,7 @@ rl.on('line', (line) => {
   try {
     if (cmd === 'apply') console.log(JSON.stringify({ applied: lb.apply(load(arg)) }));
     else if (cmd === 'stats') console.log(JSON.stringify({ stats: stats() }));
-    else if (cmd === 'exit') shutdown();
+    else if (cmd === 'exit' || cmd === 'stop') shutdown();
     else console.log(JSON.stringify({ error: `unknown command ${cmd}` }));
   } catch (err) {
     console.log(JSON.stringify({ error: String(err) }));
