@@ -20,7 +20,7 @@
  * {"bench":"lb","metric":"conn_rate_10k_services","value":ferry,"unit":"conn/s","baseline":iptables,"ratio":…,"flatness":ferry(10,000)/ferry(1)}.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasTool, isRoot, Netns, run, uniqueName, vethPair } from '../test/support/netns.js';
@@ -102,6 +102,14 @@ function ferryConfig(list: BenchService[]): string {
   return text;
 }
 
+/** CPU seconds (user + system) a process has used (/proc/PID/stat). */
+function cpuSeconds(pid: number): number {
+  const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticks;
+}
+
 function client(ns: Netns, argv: string[], timeoutMs: number): Record<string, number> {
   return JSON.parse(ns.run(BLASTER, argv, { timeout: timeoutMs })) as Record<string, number>;
 }
@@ -123,13 +131,14 @@ async function main(): Promise<void> {
     return path;
   };
   const lb = start('ferry', ferry.mid, 'test/netns/helpers/lb-node.ts', [tun, write(ferryConfig(services(1)))]);
-  await lb.next(60_000);
+  const pid = (await lb.next(60_000)).pid as number;
   ferry.mid.run('ip', ['addr', 'add', '10.96.255.253/32', 'dev', tun]);
   ferry.mid.run('ip', ['route', 'add', '10.96.0.0/16', 'dev', tun]);
 
   const systems = { ferry: ferry.client, iptables: ipt.client } as const;
   const rates: Record<string, Record<number, number>> = { ferry: {}, iptables: {} };
   const latencies: Record<string, Record<number, number>> = { ferry: {}, iptables: {} };
+  const cpuPerConn: Record<number, number> = {};
   for (const count of COUNTS) {
     const list = services(count);
     const t0 = performance.now();
@@ -145,25 +154,36 @@ async function main(): Promise<void> {
       client(ns, ['rate', VIP, '80', '1', String(CONC)], 30_000); // warm-up
     }
     const samples: Record<string, number[]> = { ferry: [], iptables: [] };
+    const cpu: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const order = r % 2 === 0 ? (['ferry', 'iptables'] as const) : (['iptables', 'ferry'] as const);
       for (const name of order) {
+        const c0 = cpuSeconds(pid);
         const res = client(systems[name], ['rate', VIP, '80', String(SECONDS), String(CONC)], SECONDS * 1000 + 60_000);
         samples[name].push(res.rate);
-        emit({ run: { system: name, services: count, round: r, ...res } });
+        // ferry's own CPU per connection: less sensitive than the rate to other load on the machine.
+        const extra: Record<string, number> = {};
+        if (name === 'ferry') {
+          extra.cpuUsPerConn = round(((cpuSeconds(pid) - c0) * 1e6) / res.conns, 1);
+          cpu.push(extra.cpuUsPerConn);
+        }
+        emit({ run: { system: name, services: count, round: r, ...res, ...extra } });
       }
     }
+    cpuPerConn[count] = median(cpu);
     for (const name of ['ferry', 'iptables'] as const) {
       const lat = client(systems[name], ['latency', VIP, '80', String(LATENCY)], 120_000);
       rates[name][count] = median(samples[name]);
       latencies[name][count] = lat.medianUs;
-      emit({ summary: { system: name, services: count, connRate: rates[name][count], connectMedianUs: lat.medianUs, connectP90Us: lat.p90Us, errors: lat.errors } });
+      const own = name === 'ferry' ? { cpuUsPerConn: cpuPerConn[count] } : {};
+      emit({ summary: { system: name, services: count, connRate: rates[name][count], connectMedianUs: lat.medianUs, connectP90Us: lat.p90Us, errors: lat.errors, ...own } });
     }
   }
   const stats = (await lb.ask('stats', 10_000)).stats as { drops: Record<string, number> };
   emit({ ferryDrops: stats.drops });
   await lb.stop();
   const top = COUNTS[COUNTS.length - 1];
+  emit({ ferryCpuPerConn: cpuPerConn, cpuFlatness: round(cpuPerConn[top] / cpuPerConn[COUNTS[0]], 3), latencyFlatness: round(latencies.ferry[top] / latencies.ferry[COUNTS[0]], 3) });
   const value = rates.ferry[top];
   const baseline = rates.iptables[top];
   emit({

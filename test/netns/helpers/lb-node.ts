@@ -3,7 +3,7 @@
  *   ip netns exec NS node --import tsx lb-node.ts TUN CONFIG
  * Opens TUN in the current namespace, mounts the LB built from CONFIG on a Datapath and
  * serves: translated packets go back out the TUN to backends behind the host. Health
- * checks run from this namespace. Prints {"ready":true}; then reads commands on stdin,
+ * checks run from this namespace. Prints {"ready":true,"pid":PID}; then reads commands on stdin,
  * one per line, and answers each with one JSON line:
  *   apply PATH    reload the config at PATH (LoadBalancer.apply)
  *   stats         drops, per-service and per-backend counters and health
@@ -36,7 +36,7 @@ const events: string[] = [];
 const lb = new LoadBalancer({ settings: load(configPath), prober: new NetHealthProber(), onHealthChange: (b, healthy, why) => events.push(`${b.name} ${healthy ? 'up' : 'down'}: ${why}`) });
 lb.mount(dp);
 dp.start();
-console.log(JSON.stringify({ ready: true }));
+console.log(JSON.stringify({ ready: true, pid: process.pid }));
 
 function stats(): unknown {
   const services = lb.balancer.list().map((s) => ({
