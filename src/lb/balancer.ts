@@ -36,6 +36,10 @@ export class Balancer {
   /** Bumped by every change of services, backends or their settings (for caches such as the health monitor's). */
   version = 0;
   private readonly byName = new Map<string, Service>();
+  /** Services by protocol/address/port (control path: clashes). */
+  private readonly byAddress = new Map<string, Service>();
+  private batching = 0;
+  private indexStale = false;
   private readonly freeServiceIds: number[] = [];
   private readonly freeBackendIds: number[] = [];
   private readonly random: RandomSource;
@@ -61,8 +65,9 @@ export class Balancer {
   add(settings: ServiceSettings): Service {
     if (this.byName.has(settings.name)) throw new FerryError(ErrorCode.InvalidArgument, `service ${settings.name} exists already`);
     if (this.byName.size >= MAX_SERVICES) throw new FerryError(ErrorCode.InvalidArgument, `at most ${MAX_SERVICES} services`);
-    const clash = this.index.find(settings.proto, settings.family, settings.vip, 0, settings.port);
-    if (clash !== null) throw new FerryError(ErrorCode.InvalidArgument, `service ${settings.name}: its address is service ${clash.name}'s already`);
+    const key = addressKey(settings);
+    const clash = this.byAddress.get(key);
+    if (clash !== undefined) throw new FerryError(ErrorCode.InvalidArgument, `service ${settings.name}: its address is service ${clash.name}'s already`);
     const s = new Service(settings.name, settings.family, settings.vip, settings.port, settings.proto, settings.scheduler, settings.affinityMs, settings.snatAlways, settings.health);
     s.id = this.freeServiceIds.pop() ?? this.services.length;
     this.services[s.id] = s;
@@ -75,9 +80,23 @@ export class Balancer {
       this.freeServiceIds.push(s.id);
       throw err;
     }
-    this.index.rebuild(this.services);
+    this.byAddress.set(key, s);
+    this.reindex();
     this.version++;
     return s;
+  }
+
+  /**
+   * Runs several changes and rebuilds the service index once at the end, not after each
+   * (10,000 services added one by one would rebuild it 10,000 times).
+   */
+  batch<T>(changes: () => T): T {
+    this.batching++;
+    try {
+      return changes();
+    } finally {
+      if (--this.batching === 0 && this.indexStale) this.reindex();
+    }
   }
 
   /**
@@ -107,7 +126,8 @@ export class Balancer {
     s.backends = [];
     this.rebuild(s);
     this.affinity.forget(s.id);
-    this.index.rebuild(this.services);
+    this.byAddress.delete(addressKey(s));
+    this.reindex();
     this.maybeFreeService(s);
     this.version++;
     return true;
@@ -259,6 +279,15 @@ export class Balancer {
 
   // ------------------------------------------------------------------ ids
 
+  private reindex(): void {
+    if (this.batching > 0) {
+      this.indexStale = true;
+      return;
+    }
+    this.indexStale = false;
+    this.index.rebuild(this.services);
+  }
+
   private retire(b: Backend): void {
     b.configured = false;
     if (b.flows === 0) this.freeBackend(b);
@@ -275,6 +304,10 @@ export class Balancer {
     this.services[s.id] = undefined;
     this.freeServiceIds.push(s.id);
   }
+}
+
+function addressKey(s: { proto: number; family: number; vip: Uint8Array; port: number }): string {
+  return `${s.proto}/${s.family}/${Buffer.from(s.vip.subarray(0, s.family === 4 ? 4 : 16)).toString('hex')}/${s.port}`;
 }
 
 function sameAddress(s: Service, t: ServiceSettings): boolean {

@@ -62,7 +62,9 @@ export class LoadBalancer {
       routes: null,
       health: this.health,
     });
-    for (const svc of s.services) this.balancer.add(svc);
+    this.balancer.batch(() => {
+      for (const svc of s.services) this.balancer.add(svc);
+    });
   }
 
   /** Mounts the stage and the answer plane on a datapath (once). */
@@ -91,6 +93,10 @@ export class LoadBalancer {
    * of the interface (the caller rejects a change of them, or recreates the LB).
    */
   apply(next: LbSettings): ApplyResult {
+    return this.balancer.batch(() => this.applyServices(next));
+  }
+
+  private applyServices(next: LbSettings): ApplyResult {
     const result: ApplyResult = { added: [], removed: [], updated: {}, unchanged: [] };
     const wanted = new Map(next.services.map((s) => [s.name, s]));
     for (const svc of this.balancer.list()) {

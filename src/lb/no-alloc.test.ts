@@ -29,7 +29,7 @@ const FILES: Record<string, string[]> = {
   'random.ts': [],
   // Control path but lookup(); 'if' and 'for' are statements of maglevTableSize the scanner takes for methods.
   'maglev.ts': ['maglevTableSize', 'build', 'counts', 'if', 'for'],
-  'balancer.ts': ['list', 'get', 'add', 'update', 'remove', 'setBackends', 'setDrain', 'setHealthy', 'rebuild', 'retire', 'freeBackend', 'maybeFreeService', 'sameAddress'],
+  'balancer.ts': ['list', 'get', 'add', 'update', 'remove', 'setBackends', 'setDrain', 'setHealthy', 'rebuild', 'retire', 'freeBackend', 'maybeFreeService', 'sameAddress', 'batch', 'reindex', 'addressKey'],
 };
 
 test('hot-path load-balancer code allocates nothing per packet', () => {
