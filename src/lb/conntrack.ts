@@ -12,14 +12,16 @@
  * recently seen entry not yet established (TCP SYN_SENT/SYN_RECV, unassured UDP) is
  * evicted; when there is none, the insert fails and `stats.full` counts it.
  *
- * TCP states follow RFC 9293's handshake and each direction's FIN: a FIN is "acked" when
- * the other side acknowledges its sequence number, which gives the kernel's FIN_WAIT,
- * CLOSE_WAIT, LAST_ACK and TIME_WAIT without full window tracking.
+ * TCP states follow RFC 9293's handshake, then each direction's FIN (tcp-closing.ts),
+ * which gives the kernel's FIN_WAIT, CLOSE_WAIT, LAST_ACK and TIME_WAIT without window
+ * tracking.
  */
 import { randomBytes } from 'node:crypto';
 import { TCPFlag } from '../packet/constants.js';
 import { finishHash, mixAddress, mixWord } from './hash.js';
-import { CT_STATE_COUNT, CtState, DEFAULT_CT_TIMEOUTS_S, Dir, evictable, seqAtLeast, UDP_STREAM_AFTER_MS } from './conntrack-states.js';
+import { CT_STATE_COUNT, CtState, DEFAULT_CT_TIMEOUTS_S, Dir, evictable, UDP_STREAM_AFTER_MS } from './conntrack-states.js';
+import { StateLists } from './state-lists.js';
+import { TcpClosing } from './tcp-closing.js';
 
 /** Status bits of an entry. */
 export const CtStatus = {
@@ -30,10 +32,6 @@ export const CtStatus = {
   /** The source was translated to the SNAT address. */
   Snat: 4,
 } as const;
-
-/** TCP FIN bits: FIN sent by a direction, and acknowledged by the other. */
-const FIN_SENT = [1, 2];
-const FIN_ACKED = [4, 8];
 
 const ADDR_STRIDE = 64; // four 16-byte addresses: orig src, orig dst, reply src, reply dst
 const NONE = -1;
@@ -82,9 +80,7 @@ export class Conntrack {
   readonly packets: Float64Array;
   readonly bytes: Float64Array;
   private readonly used: Uint8Array;
-  private readonly tcpBits: Uint8Array;
-  /** Per direction: the sequence number just past that direction's FIN. */
-  private readonly finEnd: Uint32Array;
+  private readonly closing: TcpClosing;
   private readonly timeoutsMs: Float64Array;
   private readonly seed: number;
   // Hash chains over nodes (entry * 2 + dir); each node remembers its hash.
@@ -95,10 +91,7 @@ export class Conntrack {
   // Free entries, and per-state lists in last-seen order.
   private readonly freeNext: Int32Array;
   private freeHead: number;
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
-  private readonly heads: Int32Array;
-  private readonly tails: Int32Array;
+  private readonly lists: StateLists;
 
   constructor(options: ConntrackOptions) {
     const cap = options.capacity;
@@ -117,8 +110,7 @@ export class Conntrack {
     this.packets = new Float64Array(cap * 2);
     this.bytes = new Float64Array(cap * 2);
     this.used = new Uint8Array(cap);
-    this.tcpBits = new Uint8Array(cap);
-    this.finEnd = new Uint32Array(cap * 2);
+    this.closing = new TcpClosing(cap);
     const timeouts = options.timeoutsS ?? DEFAULT_CT_TIMEOUTS_S;
     if (timeouts.length !== CT_STATE_COUNT) throw new RangeError(`conntrack needs ${CT_STATE_COUNT} timeouts`);
     this.timeoutsMs = Float64Array.from(timeouts, (s) => s * 1000);
@@ -132,10 +124,7 @@ export class Conntrack {
     this.freeNext = new Int32Array(cap);
     for (let i = 0; i < cap; i++) this.freeNext[i] = i + 1 < cap ? i + 1 : NONE;
     this.freeHead = 0;
-    this.prev = new Int32Array(cap).fill(NONE);
-    this.next = new Int32Array(cap).fill(NONE);
-    this.heads = new Int32Array(CT_STATE_COUNT).fill(NONE);
-    this.tails = new Int32Array(CT_STATE_COUNT).fill(NONE);
+    this.lists = new StateLists(cap, CT_STATE_COUNT);
   }
 
   /** Timeout of a state, ms. */
@@ -192,7 +181,7 @@ export class Conntrack {
     this.family[e] = family;
     this.proto[e] = proto;
     this.status[e] = 0;
-    this.tcpBits[e] = 0;
+    this.closing.reset(e);
     this.created[e] = now;
     this.service[e] = NONE;
     this.backend[e] = NONE;
@@ -221,17 +210,11 @@ export class Conntrack {
     this.linkNode(e * 2 + 1);
     this.state[e] = state;
     this.expires[e] = now + this.timeoutsMs[state];
-    this.append(e, state);
+    this.lists.append(e, state);
     this.stats.inserted++;
   }
 
-  /** After setTuple(e, Reply, …) on a linked entry (a UDP flow moved): rehashes that tuple. */
-  relinkReply(e: number): void {
-    this.unlinkNode(e * 2 + 1);
-    this.linkNode(e * 2 + 1);
-  }
-
-  /** Unhashes the REPLY tuple before it is rewritten (see relinkReply). */
+  /** Unhashes the REPLY tuple before setTuple rewrites it (a flow moving to another backend). */
   unlinkReply(e: number): void {
     this.unlinkNode(e * 2 + 1);
   }
@@ -256,10 +239,10 @@ export class Conntrack {
   /** Moves e to `state` (its timeout class) and restarts its timer, as any packet does. */
   refresh(e: number, state: number, now: number): void {
     this.expires[e] = now + this.timeoutsMs[state];
-    if (this.state[e] === state && this.tails[state] === e) return;
-    this.unlinkList(e);
+    if (this.state[e] === state && this.lists.tails[state] === e) return;
+    this.lists.unlink(e, this.state[e]);
     this.state[e] = state;
-    this.append(e, state);
+    this.lists.append(e, state);
   }
 
   /**
@@ -278,11 +261,11 @@ export class Conntrack {
       this.status[e] |= CtStatus.Assured;
     } else if ((s === CtState.TcpTimeWait || s === CtState.TcpClose) && dir === Dir.Original && (flags & (TCPFlag.SYN | TCPFlag.ACK)) === TCPFlag.SYN) {
       // The client reuses the tuple for a new connection (the kernel's reopen).
-      this.tcpBits[e] = 0;
+      this.closing.reset(e);
       this.status[e] &= ~(CtStatus.Assured | CtStatus.SeenReply);
       s = CtState.TcpSynSent;
     }
-    if (s >= CtState.TcpEstablished && s <= CtState.TcpTimeWait) s = this.trackFin(e, dir, flags, seq, ack, payloadLength);
+    if (s >= CtState.TcpEstablished && s <= CtState.TcpTimeWait) s = this.closing.track(e, dir, flags, seq, ack, payloadLength);
     if (dir === Dir.Reply) this.status[e] |= CtStatus.SeenReply;
     this.refresh(e, s, now);
     return s;
@@ -300,30 +283,13 @@ export class Conntrack {
     return s;
   }
 
-  /** ESTABLISHED and the closing states, from which direction sent a FIN and whether it was acked. */
-  private trackFin(e: number, dir: number, flags: number, seq: number, ack: number, payloadLength: number): number {
-    let bits = this.tcpBits[e];
-    const other = dir ^ 1;
-    if ((flags & TCPFlag.FIN) !== 0 && (bits & FIN_SENT[dir]) === 0) {
-      bits |= FIN_SENT[dir];
-      this.finEnd[e * 2 + dir] = (seq + payloadLength + 1) >>> 0;
-    }
-    if ((flags & TCPFlag.ACK) !== 0 && (bits & FIN_SENT[other]) !== 0 && seqAtLeast(ack, this.finEnd[e * 2 + other])) bits |= FIN_ACKED[other];
-    this.tcpBits[e] = bits;
-    const sent = (bits & 1 ? 1 : 0) + (bits & 2 ? 1 : 0);
-    const acked = (bits & 4 ? 1 : 0) + (bits & 8 ? 1 : 0);
-    if (sent === 0) return CtState.TcpEstablished;
-    if (sent === 2) return acked === 2 ? CtState.TcpTimeWait : CtState.TcpLastAck;
-    return acked === 1 ? CtState.TcpCloseWait : CtState.TcpFinWait;
-  }
-
   // ------------------------------------------------------------------ expiry
 
   /** Frees entries whose time is up, at most `budget`; returns how many. */
   expire(now: number, budget: number): number {
     let n = 0;
     for (let s = 0; s < CT_STATE_COUNT; s++) {
-      for (let e = this.heads[s]; e !== NONE && n < budget && this.expires[e] <= now; e = this.heads[s]) {
+      for (let e = this.lists.heads[s]; e !== NONE && n < budget && this.expires[e] <= now; e = this.lists.heads[s]) {
         this.stats.expired++;
         this.release(e);
         n++;
@@ -336,7 +302,7 @@ export class Conntrack {
   nextExpiry(): number {
     let t = Infinity;
     for (let s = 0; s < CT_STATE_COUNT; s++) {
-      const e = this.heads[s];
+      const e = this.lists.heads[s];
       if (e !== NONE && this.expires[e] < t) t = this.expires[e];
     }
     return t;
@@ -392,32 +358,11 @@ export class Conntrack {
     this.chain[n] = NONE;
   }
 
-  private append(e: number, state: number): void {
-    const t = this.tails[state];
-    this.prev[e] = t;
-    this.next[e] = NONE;
-    if (t === NONE) this.heads[state] = e;
-    else this.next[t] = e;
-    this.tails[state] = e;
-  }
-
-  private unlinkList(e: number): void {
-    const s = this.state[e];
-    const p = this.prev[e];
-    const n = this.next[e];
-    if (p === NONE) this.heads[s] = n;
-    else this.next[p] = n;
-    if (n === NONE) this.tails[s] = p;
-    else this.prev[n] = p;
-    this.prev[e] = NONE;
-    this.next[e] = NONE;
-  }
-
   private release(e: number): void {
     this.onRelease?.(e);
     this.unlinkNode(e * 2);
     this.unlinkNode(e * 2 + 1);
-    this.unlinkList(e);
+    this.lists.unlink(e, this.state[e]);
     this.service[e] = NONE;
     this.backend[e] = NONE;
     this.used[e] = 0;
@@ -432,7 +377,7 @@ export class Conntrack {
     let victim = NONE;
     let seen = Infinity;
     for (let s = 0; s < CT_STATE_COUNT; s++) {
-      const e = this.heads[s];
+      const e = this.lists.heads[s];
       if (e === NONE || !evictable(s)) continue;
       const lastSeen = this.expires[e] - this.timeoutsMs[s];
       if (lastSeen < seen) {

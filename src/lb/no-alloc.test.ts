@@ -18,6 +18,8 @@ const FILES: Record<string, string[]> = {
   'stage-icmp.ts': [],
   'conntrack.ts': [],
   'conntrack-states.ts': [],
+  'state-lists.ts': [],
+  'tcp-closing.ts': [],
   'nat.ts': [],
   'answers.ts': [],
   'answer-plane.ts': [],
