@@ -49,6 +49,19 @@ export const DropReason = {
   NoRoute: 35,
   /** The underlay socket stayed full (EAGAIN) while its out batch was full too. */
   UdpSendBlocked: 36,
+  // load balancer (translation stage)
+  /** A packet to an address of ServiceRange on a port/protocol no service has (answered: RST / port unreachable). */
+  LbNoService: 37,
+  /** A packet of a flow the connection table does not hold (TCP without SYN, a reply to the SNAT address). */
+  LbNoConnection: 38,
+  /** A TCP segment whose flags no connection can carry (SYN+FIN, SYN+RST, no flags, FIN without ACK…). */
+  LbBadTcpFlags: 39,
+  /** No free SNAT port toward that backend within the bounded retries. */
+  LbSnatPortsExhausted: 40,
+  /** A packet of a TCP flow whose backend failed (answered with a RST), or a UDP backend's port unreachable taken as its failure. */
+  LbBackendFailed: 41,
+  /** An ICMP error quoting a flow that the connection table does not hold. */
+  LbIcmpUnknownFlow: 42,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];
