@@ -49,6 +49,23 @@ export const DropReason = {
   NoRoute: 35,
   /** The underlay socket stayed full (EAGAIN) while its out batch was full too. */
   UdpSendBlocked: 36,
+  // vxlan (continued)
+  /** A VXLAN header with a reserved bit set (the kernel drops these too, unlike RFC 7348's "ignore"). */
+  VxlanReservedBits: 37,
+  /** An inner frame whose source MAC is our own VTEP's: it came back around a loop. */
+  VxlanLoop: 38,
+  /** An inner frame to a unicast MAC that is not ours (L3 mode accepts ours, broadcast, multicast). */
+  VxlanNotForUs: 39,
+  /** An ARP or neighbour solicitation for an address that is not ours, or an ARP/ND message we do not answer. */
+  VxlanNeighborIgnored: 40,
+  /** An inner packet the route table sent to the plane without room in front for the VXLAN and Ethernet headers. */
+  VxlanNoHeadroom: 41,
+  /** L2: the FDB is full and a new source MAC could not be learned (the frame is still delivered). */
+  VxlanFdbFull: 42,
+  /** RFC 6040: the outer header says CE but the inner packet is not ECN-capable. */
+  VxlanEcnNotEct: 43,
+  /** An inner frame whose EtherType the VTEP does not carry (L3: IPv4, IPv6 and ARP only; VLAN tags). */
+  VxlanUnsupportedEtherType: 44,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];
