@@ -14,6 +14,8 @@ export interface Datagram {
   from: Endpoint;
   to: Endpoint;
   data: Uint8Array;
+  /** The outer IP TOS / traffic class the receiver sees (endpoint byte 1), as a port reporting it would. */
+  tos?: number;
 }
 
 /** Decides the fate of a datagram: return false to drop it. May modify it. */
@@ -127,6 +129,7 @@ export class FakeUdp implements UdpPort {
       this.pool.slab.set(d.data.subarray(0, len), off);
       const i = batch.push(slot, off, len);
       encodeEndpoint(d.from, batch.endpoints, i * ENDPOINT_STRIDE);
+      if (d.tos !== undefined) batch.endpoints[i * ENDPOINT_STRIDE + 1] = d.tos;
       added++;
       this.received++;
     }
