@@ -2,4 +2,4 @@
  * Every [Ferry…] section this build understands: importing a section module registers
  * its schema (extensions.ts). One import per feature, so the parser knows them all.
  */
-export {};
+import './vxlan-sections.js';
