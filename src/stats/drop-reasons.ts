@@ -66,6 +66,8 @@ export const DropReason = {
   VxlanEcnNotEct: 43,
   /** An inner frame whose EtherType the VTEP does not carry (L3: IPv4, IPv6 and ARP only; VLAN tags). */
   VxlanUnsupportedEtherType: 44,
+  /** L2: a frame whose source MAC is a static FDB entry arrived from another VTEP (the kernel drops these too). */
+  VxlanStaticMacMoved: 45,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

@@ -19,6 +19,7 @@ const HOT_FILES: Record<string, string[]> = {
   'local-addresses.ts': ['set', 'prefixes'],
   'mac-table.ts': ['clear', 'heldValues'],
   'vtep-peers.ts': ['list', 'add', 'remove', 'clear', 'subnetKey'],
+  'fdb.ts': ['addStatic', 'remove', 'appendFlood', 'removeFlood', 'list'],
 };
 
 test('hot-path functions and methods of the VTEP allocate nothing', () => {
