@@ -113,7 +113,9 @@ static int set_bufsize(int fd, int force_opt, int opt, int size) {
 }
 
 /* udpOpen(family, address, port, options?) -> fd. Non-blocking, close-on-exec, bound.
- * options: { rcvbuf, sndbuf, mark, reuseport, v6only, noChecksum }. IPv6 sockets are
+ * options: { rcvbuf, sndbuf, mark, reuseport, v6only, noChecksum, recvTos }. recvTos asks
+ * the kernel for each datagram's TOS / traffic class (IP_RECVTOS, and IPV6_RECVTCLASS on an
+ * IPv6 socket), which the receive calls put in byte 1 of the sender's endpoint record. IPv6 sockets are
  * dual-stack unless v6only: IPv4 peers then appear as family-4 endpoint records.
  * noChecksum (SO_NO_CHECK) sends IPv4 datagrams with a zero UDP checksum, as VXLAN
  * commonly does; the kernel then refuses UDP_SEGMENT (EINVAL). */
@@ -122,7 +124,8 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int64_t family, port, rcvbuf = 0, sndbuf = 0, mark = 0;
-  bool has_rcv, has_snd, has_mark, has_reuse, has_v6only, has_nocheck, reuseport = false, v6only = false, nocheck = false;
+  bool has_rcv, has_snd, has_mark, has_reuse, has_v6only, has_nocheck, has_tos, reuseport = false, v6only = false, nocheck = false,
+       recvtos = false;
   char address[64];
   if (!arg_int(env, argv[0], "udpOpen: family", 4, 6, &family)) return NULL;
   if (family == 5) return throw_rangef(env, "udpOpen: family must be 4 or 6, got 5");
@@ -141,6 +144,7 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   if (!opt_bool(env, opts, "reuseport", "udpOpen: options.reuseport", &reuseport, &has_reuse)) return NULL;
   if (!opt_bool(env, opts, "v6only", "udpOpen: options.v6only", &v6only, &has_v6only)) return NULL;
   if (!opt_bool(env, opts, "noChecksum", "udpOpen: options.noChecksum", &nocheck, &has_nocheck)) return NULL;
+  if (!opt_bool(env, opts, "recvTos", "udpOpen: options.recvTos", &recvtos, &has_tos)) return NULL;
   if (has_v6only && family == 4) return throw_rangef(env, "udpOpen: options.v6only applies to family 6 only");
 
   sockaddr_any sa;
@@ -157,6 +161,9 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   else if (has_snd && sndbuf > 0 && (r = set_bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF, (int)sndbuf)) < 0) step = "setsockopt SO_SNDBUF";
   else if (has_mark && (r = setopt_int(fd, SOL_SOCKET, SO_MARK, (int)(uint32_t)mark)) < 0) step = "setsockopt SO_MARK";
   else if (nocheck && (r = setopt_int(fd, SOL_SOCKET, SO_NO_CHECK, 1)) < 0) step = "setsockopt SO_NO_CHECK";
+  /* IP_RECVTOS on an IPv6 socket too: its IPv4 (mapped) datagrams report through it. */
+  else if (recvtos && (r = setopt_int(fd, IPPROTO_IP, IP_RECVTOS, 1)) < 0) step = "setsockopt IP_RECVTOS";
+  else if (recvtos && family == 6 && (r = setopt_int(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1)) < 0) step = "setsockopt IPV6_RECVTCLASS";
   else if (bind(fd, &sa.sa, salen) < 0) {
     r = -errno;
     step = "bind";
@@ -256,10 +263,55 @@ static socklen_t read_endpoint(const uint8_t *ep, sockaddr_any *sa) {
   return 0;
 }
 
+/* Control room per received message: UDP_GRO (an int) and IP_TOS or IPV6_TCLASS. */
+typedef union {
+  char buf[64];
+  struct cmsghdr align;
+} recv_cmsg;
+
+static __thread recv_cmsg t_recv_ctrl[MAX_BATCH];
+
+/* The TOS (IPv4) or traffic class (IPv6) the kernel reported for a message (recvTos), or 0. */
+static uint8_t received_tos(struct msghdr *h) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS && c->cmsg_len >= CMSG_LEN(1)) return *(uint8_t *)CMSG_DATA(c);
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int v;
+      memcpy(&v, CMSG_DATA(c), sizeof v);
+      return (uint8_t)v;
+    }
+  }
+  return 0;
+}
+
+/* Room for the TOS cmsg a send may carry (see put_tos). */
+#define TOS_CMSG_SPACE CMSG_SPACE(sizeof(int))
+
+/* Appends to buf (at *len) the cmsg that sends a datagram with TOS / traffic class ep[1]:
+ * IP_TOS toward an IPv4 record (IPv6 sockets too: Linux sends those on the IPv4 path),
+ * IPV6_TCLASS toward an IPv6 one. Nothing when ep[1] is 0 (the socket's default). */
+static void put_tos(char *buf, size_t *len, const uint8_t *ep) {
+  if (ep[1] == 0) return;
+  struct cmsghdr *c = (struct cmsghdr *)(buf + *len);
+  int v = ep[1];
+  c->cmsg_level = ep[0] == 6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  c->cmsg_type = ep[0] == 6 ? IPV6_TCLASS : IP_TOS;
+  c->cmsg_len = CMSG_LEN(sizeof v);
+  memcpy(CMSG_DATA(c), &v, sizeof v);
+  *len += TOS_CMSG_SPACE;
+}
+
+typedef union {
+  char buf[TOS_CMSG_SPACE];
+  struct cmsghdr align;
+} tos_cmsg;
+
+static __thread tos_cmsg t_send_ctrl[MAX_BATCH];
+
 /* udpRecvBatch(fd, slab, offsets, lengths, endpoints, maxLen, count) -> n.
  * Datagram i lands at slab[offsets[i]], its size in lengths[i] and its sender in
- * endpoints[i * 24]. A datagram longer than maxLen gets lengths[i] = -1 (MSG_TRUNC):
- * the caller drops it, never uses the truncated bytes. */
+ * endpoints[i * 24] (with its TOS in byte 1 on a recvTos socket). A datagram longer than
+ * maxLen gets lengths[i] = -1 (MSG_TRUNC): the caller drops it, never uses the truncated bytes. */
 static napi_value udp_recv_batch(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
@@ -292,8 +344,8 @@ static napi_value udp_recv_batch(napi_env env, napi_callback_info info) {
       h->msg_namelen = sizeof t_addrs[j];
       h->msg_iov = &t_iovs[j];
       h->msg_iovlen = 1;
-      h->msg_control = NULL;
-      h->msg_controllen = 0;
+      h->msg_control = t_recv_ctrl[j].buf;
+      h->msg_controllen = sizeof t_recv_ctrl[j].buf;
       h->msg_flags = 0;
     }
     int r = recvmmsg(fd, t_msgs, (unsigned)chunk, MSG_DONTWAIT, NULL);
@@ -307,6 +359,7 @@ static napi_value udp_recv_batch(napi_env env, napi_callback_info info) {
       int64_t i = total + j;
       lengths[i] = (t_msgs[j].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (int32_t)t_msgs[j].msg_len;
       write_endpoint(eps + i * EP_STRIDE, &t_addrs[j]);
+      eps[i * EP_STRIDE + 1] = received_tos(&t_msgs[j].msg_hdr);
     }
     total += r;
     if (r < chunk) break;
@@ -317,7 +370,8 @@ static napi_value udp_recv_batch(napi_env env, napi_callback_info info) {
 }
 
 /* udpSendBatch(fd, slab, offsets, lengths, endpoints, count, errors?) -> sent.
- * Datagram i is slab[offsets[i], +lengths[i]) to endpoints[i * 24]. A datagram the
+ * Datagram i is slab[offsets[i], +lengths[i]) to endpoints[i * 24], with TOS / traffic
+ * class endpoints[i * 24 + 1] when that is not 0. A datagram the
  * kernel refuses (ECONNREFUSED, ENETUNREACH, EMSGSIZE, ...) is skipped with
  * errors[i] = -errno; on EAGAIN (send buffer full) the rest are reported as -EAGAIN.
  * Only a bad fd throws. */
@@ -361,8 +415,10 @@ static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
       h->msg_name = h->msg_namelen ? &t_addrs[j] : NULL;
       h->msg_iov = &t_iovs[j];
       h->msg_iovlen = 1;
-      h->msg_control = NULL;
-      h->msg_controllen = 0;
+      size_t clen = 0;
+      put_tos(t_send_ctrl[j].buf, &clen, eps + i * EP_STRIDE);
+      h->msg_control = clen ? t_send_ctrl[j].buf : NULL;
+      h->msg_controllen = clen;
       h->msg_flags = 0;
     }
     int j = 0;
@@ -408,7 +464,7 @@ done:;
 enum { GSO_ON = 0, GSO_MESSAGES = 1, GSO_DATAGRAMS = 2, GSO_FALLBACKS = 3 };
 
 typedef union {
-  char buf[CMSG_SPACE(sizeof(uint16_t))];
+  char buf[CMSG_SPACE(sizeof(uint16_t)) + TOS_CMSG_SPACE];
   struct cmsghdr align;
 } gso_cmsg;
 
@@ -483,6 +539,7 @@ static int build_messages(uint8_t *slab, const int32_t *offsets, const int32_t *
     h->msg_iov = iov;
     h->msg_iovlen = (size_t)k;
     h->msg_flags = 0;
+    size_t clen = 0;
     if (k > 1) {
       struct cmsghdr *c = &t_gso_ctrl[m].align;
       uint16_t gso_size = (uint16_t)size;
@@ -490,12 +547,12 @@ static int build_messages(uint8_t *slab, const int32_t *offsets, const int32_t *
       c->cmsg_type = UDP_SEGMENT;
       c->cmsg_len = CMSG_LEN(sizeof gso_size);
       memcpy(CMSG_DATA(c), &gso_size, sizeof gso_size);
-      h->msg_control = t_gso_ctrl[m].buf;
-      h->msg_controllen = sizeof t_gso_ctrl[m].buf;
-    } else {
-      h->msg_control = NULL;
-      h->msg_controllen = 0;
+      clen = CMSG_SPACE(sizeof gso_size);
     }
+    /* A run shares its endpoint record, TOS byte included (memcmp above). */
+    put_tos(t_gso_ctrl[m].buf, &clen, eps + i * EP_STRIDE);
+    h->msg_control = clen ? t_gso_ctrl[m].buf : NULL;
+    h->msg_controllen = clen;
     t_first[m] = i;
     t_nseg[m] = k;
     m++;
@@ -508,10 +565,13 @@ static int build_messages(uint8_t *slab, const int32_t *offsets, const int32_t *
 /* Sends message m's datagrams one by one (after the kernel refused them as one GSO
  * message). Returns the index of the datagram that met EAGAIN, or -1 when all were
  * tried; per-datagram results go to errors. */
-static int64_t send_each(int fd, int m, int32_t *errors, int64_t *sent) {
+static int64_t send_each(int fd, int m, const uint8_t *eps, int32_t *errors, int64_t *sent) {
   struct msghdr h = t_msgs[m].msg_hdr;
-  h.msg_control = NULL;
-  h.msg_controllen = 0;
+  tos_cmsg ctrl;
+  size_t clen = 0;
+  put_tos(ctrl.buf, &clen, eps + t_first[m] * EP_STRIDE);
+  h.msg_control = clen ? ctrl.buf : NULL;
+  h.msg_controllen = clen;
   h.msg_iovlen = 1;
   for (int s = 0; s < t_nseg[m]; s++) {
     int64_t i = t_first[m] + s;
@@ -601,7 +661,7 @@ static napi_value udp_send_batch_gso(napi_env env, napi_callback_info info) {
           state[GSO_ON] = 0;
         }
         state[GSO_FALLBACKS]++;
-        again_from = send_each(fd, j, errors, &sent);
+        again_from = send_each(fd, j, eps, errors, &sent);
       } else if (errors) {
         for (int s = 0; s < t_nseg[j]; s++) errors[t_first[j] + s] = -err;
       }
@@ -644,12 +704,6 @@ typedef struct {
   uint8_t ep[EP_STRIDE];
 } gro_record;
 
-typedef union {
-  char buf[64];
-  struct cmsghdr align;
-} gro_cmsg;
-
-static __thread gro_cmsg t_gro_ctrl[GRO_RING_MSGS];
 
 _Static_assert(GRO_RECORDS_AT >= sizeof(gro_header), "GRO ring header overlaps the records");
 _Static_assert(GRO_RECORDS_AT + GRO_RING_MSGS * sizeof(gro_record) <= GRO_BUFS_AT, "GRO ring records overlap the buffers");
@@ -750,8 +804,8 @@ static napi_value udp_recv_batch_gro(napi_env env, napi_callback_info info) {
       h->msg_namelen = sizeof t_addrs[j];
       h->msg_iov = &t_iovs[j];
       h->msg_iovlen = 1;
-      h->msg_control = t_gro_ctrl[j].buf;
-      h->msg_controllen = sizeof t_gro_ctrl[j].buf;
+      h->msg_control = t_recv_ctrl[j].buf;
+      h->msg_controllen = sizeof t_recv_ctrl[j].buf;
       h->msg_flags = 0;
     }
     int n = recvmmsg(fd, t_msgs, (unsigned)want, MSG_DONTWAIT, NULL);
@@ -774,6 +828,7 @@ static napi_value udp_recv_batch_gro(napi_env env, napi_callback_info info) {
       rec[j].len = len;
       rec[j].seg = seg;
       write_endpoint(rec[j].ep, &t_addrs[j]);
+      rec[j].ep[1] = received_tos(h);
     }
     hdr->head = 0;
     hdr->count = n;

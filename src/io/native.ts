@@ -24,6 +24,8 @@ export interface UdpOpenNativeOptions {
   mark?: number;
   reuseport?: boolean;
   v6only?: boolean;
+  /** Report each datagram's TOS / traffic class in byte 1 of its endpoint record. */
+  recvTos?: boolean;
 }
 
 export interface NativeIo {

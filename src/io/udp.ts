@@ -93,6 +93,12 @@ export interface UdpOpenOptions {
    * (RFC 7348 §5). The kernel refuses GSO on such a socket, so GSO falls back on first use.
    */
   noChecksum?: boolean;
+  /**
+   * Report each received datagram's outer TOS (IPv4) or traffic class (IPv6) in byte 1
+   * of its endpoint record (IP_RECVTOS, IPV6_RECVTCLASS): VXLAN decapsulates ECN from it
+   * (RFC 6040). Default false (byte 1 is then 0).
+   */
+  recvTos?: boolean;
 }
 
 export class UdpSocket implements UdpPort {
@@ -145,12 +151,13 @@ export class UdpSocket implements UdpPort {
     const address = options.address ?? (family === 4 ? '0.0.0.0' : '::');
     const port = options.port ?? 0;
     const reserveSize = options.reserve ?? Math.min(DEFAULT_RESERVE, options.pool.slotCount);
-    for (const k of ['gso', 'gro', 'noChecksum'] as const) {
+    for (const k of ['gso', 'gro', 'noChecksum', 'recvTos'] as const) {
       const v = options[k];
       if (v !== undefined && typeof v !== 'boolean') throw new FerryError(ErrorCode.InvalidArgument, `UDP option ${k} must be a boolean`);
     }
     const native = loadNative() as UdpNative;
     const nativeOptions: UdpOpenNativeOptions & { noChecksum?: boolean } = {
+      recvTos: options.recvTos,
       rcvbuf: options.rcvbuf,
       sndbuf: options.sndbuf,
       mark: options.mark,

@@ -31,7 +31,8 @@ export function createL3Plane(settings: VxlanSettings, routes: RouteTable, local
  * 0.0.0.0:Port on a host without IPv6.
  */
 export function openVxlanUnderlay(pool: BufferPool, settings: VxlanSettings): UdpSocket {
-  const common = { pool, port: settings.port, rcvbuf: SOCKET_BUFFER_BYTES, sndbuf: SOCKET_BUFFER_BYTES };
+  // recvTos: the outer ECN field, for RFC 6040 decapsulation.
+  const common = { pool, port: settings.port, rcvbuf: SOCKET_BUFFER_BYTES, sndbuf: SOCKET_BUFFER_BYTES, recvTos: true };
   if (settings.local !== null) return UdpSocket.open({ ...common, family: settings.local.includes(':') ? 6 : 4, address: settings.local });
   try {
     return UdpSocket.open({ ...common, family: 6, address: '::', v6only: false });

@@ -78,16 +78,21 @@ test('encapsulation: inner Ethernet our MAC → the peer\'s, VXLAN VNI, to the p
   a.tun.inject(p4);
   a.tun.inject(p6);
   await settle();
+  // ECN-capable inner packets: the outer field copies ECT, and sends CE as ECT(0) (RFC 6040).
+  a.tun.inject(ipv4Udp('10.244.1.5', '10.244.2.7', 10, 0xb8 | 2));
+  a.tun.inject(ipv6Udp('fd00:1::5', 'fd00:2::7', 10, 0x03));
+  await settle();
   const sent = toB(net);
-  assert.equal(sent.length, 2);
+  assert.equal(sent.length, 4);
+  assert.deepEqual(sent.map((d) => d.tos ?? 0), [0, 0, 2, 2], 'outer ECN: Not-ECT, Not-ECT, ECT(0), CE as ECT(0)');
   assert.deepEqual(sent[0].from, { family: 4, address: '192.0.2.1', port: 8472 });
   assert.deepEqual(sent[0].to, { family: 4, address: '192.0.2.2', port: 8472 });
   assert.deepEqual(sent[0].data, Uint8Array.from([0x08, 0, 0, 0, 0, 0, 1, 0, ...MAC_B, ...MAC_A, 0x08, 0x00, ...p4]));
   assert.deepEqual(sent[1].data, Uint8Array.from([0x08, 0, 0, 0, 0, 0, 1, 0, ...MAC_B, ...MAC_A, 0x86, 0xdd, ...p6]));
   const peer = a.plane.peers.list()[0];
-  assert.equal(peer.txPackets, 2);
-  assert.equal(peer.txBytes, 14 * 2 + p4.length + p6.length);
-  assert.equal(a.plane.stats.txPackets, 2);
+  assert.equal(peer.txPackets, 4);
+  assert.equal(peer.txBytes, 14 * 4 + p4.length + p6.length + 38 + 58);
+  assert.equal(a.plane.stats.txPackets, 4);
   a.close();
 });
 

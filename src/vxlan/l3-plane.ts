@@ -8,9 +8,9 @@
  * VTEP that asked, and IPv4/IPv6 goes to the host with its ECN field decapsulated as
  * RFC 6040 says. Every datagram not delivered or answered is a drop with a reason.
  *
- * The outer ECN field arrives, when the port reports it, in byte 1 of the datagram's
- * endpoint record (src/io/endpoint.ts reserves it; 0 reads as Not-ECT, which changes
- * nothing). The outer UDP source port is the port's bound port (docs/vxlan.md says why).
+ * The outer ECN field travels in byte 1 of a datagram's endpoint record (src/io/endpoint.ts:
+ * the port reports it with recvTos, and sends byte 1 as the outer TOS). The outer UDP
+ * source port is the port's bound port (docs/vxlan.md says why).
  */
 import type { PacketBatch } from '../buffer/batch.js';
 import type { OutBatch } from '../datapath/out-batch.js';
@@ -20,7 +20,7 @@ import { ErrorCode, FerryError } from '../errors.js';
 import { ENDPOINT_STRIDE } from '../io/endpoint.js';
 import { bytesEqual, readU16 } from '../packet/bytes.js';
 import { ETHERNET_HEADER_LENGTH, EtherType, IPV4_HEADER_LENGTH, IPV6_HEADER_LENGTH, MAC_LENGTH } from '../packet/constants.js';
-import { ecnDecapsulate, ipEcn, setIpEcn } from '../packet/ecn.js';
+import { ecnDecapsulate, ecnEncapsulate, ipEcn, setIpEcn } from '../packet/ecn.js';
 import { writeEthernetHeader } from '../packet/ethernet.js';
 import { isIcmpv6Type, NdpType } from '../packet/ndp.js';
 import { parseVxlan, VXLAN_HEADER_LENGTH, VXLAN_VNI_MAX, VxlanHeader, writeVxlanHeader } from '../packet/vxlan.js';
@@ -129,7 +129,9 @@ export class VxlanPlane implements Plane {
       }
       writeVxlanHeader(slab, start, this.vni);
       writeEthernetHeader(slab, start + VXLAN_HEADER_LENGTH, peer.mac, 0, this.mac, 0, slab[off] >>> 4 === 6 ? EtherType.IPv6 : EtherType.IPv4);
-      io.queue(slot, start, len + VXLAN_INNER_OVERHEAD, peer.endpoint, 0, peer, VxlanTag.Data);
+      const k = io.queue(slot, start, len + VXLAN_INNER_OVERHEAD, peer.endpoint, 0, peer, VxlanTag.Data);
+      // RFC 6040 (as Linux): the outer ECN field copies the inner one, CE sent as ECT(0).
+      if (k >= 0) io.out.endpoints[k * ENDPOINT_STRIDE + 1] = ecnEncapsulate(ipEcn(slab, off));
     }
     batch.count = 0;
   }

@@ -148,7 +148,8 @@ export class FakeUdp implements UdpPort {
       }
       this.sendResults[i] = 0;
       const data = Uint8Array.from(this.pool.slab.subarray(batch.offsets[i], batch.offsets[i] + batch.lengths[i]));
-      this.network.send({ from: { ...this.local }, to, data });
+      const tos = batch.endpoints[i * ENDPOINT_STRIDE + 1];
+      this.network.send({ from: { ...this.local }, to, data, ...(tos !== 0 ? { tos } : {}) });
       ok++;
       this.sent++;
     }

@@ -238,3 +238,41 @@ test('three nodes, two ferry and one kernel, distinct subnets: every pair reache
     assert.deepEqual(s.drops, {});
   }
 });
+
+/** nft: every VXLAN datagram this namespace sends leaves with its outer ECN field set to CE (a congested underlay). */
+function markOuterCe(ns: Netns): void {
+  ns.run('nft', ['-f', '-'], { input: 'table inet fyecn {\n chain out {\n  type filter hook output priority 0;\n  udp dport 8472 ip ecn set ce\n  udp dport 8472 ip6 ecn set ce\n }\n}\n' });
+}
+
+/** nft counters of echo requests arriving with inner CE, per family. */
+function countCe(ns: Netns): () => { v4: number; v6: number } {
+  ns.run('nft', ['-f', '-'], { input: 'table inet fyce {\n chain in {\n  type filter hook input priority 0;\n  ip ecn ce icmp type echo-request counter\n  ip6 ecn ce icmpv6 type echo-request counter\n }\n}\n' });
+  return () => {
+    const counts = [...ns.run('nft', ['list', 'table', 'inet', 'fyce']).matchAll(/counter packets (\d+)/g)].map((m) => Number(m[1]));
+    return { v4: counts[0], v6: counts[1] };
+  };
+}
+
+test('RFC 6040 both ways: outer CE over ECN-capable packets arrives as inner CE, over Not-ECT packets is dropped and counted', async (t) => {
+  if (!requireHost(t, ['ping', 'bridge', 'ethtool', 'nft'])) return;
+  const o = await overlay(t);
+  // ferry → kernel: ferry copies ECT(0) out, the underlay marks CE, the kernel decapsulates it in.
+  const kernelCe = countCe(o.nsK);
+  markOuterCe(o.nsF);
+  o.nsF.run('ping', ['-c', '3', '-i', '0.2', '-W', '3', '-Q', '2', '10.244.2.0']);
+  o.nsF.run('ping', ['-c', '3', '-i', '0.2', '-W', '3', '-Q', '2', 'fd00:2::1']);
+  assert.deepEqual(kernelCe(), { v4: 3, v6: 3 });
+  const frameErrors = linkCounters(o.nsK, o.kdev).rxFrameErrors;
+  assert.equal(o.nsF.tryRun('ping', ['-c', '2', '-i', '0.2', '-W', '1', '10.244.2.0']), false, 'Not-ECT under outer CE');
+  assert.equal(linkCounters(o.nsK, o.kdev).rxFrameErrors, frameErrors + 2, 'the kernel drops them as frame errors');
+  o.nsF.run('nft', ['delete', 'table', 'inet', 'fyecn']);
+  // kernel → ferry: the same, decapsulated by ferry.
+  const ferryCe = countCe(o.nsF);
+  markOuterCe(o.nsK);
+  o.nsK.run('ping', ['-c', '3', '-i', '0.2', '-W', '3', '-Q', '2', '10.244.1.0']);
+  o.nsK.run('ping', ['-c', '3', '-i', '0.2', '-W', '3', '-Q', '2', 'fd00:1::1']);
+  assert.deepEqual(ferryCe(), { v4: 3, v6: 3 });
+  assert.equal(o.nsK.tryRun('ping', ['-c', '2', '-i', '0.2', '-W', '1', '10.244.1.0']), false, 'Not-ECT under outer CE');
+  const s = await o.ferry.stats();
+  assert.equal(s.drops.vxlan_ecn_not_ect, 2, JSON.stringify(s.drops));
+});
