@@ -26,6 +26,8 @@ export interface UdpOpenNativeOptions {
   v6only?: boolean;
   /** Report each datagram's TOS / traffic class in byte 1 of its endpoint record. */
   recvTos?: boolean;
+  /** IPv6: accept datagrams with a zero UDP checksum (UDP_NO_CHECK6_RX). */
+  zeroChecksum6?: boolean;
 }
 
 export interface NativeIo {

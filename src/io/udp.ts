@@ -99,6 +99,12 @@ export interface UdpOpenOptions {
    * (RFC 6040). Default false (byte 1 is then 0).
    */
   recvTos?: boolean;
+  /**
+   * IPv6 only: accept datagrams whose UDP checksum is zero (UDP_NO_CHECK6_RX), which RFC
+   * 6935/6936 allow for tunnels (Linux's vxlan udp6zerocsumtx). Default false: the kernel
+   * drops them, as RFC 8200 says for UDP in general.
+   */
+  zeroChecksum6?: boolean;
 }
 
 export class UdpSocket implements UdpPort {
@@ -151,13 +157,14 @@ export class UdpSocket implements UdpPort {
     const address = options.address ?? (family === 4 ? '0.0.0.0' : '::');
     const port = options.port ?? 0;
     const reserveSize = options.reserve ?? Math.min(DEFAULT_RESERVE, options.pool.slotCount);
-    for (const k of ['gso', 'gro', 'noChecksum', 'recvTos'] as const) {
+    for (const k of ['gso', 'gro', 'noChecksum', 'recvTos', 'zeroChecksum6'] as const) {
       const v = options[k];
       if (v !== undefined && typeof v !== 'boolean') throw new FerryError(ErrorCode.InvalidArgument, `UDP option ${k} must be a boolean`);
     }
     const native = loadNative() as UdpNative;
     const nativeOptions: UdpOpenNativeOptions & { noChecksum?: boolean } = {
       recvTos: options.recvTos,
+      zeroChecksum6: options.zeroChecksum6,
       rcvbuf: options.rcvbuf,
       sndbuf: options.sndbuf,
       mark: options.mark,

@@ -33,9 +33,13 @@ export function createL3Plane(settings: VxlanSettings, routes: RouteTable, local
 export function openVxlanUnderlay(pool: BufferPool, settings: VxlanSettings): UdpSocket {
   // recvTos: the outer ECN field, for RFC 6040 decapsulation.
   const common = { pool, port: settings.port, rcvbuf: SOCKET_BUFFER_BYTES, sndbuf: SOCKET_BUFFER_BYTES, recvTos: true };
-  if (settings.local !== null) return UdpSocket.open({ ...common, family: settings.local.includes(':') ? 6 : 4, address: settings.local });
+  // zeroChecksum6: IPv6 peers configured with udp6zerocsumtx send zero UDP checksums.
+  if (settings.local !== null) {
+    const v6 = settings.local.includes(':');
+    return UdpSocket.open({ ...common, family: v6 ? 6 : 4, address: settings.local, ...(v6 ? { zeroChecksum6: true } : {}) });
+  }
   try {
-    return UdpSocket.open({ ...common, family: 6, address: '::', v6only: false });
+    return UdpSocket.open({ ...common, family: 6, address: '::', v6only: false, zeroChecksum6: true });
   } catch (err) {
     if (isSystemError(err) && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) return UdpSocket.open({ ...common, family: 4, address: '0.0.0.0' });
     throw err;
