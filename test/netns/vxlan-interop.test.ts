@@ -31,6 +31,8 @@ interface OverlayOptions {
   resolve?: boolean;
   /** ferry's VNI (the kernel's is 1). */
   ferryVni?: number;
+  /** More options for the kernel's vxlan device. */
+  kernelExtra?: string[];
 }
 
 function ping(ns: Netns, address: string, count = 3): string {
@@ -52,7 +54,7 @@ async function overlay(t: TestContext, o: OverlayOptions = {}): Promise<Overlay>
   // fallback for one without encapsulation offloads) fills them in on the wire. Make the veth
   // behave like such a wire.
   nsK.run('ethtool', ['-K', kveth, 'tx', 'off']);
-  const kdev = kernelVtep(nsK, { vni: 1, port, local: kernelUnderlay, dev: kveth, mac: KERNEL_MAC, addresses: ['10.244.2.0/32', 'fd00:2::1/128'] });
+  const kdev = kernelVtep(nsK, { vni: 1, port, local: kernelUnderlay, dev: kveth, mac: KERNEL_MAC, addresses: ['10.244.2.0/32', 'fd00:2::1/128'], extra: o.kernelExtra });
   for (const [subnet, gateway] of [['10.244.1.0/24', '10.244.1.0'], ['fd00:1::/64', 'fd00:1::1']]) {
     programFlannelPeer(nsK, kdev, { subnet, gateway, mac: FERRY_MAC, remote: ferryUnderlay, staticNeighbor: !o.resolve });
   }
@@ -120,9 +122,9 @@ test('a 256 MiB TCP transfer each way arrives whole (sha256)', async (t) => {
   assert.deepEqual(s.drops, {});
 });
 
-test('IANA port 4789 and an IPv6 underlay (inner MTU = 1500 - 70)', async (t) => {
+test('IANA port 4789 and an IPv6 underlay (inner MTU = 1500 - 70), the kernel sending zero UDP checksums', async (t) => {
   if (!requireHost(t, ['ping', 'bridge', 'ethtool'])) return;
-  const o = await overlay(t, { port: 4789, ipv6Underlay: true });
+  const o = await overlay(t, { port: 4789, ipv6Underlay: true, kernelExtra: ['udp6zerocsumtx'] });
   assert.equal(o.ferry.mtu, 1430);
   ping(o.nsF, '10.244.2.0');
   ping(o.nsK, 'fd00:1::1');

@@ -112,12 +112,14 @@ export interface KernelVtepOptions {
   mac: string;
   /** Addresses on the vxlan device (flannel: SUBNET.0/32). */
   addresses: string[];
+  /** More `type vxlan` options (e.g. udp6zerocsumtx). */
+  extra?: string[];
 }
 
 /** `ip link add … type vxlan id N dstport P local L dev D nolearning`, as flannel creates flannel.1. */
 export function kernelVtep(ns: Netns, o: KernelVtepOptions): string {
   const name = uniqueName('kvx');
-  ns.run('ip', ['link', 'add', name, 'address', o.mac, 'type', 'vxlan', 'id', String(o.vni), 'dstport', String(o.port), 'local', o.local, 'dev', o.dev, 'nolearning']);
+  ns.run('ip', ['link', 'add', name, 'address', o.mac, 'type', 'vxlan', 'id', String(o.vni), 'dstport', String(o.port), 'local', o.local, 'dev', o.dev, 'nolearning', ...(o.extra ?? [])]);
   for (const a of o.addresses) ns.run('ip', ['addr', 'add', a, 'dev', name, ...(a.includes(':') ? ['nodad'] : [])]);
   ns.run('ip', ['link', 'set', name, 'up']);
   return name;
