@@ -116,7 +116,9 @@ static int set_bufsize(int fd, int force_opt, int opt, int size) {
 }
 
 /* udpOpen(family, address, port, options?) -> fd. Non-blocking, close-on-exec, bound.
- * options: { rcvbuf, sndbuf, mark, reuseport, v6only, noChecksum, recvTos, zeroChecksum6 }.
+ * options: { rcvbuf, sndbuf, mark, reuseport, v6only, noChecksum, recvTos, zeroChecksum6,
+ * dontFragment }. dontFragment (IP_PMTUDISC_DO, IPV6_PMTUDISC_DO) sets DF on every IPv4
+ * datagram and never fragments locally: a datagram over the path MTU fails with EMSGSIZE.
  * zeroChecksum6 (UDP_NO_CHECK6_RX, IPv6 sockets) accepts IPv6 datagrams with a zero UDP
  * checksum, as tunnels may send them (RFC 6935, 6936). recvTos asks
  * the kernel for each datagram's TOS / traffic class (IP_RECVTOS, and IPV6_RECVTCLASS on an
@@ -129,8 +131,8 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int64_t family, port, rcvbuf = 0, sndbuf = 0, mark = 0;
-  bool has_rcv, has_snd, has_mark, has_reuse, has_v6only, has_nocheck, has_tos, has_zero6, reuseport = false, v6only = false,
-       nocheck = false, recvtos = false, zero6 = false;
+  bool has_rcv, has_snd, has_mark, has_reuse, has_v6only, has_nocheck, has_tos, has_zero6, has_df, reuseport = false,
+       v6only = false, nocheck = false, recvtos = false, zero6 = false, df = false;
   char address[64];
   if (!arg_int(env, argv[0], "udpOpen: family", 4, 6, &family)) return NULL;
   if (family == 5) return throw_rangef(env, "udpOpen: family must be 4 or 6, got 5");
@@ -152,6 +154,7 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   if (!opt_bool(env, opts, "recvTos", "udpOpen: options.recvTos", &recvtos, &has_tos)) return NULL;
   if (!opt_bool(env, opts, "zeroChecksum6", "udpOpen: options.zeroChecksum6", &zero6, &has_zero6)) return NULL;
   if (zero6 && family == 4) return throw_rangef(env, "udpOpen: options.zeroChecksum6 applies to family 6 only");
+  if (!opt_bool(env, opts, "dontFragment", "udpOpen: options.dontFragment", &df, &has_df)) return NULL;
   if (has_v6only && family == 4) return throw_rangef(env, "udpOpen: options.v6only applies to family 6 only");
 
   sockaddr_any sa;
@@ -172,6 +175,9 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   else if (recvtos && (r = setopt_int(fd, IPPROTO_IP, IP_RECVTOS, 1)) < 0) step = "setsockopt IP_RECVTOS";
   else if (recvtos && family == 6 && (r = setopt_int(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1)) < 0) step = "setsockopt IPV6_RECVTCLASS";
   else if (zero6 && (r = setopt_int(fd, SOL_UDP, UDP_NO_CHECK6_RX, 1)) < 0) step = "setsockopt UDP_NO_CHECK6_RX";
+  /* IP_MTU_DISCOVER on an IPv6 socket too: its IPv4 datagrams take the IPv4 path. */
+  else if (df && (r = setopt_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)) < 0) step = "setsockopt IP_MTU_DISCOVER";
+  else if (df && family == 6 && (r = setopt_int(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO)) < 0) step = "setsockopt IPV6_MTU_DISCOVER";
   else if (bind(fd, &sa.sa, salen) < 0) {
     r = -errno;
     step = "bind";

@@ -28,6 +28,8 @@ export interface UdpOpenNativeOptions {
   recvTos?: boolean;
   /** IPv6: accept datagrams with a zero UDP checksum (UDP_NO_CHECK6_RX). */
   zeroChecksum6?: boolean;
+  /** Path MTU discovery "do": DF set, never fragmented locally (EMSGSIZE instead). */
+  dontFragment?: boolean;
 }
 
 export interface NativeIo {

@@ -105,6 +105,12 @@ export interface UdpOpenOptions {
    * drops them, as RFC 8200 says for UDP in general.
    */
   zeroChecksum6?: boolean;
+  /**
+   * Never fragment (IP_PMTUDISC_DO / IPV6_PMTUDISC_DO): DF on every IPv4 datagram, and a
+   * datagram over the path MTU is refused with EMSGSIZE instead of fragmented locally.
+   * Default false: the kernel's default (DF while the datagram fits the path MTU).
+   */
+  dontFragment?: boolean;
 }
 
 export class UdpSocket implements UdpPort {
@@ -157,7 +163,7 @@ export class UdpSocket implements UdpPort {
     const address = options.address ?? (family === 4 ? '0.0.0.0' : '::');
     const port = options.port ?? 0;
     const reserveSize = options.reserve ?? Math.min(DEFAULT_RESERVE, options.pool.slotCount);
-    for (const k of ['gso', 'gro', 'noChecksum', 'recvTos', 'zeroChecksum6'] as const) {
+    for (const k of ['gso', 'gro', 'noChecksum', 'recvTos', 'zeroChecksum6', 'dontFragment'] as const) {
       const v = options[k];
       if (v !== undefined && typeof v !== 'boolean') throw new FerryError(ErrorCode.InvalidArgument, `UDP option ${k} must be a boolean`);
     }
@@ -165,6 +171,7 @@ export class UdpSocket implements UdpPort {
     const nativeOptions: UdpOpenNativeOptions & { noChecksum?: boolean } = {
       recvTos: options.recvTos,
       zeroChecksum6: options.zeroChecksum6,
+      dontFragment: options.dontFragment,
       rcvbuf: options.rcvbuf,
       sndbuf: options.sndbuf,
       mark: options.mark,

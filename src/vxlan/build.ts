@@ -31,8 +31,9 @@ export function createL3Plane(settings: VxlanSettings, routes: RouteTable, local
  * 0.0.0.0:Port on a host without IPv6.
  */
 export function openVxlanUnderlay(pool: BufferPool, settings: VxlanSettings): UdpSocket {
-  // recvTos: the outer ECN field, for RFC 6040 decapsulation.
-  const common = { pool, port: settings.port, rcvbuf: SOCKET_BUFFER_BYTES, sndbuf: SOCKET_BUFFER_BYTES, recvTos: true };
+  // recvTos: the outer ECN field, for RFC 6040 decapsulation. dontFragment: outer packets
+  // carry DF and are never fragmented (the inner MTU leaves room for the headers).
+  const common = { pool, port: settings.port, rcvbuf: SOCKET_BUFFER_BYTES, sndbuf: SOCKET_BUFFER_BYTES, recvTos: true, dontFragment: true };
   // zeroChecksum6: IPv6 peers configured with udp6zerocsumtx send zero UDP checksums.
   if (settings.local !== null) {
     const v6 = settings.local.includes(':');
