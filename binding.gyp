@@ -6,6 +6,10 @@
         "native/src/addon.c",
         "native/src/tun.c",
         "native/src/udp.c",
+        "native/src/udp_endpoint.c",
+        "native/src/udp_recv.c",
+        "native/src/udp_send.c",
+        "native/src/bounds.c",
         "native/src/poll.c",
         "native/src/notify.c",
         "native/src/aead.c"

@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     say(`     peer endpoint ${peer.get('endpoint')}, allowed ips ${peer.get('allowed_ip')}`);
     say(`     latest handshake ${ago(peer.get('last_handshake_time_sec'))}, transfer ${fmtBytes(Number(peer.get('rx_bytes')))} received, ${fmtBytes(Number(peer.get('tx_bytes')))} sent`);
   }
-  const drops = (await controlRequest(IF_A, 'drops')) as Record<string, number>;
+  const drops = ((await controlRequest(IF_A, 'drops')) as { total: Record<string, number> }).total;
   const dropText = Object.entries(drops).map(([k, v]) => `${k} ${v}`).join(', ');
   say(`   ferryd drops (ferry drops ${IF_A}): ${dropText === '' ? 'none' : dropText}`);
   const rcvbufErrors = udpRcvbufErrors(NS_B);

@@ -131,15 +131,64 @@ static inline bool arg_string(napi_env env, napi_value v, const char *name, char
   return true;
 }
 
+/* ---- Bounds (bounds.c). Batch calls validate every entry before the first syscall, then
+ * read each entry again exactly once (load_i32) and check it again before using it, so a
+ * caller rewriting its arrays during the call (another thread, through a
+ * SharedArrayBuffer) can never steer a read or write outside the slab. Arrays the call
+ * writes must not share bytes with arrays it reads (check_disjoint). ---- */
+
 /* Checks that every [offsets[i], offsets[i] + len) for i < count lies inside the slab,
- * len being lengths[i] (or fixed_len when lengths is NULL); throws RangeError if not. (tun.c) */
+ * len being lengths[i] (or fixed_len when lengths is NULL); throws RangeError if not. */
 bool check_windows(napi_env env, const char *fn, size_t slab_len, const int32_t *offsets, const int32_t *lengths,
                    int64_t fixed_len, int64_t count);
+
+/* One caller array: its name for the error message and its bytes. */
+typedef struct {
+  const char *name;
+  const void *data;
+  size_t bytes;
+} mem_span;
+
+/* Throws RangeError "<fn>: <a> and <b> share memory" when any two spans overlap (empty
+ * spans and absent arrays never do). */
+bool check_disjoint(napi_env env, const char *fn, const mem_span *spans, int n);
+
+/* Single read of an entry the caller may rewrite concurrently: never reloaded. */
+static inline int32_t load_i32(const int32_t *a, int64_t i) {
+  return *(const volatile int32_t *)&a[i];
+}
+
+/* True when [off, off + len) lies in a slab of slab_len bytes. */
+static inline bool window_ok(int64_t off, int64_t len, size_t slab_len) {
+  return off >= 0 && len >= 0 && (uint64_t)(off + len) <= slab_len;
+}
+
+/* Throws RangeError for an entry that changed between validation and use (only another
+ * thread writing the caller's SharedArrayBuffer can cause it). */
+static inline napi_value throw_changed(napi_env env, const char *fn, int64_t i) {
+  return throw_rangef(env, "%s: entry %lld changed during the call and now lies outside the slab", fn, (long long)i);
+}
 
 /* True when v is undefined (an omitted optional argument). */
 static inline bool arg_absent(napi_env env, napi_value v) {
   napi_valuetype t;
   return napi_typeof(env, v, &t) != napi_ok || t == napi_undefined;
+}
+
+/* Receive status (tunReadBatch, udpRecvBatch, udpRecvBatchGro): an optional Int32Array of
+ * at least STATUS_LEN entries; [0] errors survived in the call, [1] -errno of the last. */
+#define STATUS_LEN 2
+
+static inline bool opt_status(napi_env env, napi_value v, const char *what, int32_t **status, size_t *n) {
+  *status = NULL;
+  *n = 0;
+  if (!v || arg_absent(env, v)) return true;
+  if (!arg_i32s(env, v, what, status, n)) return false;
+  if (*n < STATUS_LEN) {
+    throw_rangef(env, "%s needs %d entries, has %zu", what, STATUS_LEN, *n);
+    return false;
+  }
+  return true;
 }
 
 #endif

@@ -38,11 +38,6 @@ typedef struct {
 
 enum { ENTRY_OK = 0, ENTRY_BAD_OFFSET, ENTRY_BAD_LENGTH, ENTRY_OUT_OF_SLAB, ENTRY_BAD_KEY };
 
-/* Single read of a shared-memory-capable entry: the compiler must not reload it. */
-static inline int32_t load_i32(const int32_t *a, uint32_t i) {
-  return *(const volatile int32_t *)&a[i];
-}
-
 /* tail = bytes the call writes past the payload (the tag for seal, 0 for open). */
 static inline int check_entry(const batch_args *a, int32_t off, int32_t len, int32_t ki, int64_t tail) {
   if (off < COUNTER_LEN) return ENTRY_BAD_OFFSET;

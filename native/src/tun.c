@@ -144,54 +144,66 @@ static napi_value link_set_up(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* Checks that every window [offsets[i], offsets[i] + len) of i < count lies in the slab;
- * len is lengths[i] when lengths is given, else fixed_len. */
-bool check_windows(napi_env env, const char *fn, size_t slab_len, const int32_t *offsets, const int32_t *lengths,
-                   int64_t fixed_len, int64_t count) {
-  for (int64_t i = 0; i < count; i++) {
-    int64_t off = offsets[i];
-    int64_t len = lengths ? lengths[i] : fixed_len;
-    if (off < 0 || len < 0 || (uint64_t)(off + len) > slab_len) {
-      throw_rangef(env, "%s: packet %lld (offset %lld, length %lld) lies outside the slab (%zu bytes)", fn, (long long)i,
-                   (long long)off, (long long)len, slab_len);
-      return false;
-    }
-  }
-  return true;
+/* Read errors that mean the device or the call is broken, not a moment's trouble: the
+ * device was deleted or detached (EBADFD), a bad fd or buffer. They throw; any other
+ * error is reported through the status array and survived. */
+static bool tun_read_fatal(int err) {
+  return err == EBADF || err == EBADFD || err == EFAULT || err == EINVAL || err == ENODEV || err == ENXIO;
 }
 
-/* tunReadBatch(fd, slab, offsets, lengths, maxLen, count) -> n.
+/* tunReadBatch(fd, slab, offsets, lengths, maxLen, count, status?) -> n.
  * Reads until EAGAIN or count packets; packet i lands at slab[offsets[i]], its size in
  * lengths[i]. The kernel silently cuts a packet longer than the buffer and returns the
  * bytes copied, so a read that fills all maxLen bytes may be truncated: it gets
  * lengths[i] = -1 and the caller drops it. Pass maxLen one byte more than the largest
- * packet you accept. An error after some packets returns those; the next call throws. */
+ * packet you accept.
+ * Errors: a fatal one (tun_read_fatal) throws when nothing was read yet, else ends the
+ * call with what was read (the next call throws). Any other error ends the call too,
+ * counted in status[0] with its -errno in status[1]; it never throws. The failed read
+ * consumed what failed (the kernel dequeues a packet before copying it), so readiness
+ * does not report the same error again and a level-triggered poll cannot spin on it. */
 static napi_value tun_read_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int fd;
   uint8_t *slab;
-  int32_t *offsets, *lengths;
-  size_t slab_len, n_off, n_len;
+  int32_t *offsets, *lengths, *status;
+  size_t slab_len, n_off, n_len, n_status;
   int64_t max_len, count;
+  const char *fn = "tunReadBatch";
   if (!arg_fd(env, argv[0], "tunReadBatch: fd", &fd)) return NULL;
   if (!arg_bytes(env, argv[1], "tunReadBatch: slab", &slab, &slab_len)) return NULL;
   if (!arg_i32s(env, argv[2], "tunReadBatch: offsets", &offsets, &n_off)) return NULL;
   if (!arg_i32s(env, argv[3], "tunReadBatch: lengths", &lengths, &n_len)) return NULL;
   if (!arg_int(env, argv[4], "tunReadBatch: maxLen", 1, 0x7fffffff, &max_len)) return NULL;
   if (!arg_int(env, argv[5], "tunReadBatch: count", 0, (int64_t)(n_off < n_len ? n_off : n_len), &count)) return NULL;
-  if (!check_windows(env, "tunReadBatch", slab_len, offsets, NULL, max_len, count)) return NULL;
+  if (!opt_status(env, argc > 6 ? argv[6] : NULL, "tunReadBatch: status", &status, &n_status)) return NULL;
+  mem_span spans[] = {
+    { "slab", slab, slab_len }, { "offsets", offsets, n_off * 4 }, { "lengths", lengths, n_len * 4 }, { "status", status, n_status * 4 },
+  };
+  if (!check_disjoint(env, fn, spans, 4)) return NULL;
+  if (!check_windows(env, fn, slab_len, offsets, NULL, max_len, count)) return NULL;
+  if (status) status[0] = status[1] = 0;
 
   int64_t n = 0;
   while (n < count) {
-    ssize_t r = read(fd, slab + offsets[n], (size_t)max_len);
+    int64_t off = load_i32(offsets, n);
+    if (!window_ok(off, max_len, slab_len)) return throw_changed(env, fn, n);
+    ssize_t r = read(fd, slab + off, (size_t)max_len);
     if (r < 0) {
       int err = errno;
       if (err == EINTR) continue;
       if (err == EAGAIN || err == EWOULDBLOCK) break;
-      if (n > 0) break;
-      return throw_errno(env, "read", err);
+      if (tun_read_fatal(err)) {
+        if (n > 0) break;
+        return throw_errno(env, "read", err);
+      }
+      if (status) {
+        status[0]++;
+        status[1] = -err;
+      }
+      break;
     }
     if (r == 0) break;
     lengths[n++] = r >= max_len ? -1 : (int32_t)r;
@@ -203,7 +215,8 @@ static napi_value tun_read_batch(napi_env env, napi_callback_info info) {
 
 /* tunWriteBatch(fd, slab, offsets, lengths, count, errors?) -> accepted.
  * One write per packet. A packet the kernel refuses (EINVAL, ...) or cannot queue
- * (EAGAIN: queue full) is dropped, with errors[i] = -errno (0 when written). */
+ * (EAGAIN: queue full) is dropped, with errors[i] = -errno (0 when written). Only a
+ * bad fd throws. */
 static napi_value tun_write_batch(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -213,6 +226,7 @@ static napi_value tun_write_batch(napi_env env, napi_callback_info info) {
   int32_t *offsets, *lengths, *errors = NULL;
   size_t slab_len, n_off, n_len, n_err = 0;
   int64_t count;
+  const char *fn = "tunWriteBatch";
   if (!arg_fd(env, argv[0], "tunWriteBatch: fd", &fd)) return NULL;
   if (!arg_bytes(env, argv[1], "tunWriteBatch: slab", &slab, &slab_len)) return NULL;
   if (!arg_i32s(env, argv[2], "tunWriteBatch: offsets", &offsets, &n_off)) return NULL;
@@ -222,12 +236,18 @@ static napi_value tun_write_batch(napi_env env, napi_callback_info info) {
     if (!arg_i32s(env, argv[5], "tunWriteBatch: errors", &errors, &n_err)) return NULL;
     if ((int64_t)n_err < count) return throw_rangef(env, "tunWriteBatch: errors has %zu entries, count is %lld", n_err, (long long)count);
   }
-  if (!check_windows(env, "tunWriteBatch", slab_len, offsets, lengths, 0, count)) return NULL;
+  mem_span spans[] = {
+    { "slab", slab, slab_len }, { "offsets", offsets, n_off * 4 }, { "lengths", lengths, n_len * 4 }, { "errors", errors, n_err * 4 },
+  };
+  if (!check_disjoint(env, fn, spans, 4)) return NULL;
+  if (!check_windows(env, fn, slab_len, offsets, lengths, 0, count)) return NULL;
 
   int64_t accepted = 0;
   for (int64_t i = 0; i < count; i++) {
+    int64_t off = load_i32(offsets, i), len = load_i32(lengths, i);
+    if (!window_ok(off, len, slab_len)) return throw_changed(env, fn, i);
     ssize_t r;
-    do r = write(fd, slab + offsets[i], (size_t)lengths[i]);
+    do r = write(fd, slab + off, (size_t)len);
     while (r < 0 && errno == EINTR);
     if (r < 0) {
       int err = errno;
@@ -260,5 +280,6 @@ napi_value init_tun(napi_env env, napi_value exports) {
   export_int(env, exports, "TUN_TAP", FERRY_TUN_TAP);
   export_int(env, exports, "TUN_VNET_HDR", FERRY_TUN_VNET_HDR);
   export_int(env, exports, "TUN_MULTI_QUEUE", FERRY_TUN_MULTI_QUEUE);
+  export_int(env, exports, "IO_STATUS_LENGTH", STATUS_LEN);
   return exports;
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BufferPool } from './pool.js';
 import { PacketBatch } from './batch.js';
+import { ENDPOINT_STRIDE } from '../io/endpoint.js';
 import { ErrorCode } from '../errors.js';
 
 test('slot geometry: headroom, data capacity, offsets', () => {
@@ -163,10 +164,11 @@ test('batch: push up to capacity, endpoints copied per entry', () => {
   assert.equal(b.push(2, 200, 20), 1);
   assert.equal(b.push(3, 300, 30), -1);
   assert.ok(b.full);
-  const ep = new Uint8Array(24).fill(7);
+  const ep = new Uint8Array(ENDPOINT_STRIDE).fill(7);
   b.setEndpoint(1, ep);
-  assert.equal(b.endpoints[24], 7);
-  assert.equal(b.endpoints[23], 0);
+  assert.equal(b.endpoints[ENDPOINT_STRIDE], 7);
+  assert.equal(b.endpoints[ENDPOINT_STRIDE - 1], 0);
+  assert.equal(b.endpoints[2 * ENDPOINT_STRIDE - 1], 7, 'the whole record, local part included');
   b.clear();
   assert.equal(b.count, 0);
   assert.throws(() => new PacketBatch(0), RangeError);

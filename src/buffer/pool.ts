@@ -21,7 +21,8 @@ export interface PoolOptions {
   tailroom?: number;
   /**
    * Debug mode: detects double release, writes into released slots (use after
-   * release) and leaks. Default: on when FERRY_POOL_DEBUG=1 or under `node --test`.
+   * release: checked over the first POISON_SPAN bytes of each slot) and leaks.
+   * Default: on when FERRY_POOL_DEBUG=1 or under `node --test`.
    */
   debug?: boolean;
   /** Back the slab with a SharedArrayBuffer (for worker threads). Default false. */
@@ -36,6 +37,13 @@ export const DEFAULT_TAILROOM = 32;
 export const MAX_SLAB_BYTES = 1 << 30;
 
 const POISON = 0xdb;
+/**
+ * Debug mode poisons and checks only this many bytes at the start of each slot (the
+ * headroom and the packet's start, where writes after release land): for large slots
+ * (68 KiB for a 65535 MTU) the whole slot would cost a 68 KiB memset and memcmp per
+ * acquire and release.
+ */
+export const POISON_SPAN = 4096;
 const STATE_FREE = 0;
 const STATE_IN_USE = 1;
 
@@ -49,11 +57,6 @@ function checkInt(name: string, v: number, min: number, max: number): void {
   if (!Number.isInteger(v) || v < min || v > max) {
     throw new FerryError(ErrorCode.InvalidArgument, `pool ${name} must be an integer in [${min}, ${max}], got ${v}`);
   }
-}
-
-interface Waiter {
-  threshold: number;
-  fn: () => void;
 }
 
 export class BufferPool {
@@ -78,8 +81,23 @@ export class BufferPool {
   private top: number;
   private readonly state: Uint8Array;
   private readonly acquiredAt: Float64Array;
-  private waiters: Waiter[] = [];
-  /** One slot's worth of poison, compared against released slots in debug mode. */
+  /**
+   * Waiters for free slots, as parallel arrays with a count: registering reuses the
+   * entries of waiters already gone, and release only compares `top` with the smallest
+   * threshold, so neither allocates. One entry per distinct function.
+   */
+  private readonly waiterFns: ((() => void) | undefined)[] = [];
+  private readonly waiterThresholds: number[] = [];
+  private waiterCount = 0;
+  private minThreshold = Infinity;
+  /** Waiters being called by wake() (taken out of the list first, so they may re-register). */
+  private readonly firing: ((() => void) | undefined)[] = [];
+  private firingCount = 0;
+  private firingNext = 0;
+  private waking = false;
+  /** Bytes at the start of each slot that debug mode poisons and checks. */
+  private readonly poisonSpan: number;
+  /** poisonSpan bytes of poison, compared against released slots in debug mode. */
   private readonly poison: Buffer;
 
   constructor(options: PoolOptions = {}) {
@@ -113,8 +131,12 @@ export class BufferPool {
     this.top = slotCount;
     this.state = new Uint8Array(slotCount);
     this.acquiredAt = new Float64Array(this.debug ? slotCount : 0);
-    this.poison = Buffer.alloc(this.debug ? slotSize : 0, POISON);
-    if (this.debug) this.slab.fill(POISON);
+    this.poisonSpan = Math.min(slotSize, POISON_SPAN);
+    this.poison = Buffer.alloc(this.debug ? this.poisonSpan : 0, POISON);
+    if (this.debug) {
+      if (this.poisonSpan === slotSize) this.slab.fill(POISON);
+      else for (let slot = 0; slot < slotCount; slot++) this.poisonSlot(slot);
+    }
   }
 
   /** Free slots. */
@@ -181,10 +203,10 @@ export class BufferPool {
       this.releaseError(slot);
     }
     this.state[slot] = STATE_FREE;
-    if (this.debug) this.slab.fill(POISON, slot * this.slotSize, (slot + 1) * this.slotSize);
+    if (this.debug) this.poisonSlot(slot);
     this.freeStack[this.top++] = slot;
     this.released++;
-    if (this.waiters.length !== 0) this.wake();
+    if (this.top >= this.minThreshold) this.wake();
   }
 
   /** Returns slots[0..n). */
@@ -206,14 +228,55 @@ export class BufferPool {
 
   /**
    * Calls fn once, when at least `threshold` slots are free (at once if they are now).
-   * Readers use it to resume after backpressure. Registration is rare, not per packet.
+   * Readers use it to resume after backpressure. A function already waiting keeps one
+   * entry (with the lower threshold), so the list is bounded by the waiting functions.
    */
   whenAvailable(threshold: number, fn: () => void): void {
     if (this.top >= threshold) {
       fn();
       return;
     }
-    this.waiters.push({ threshold, fn });
+    const fns = this.waiterFns;
+    for (let i = 0; i < this.waiterCount; i++) {
+      if (fns[i] === fn) {
+        if (threshold < this.waiterThresholds[i]) this.waiterThresholds[i] = threshold;
+        if (threshold < this.minThreshold) this.minThreshold = threshold;
+        return;
+      }
+    }
+    const i = this.waiterCount++;
+    fns[i] = fn;
+    this.waiterThresholds[i] = threshold;
+    if (threshold < this.minThreshold) this.minThreshold = threshold;
+  }
+
+  /** Forgets fn registered with whenAvailable (a port closing). Returns true when it was waiting. */
+  cancelWhenAvailable(fn: () => void): boolean {
+    const fns = this.waiterFns;
+    const thresholds = this.waiterThresholds;
+    let kept = 0;
+    let min = Infinity;
+    for (let i = 0; i < this.waiterCount; i++) {
+      const f = fns[i];
+      if (f === fn) continue;
+      fns[kept] = f;
+      thresholds[kept] = thresholds[i];
+      if (thresholds[i] < min) min = thresholds[i];
+      kept++;
+    }
+    const removed = kept !== this.waiterCount;
+    for (let i = kept; i < this.waiterCount; i++) fns[i] = undefined;
+    this.waiterCount = kept;
+    this.minThreshold = min;
+    for (let k = this.firingNext; k < this.firingCount; k++) {
+      if (this.firing[k] === fn) this.firing[k] = undefined;
+    }
+    return removed;
+  }
+
+  /** Functions waiting for free slots. */
+  get waiting(): number {
+    return this.waiterCount;
   }
 
   /** Throws PoolLeak naming held slots when any slot is still in use. */
@@ -226,16 +289,66 @@ export class BufferPool {
     throw new FerryError(ErrorCode.PoolLeak, `${this.inUse} pool slot(s) still held: ${held.join(', ')}${this.inUse > held.length ? ', …' : ''}`);
   }
 
+  /**
+   * Calls the waiters whose threshold is met. They leave the list before any is called,
+   * so a callback may register again, release slots (a nested wake only marks the loop
+   * to run again) or cancel a waiter still to be called.
+   */
   private wake(): void {
-    const ready = this.waiters.filter((w) => this.top >= w.threshold);
-    if (ready.length === 0) return;
-    this.waiters = this.waiters.filter((w) => this.top < w.threshold);
-    for (const w of ready) w.fn();
+    if (this.waking) return;
+    this.waking = true;
+    try {
+      while (this.top >= this.minThreshold) {
+        this.takeReady();
+        while (this.firingNext < this.firingCount) {
+          const fn = this.firing[this.firingNext];
+          this.firing[this.firingNext++] = undefined;
+          fn?.();
+        }
+      }
+    } finally {
+      // A callback threw: the ones not called yet wait again, for one free slot.
+      for (let k = this.firingNext; k < this.firingCount; k++) {
+        const fn = this.firing[k];
+        this.firing[k] = undefined;
+        if (fn !== undefined) this.whenAvailable(this.top + 1, fn);
+      }
+      this.firingCount = this.firingNext = 0;
+      this.waking = false;
+    }
+  }
+
+  /** Moves the waiters whose threshold is met from the list to `firing`. */
+  private takeReady(): void {
+    const fns = this.waiterFns;
+    const thresholds = this.waiterThresholds;
+    let kept = 0;
+    let min = Infinity;
+    this.firingCount = this.firingNext = 0;
+    for (let i = 0; i < this.waiterCount; i++) {
+      const t = thresholds[i];
+      if (this.top >= t) {
+        this.firing[this.firingCount++] = fns[i];
+        continue;
+      }
+      fns[kept] = fns[i];
+      thresholds[kept] = t;
+      if (t < min) min = t;
+      kept++;
+    }
+    for (let i = kept; i < this.waiterCount; i++) fns[i] = undefined;
+    this.waiterCount = kept;
+    this.minThreshold = min;
+  }
+
+  private poisonSlot(slot: number): void {
+    const start = slot * this.slotSize;
+    this.slab.fill(POISON, start, start + this.poisonSpan);
   }
 
   private debugOnAcquire(slot: number): void {
     const start = slot * this.slotSize;
-    if (this.poison.compare(this.slab, start, start + this.slotSize) !== 0) {
+    if (this.poison.compare(this.slab, start, start + this.poisonSpan) !== 0) {
       let i = start;
       while (this.slab[i] === POISON) i++;
       throw new FerryError(ErrorCode.PoolUseAfterRelease, `pool slot ${slot} was written after it was released (byte ${i - start})`);

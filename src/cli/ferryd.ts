@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, logLevelFromEnv } from '../daemon/logger.js';
 import { reportStartup, runDetached, READY_FD_ENV } from '../daemon/daemonize.js';
 import { WgDaemon } from '../daemon/wg-daemon.js';
-import { installDaemonReload } from '../daemon/reload.js';
+import { CONFIG_FILE_ENV, installDaemonReload } from '../daemon/reload.js';
 import { ready as notifyReady, stopping as notifyStopping } from '../io/notify.js';
 
 const USAGE = `Usage: ferryd [-f/--foreground] INTERFACE-NAME
@@ -70,7 +70,8 @@ async function main(): Promise<number> {
   const logger = createLogger('ferryd');
   let daemon: WgDaemon;
   try {
-    daemon = await WgDaemon.start({ ifname: args.ifname, logger });
+    const configFile = process.env[CONFIG_FILE_ENV];
+    daemon = await WgDaemon.start({ ifname: args.ifname, logger, configFile: configFile === undefined || configFile === '' ? undefined : configFile });
   } catch (err) {
     const e = err as Error & { code?: string };
     const message = `cannot start interface ${args.ifname}: ${e.message}`;

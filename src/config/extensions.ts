@@ -20,6 +20,8 @@ export interface ExtensionSchema {
   readonly multiple: boolean;
   /** Checks values; reports problems with issues.error(line, message). */
   check?(section: ExtensionSection, issues: IssueList): void;
+  /** Prefixes `ferry up` routes into the interface for this section (VXLAN subnets, a service range). */
+  routes?(section: ExtensionSection): string[];
 }
 
 const schemas = new Map<string, ExtensionSchema>();
@@ -74,4 +76,11 @@ export function checkExtensions(sections: ExtensionSection[], issues: IssueList)
     }
     if (ok) schema.check?.(section, issues);
   }
+}
+
+/** Every prefix the config's [Ferry…] sections route into the interface, in file order. */
+export function extensionRoutes(sections: ExtensionSection[]): string[] {
+  const out: string[] = [];
+  for (const section of sections) out.push(...(extensionSchema(section.name)?.routes?.(section) ?? []));
+  return out;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatPrefix } from '../wireguard/allowed-ips.js';
@@ -159,8 +159,11 @@ test('Ferry sections are kept raw, with line numbers, in any number and case', (
 test('PrivateKeyFile and PresharedKeyFile read keys from files relative to the config', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-config-keys-'));
   try {
-    writeFileSync(join(dir, 'wg0.key'), `${PRIV}\n\n`, { mode: 0o600 });
-    writeFileSync(join(dir, 'peer.psk'), `${PSK}   \n`, { mode: 0o644 });
+    writeFileSync(join(dir, 'wg0.key'), `${PRIV}\n\n`);
+    writeFileSync(join(dir, 'peer.psk'), `${PSK}   \n`);
+    // Modes set explicitly: the ones given at creation would be cut by the caller's umask.
+    chmodSync(join(dir, 'wg0.key'), 0o600);
+    chmodSync(join(dir, 'peer.psk'), 0o644);
     const c = parseConfig(`[Interface]\nPrivateKeyFile = wg0.key\n[Peer]\nPublicKey = ${PEER_A}\nPresharedKeyFile = ${join(dir, 'peer.psk')}\n`, {
       file: join(dir, 'wg0.conf'),
     });

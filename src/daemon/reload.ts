@@ -9,6 +9,7 @@
  * Reloads never overlap: a SIGHUP during a reload runs one more after it.
  */
 import { loadConfig } from '../config/config-file.js';
+import type { WgQuickConfig } from '../config/model.js';
 import { formatIssue, isConfigError } from '../config/issues.js';
 import { resolveEndpoints } from '../config/resolve.js';
 import { isEmptyChange, syncChange } from '../config/sync.js';
@@ -24,14 +25,18 @@ export interface ReloadResult {
   peersChanged: number;
 }
 
-/** Reads `file` and syncs the device behind `backend` to it; logs what happened. */
-export async function reloadConfig(file: string, backend: UapiBackend, logger: Logger): Promise<ReloadResult> {
+/** Applies a config's [Ferry…] sections to the planes beside WireGuard; throws to refuse it. */
+export type PlanesReload = (config: WgQuickConfig) => void;
+
+/** Reads `file` and syncs the device behind `backend` (and the other planes) to it; logs what happened. */
+export async function reloadConfig(file: string, backend: UapiBackend, logger: Logger, planes?: PlanesReload): Promise<ReloadResult> {
   let change;
   try {
     const { config } = loadConfig(file);
     for (const w of config.warnings) logger.warn({ file: w.file, line: w.line }, `reload: ${formatIssue(w)}`);
     await resolveEndpoints(config);
     change = syncChange(config, backend.get());
+    planes?.(config);
   } catch (err) {
     if (isConfigError(err)) {
       for (const e of err.errors) logger.error({ file: e.file, line: e.line }, `reload: ${formatIssue(e)}`);
@@ -58,7 +63,7 @@ export async function reloadConfig(file: string, backend: UapiBackend, logger: L
  * Handles SIGHUP for a daemon: reloads `env.FERRY_CONFIG_FILE` when set, otherwise says
  * why nothing happens. Returns the function a signal runs (tests call it directly).
  */
-export function installReload(backend: UapiBackend, logger: Logger, env: NodeJS.ProcessEnv = process.env, onSignal = true): () => Promise<void> {
+export function installReload(backend: UapiBackend, logger: Logger, env: NodeJS.ProcessEnv = process.env, onSignal = true, planes?: PlanesReload): () => Promise<void> {
   const file = env[CONFIG_FILE_ENV];
   let running: Promise<void> | null = null;
   let again = false;
@@ -75,7 +80,7 @@ export function installReload(backend: UapiBackend, logger: Logger, env: NodeJS.
       do {
         again = false;
         logger.info({ file }, 'SIGHUP: reloading the config file');
-        await reloadConfig(file, backend, logger);
+        await reloadConfig(file, backend, logger, planes);
       } while (again);
     })().finally(() => (running = null));
     return running;
@@ -86,5 +91,5 @@ export function installReload(backend: UapiBackend, logger: Logger, env: NodeJS.
 
 /** SIGHUP reload for a running WgDaemon, through a backend like its UAPI socket's (same device, same port opener). */
 export function installDaemonReload(daemon: WgDaemon, logger: Logger, env: NodeJS.ProcessEnv = process.env): () => Promise<void> {
-  return installReload(daemon.backend, logger, env);
+  return installReload(daemon.backend, logger, env, true, (config) => daemon.reloadPlanes(config));
 }

@@ -10,9 +10,16 @@ import { UapiErrno, UapiError, type DeviceChange, type DeviceState } from '../co
 import type { UapiBackend } from '../control/uapi-server.js';
 import type { WgDevice } from '../wireguard/device.js';
 import { isZeroKey } from '../wireguard/keys.js';
+import { formatPrefix } from '../table/prefix-trie.js';
 
 /** Opens the UDP port for a listen port and mark; the daemon supplies the real one. */
 export type UdpOpener = (port: number, fwmark: number) => UdpPort;
+
+/** The device's port as the datapath holds it (Datapath.portOf / setPort for the plane). */
+export interface DevicePort {
+  current(): UdpPort | null;
+  replace(udp: UdpPort): void;
+}
 
 export interface BackendLimits {
   maxPeers: number;
@@ -25,6 +32,7 @@ export class DeviceUapiBackend implements UapiBackend {
   constructor(
     private readonly device: WgDevice,
     private readonly openUdp: UdpOpener,
+    private readonly port: DevicePort | null = null,
     private readonly limits: BackendLimits = DEFAULT_LIMITS,
   ) {}
 
@@ -62,7 +70,7 @@ export class DeviceUapiBackend implements UapiBackend {
     const markChanges = change.fwmark !== undefined && change.fwmark !== d.fwmark;
     try {
       if (portChanges) newUdp = this.openUdp(change.listenPort as number, mark);
-      else if (markChanges) d.udp.setMark?.(mark);
+      else if (markChanges) this.port?.current()?.setMark?.(mark);
     } catch (err) {
       if (isSystemError(err) && err.code === 'EADDRINUSE') throw new UapiError(UapiErrno.AddressInUse, `listen port ${change.listenPort} is in use`);
       if (isSystemError(err)) throw new UapiError(err.errno, `cannot configure the UDP port: ${err.message}`);
@@ -79,7 +87,10 @@ export class DeviceUapiBackend implements UapiBackend {
       } finally {
         d.onPortConfigChange = onHook;
       }
-      if (newUdp !== null) d.setUdpPort(newUdp);
+      if (newUdp !== null) {
+        if (this.port === null) newUdp.close();
+        else this.port.replace(newUdp);
+      }
     }
     if (change.replacePeers) d.removeAllPeers();
 
@@ -117,5 +128,12 @@ export class DeviceUapiBackend implements UapiBackend {
     }
     if (peers > this.limits.maxPeers) throw new UapiError(UapiErrno.Invalid, `more than ${this.limits.maxPeers} peers`);
     if (allowed > this.limits.maxAllowedIps) throw new UapiError(UapiErrno.Invalid, `more than ${this.limits.maxAllowedIps} allowed IPs`);
+    // A prefix another plane routes cannot become an allowed IP: refuse the whole change.
+    for (const pc of change.peers) {
+      for (const a of pc.allowedIps) {
+        const other = a.remove ? null : d.allowedIpConflict(a.prefix);
+        if (other !== null) throw new UapiError(UapiErrno.Invalid, `allowed IP ${formatPrefix(a.prefix)} is already routed to ${other}`);
+      }
+    }
   }
 }

@@ -1,22 +1,34 @@
 /**
- * One WireGuard interface as a daemon: the orchestrator that owns the pool, the TUN, the
- * UDP port, the WgDevice and the UAPI socket, and decides when to exit — on SIGTERM or
+ * One interface as a daemon: the pool, the TUN, the datapath with its planes, the UAPI
+ * socket and the ferry control socket, and the decision when to exit — on SIGTERM or
  * SIGINT, when the UAPI socket file is deleted, or when the interface is deleted
  * (wireguard-go's three exit conditions).
+ *
+ * The WireGuard plane is always mounted (wg and wg-quick configure it over UAPI, with or
+ * without a config file); the other planes come from the interface's config file
+ * (FERRY_CONFIG_FILE, as ferry up and the systemd unit pass it) through the plane modules.
  */
 import { existsSync } from 'node:fs';
 import { BufferPool, type PoolOptions } from '../buffer/pool.js';
-import { TunDevice } from '../io/tun.js';
-import { UdpSocket } from '../io/udp.js';
-import { isSystemError } from '../errors.js';
-import { UapiServer, uapiSocketPath, UAPI_DIR } from '../control/uapi-server.js';
+import { loadConfig } from '../config/config-file.js';
+import type { WgQuickConfig } from '../config/model.js';
 import { ControlServer, controlSocketPath, CONTROL_DIR } from '../control/control-server.js';
-import { registerWgOps } from './wg-ops.js';
-import { WgDevice, DEFAULT_MTU } from '../wireguard/device.js';
+import { UapiServer, uapiSocketPath, UAPI_DIR } from '../control/uapi-server.js';
+import { Datapath } from '../datapath/datapath.js';
+import { isSystemError } from '../errors.js';
+import { getLinkMtu, TunDevice } from '../io/tun.js';
+import { UdpSocket, type UdpOpenOptions } from '../io/udp.js';
+import type { UdpPort } from '../io/ports.js';
 import { initCrypto } from '../wireguard/crypto.js';
-import { DeviceUapiBackend } from './uapi-backend.js';
-import { keyFingerprint, type Logger } from './logger.js';
+import { DEFAULT_MTU, WgDevice } from '../wireguard/device.js';
 import type { Peer } from '../wireguard/peer.js';
+import { registerInterfaceOps } from './interface-ops.js';
+import { keyFingerprint, type Logger } from './logger.js';
+import './modules.js';
+import { type HostedPlane, type PlaneHost, planeModules } from './plane-module.js';
+import { daemonPoolOptions } from './pool-size.js';
+import { DeviceUapiBackend } from './uapi-backend.js';
+import { IoErrorLog } from './io-error-log.js';
 
 export interface WgDaemonOptions {
   ifname: string;
@@ -26,11 +38,13 @@ export interface WgDaemonOptions {
   uapiDir?: string;
   /** Directory of the ferry control socket (default /run/ferry). */
   controlDir?: string;
-  /** How often to check that the UAPI socket file still exists. */
+  /** How often to check that the UAPI socket file still exists and the MTU is unchanged. */
   socketCheckMs?: number;
+  /** The interface's config file: its [Ferry…] sections choose the planes beside WireGuard. */
+  configFile?: string;
 }
 
-/** Opens the underlay socket: dual-stack IPv6 when the host has IPv6, else IPv4. */
+/** Opens an underlay socket: dual-stack IPv6 when the host has IPv6, else IPv4. */
 export function openUnderlay(pool: BufferPool, port: number, mark: number): UdpSocket {
   const rcvbuf = 4 * 1024 * 1024;
   const sndbuf = 4 * 1024 * 1024;
@@ -50,11 +64,14 @@ export class WgDaemon {
   private exitResolve!: (reason: string) => void;
   /** Resolves with the reason once the daemon has shut down. */
   readonly exited: Promise<string>;
+  /** Planes mounted from the config file (WireGuard is `device`). */
+  readonly hosted: HostedPlane[] = [];
 
   private constructor(
     readonly ifname: string,
     readonly pool: BufferPool,
     readonly tun: TunDevice,
+    readonly datapath: Datapath,
     readonly device: WgDevice,
     readonly uapi: UapiServer,
     readonly control: ControlServer,
@@ -67,20 +84,40 @@ export class WgDaemon {
 
   static async start(options: WgDaemonOptions): Promise<WgDaemon> {
     const { ifname, logger } = options;
+    const config: WgQuickConfig | null = options.configFile === undefined ? null : loadConfig(options.configFile).config;
     await initCrypto();
-    const pool = new BufferPool(options.pool);
-    const tun = TunDevice.open(ifname, { pool, mtu: options.mtu ?? DEFAULT_MTU });
-    let udp: UdpSocket | undefined;
-    let device: WgDevice | undefined;
+    const pool = new BufferPool(daemonPoolOptions(options.pool));
+    const mtu = options.mtu ?? DEFAULT_MTU;
+    const tun = TunDevice.open(ifname, { pool, mtu });
+    const ioErrors = new IoErrorLog(logger.child({ ifname: tun.name }));
+    const datapath = new Datapath({ pool, tun, mtu, onIoError: ioErrors.report });
+    const hosted: HostedPlane[] = [];
+    let control: ControlServer | undefined;
     try {
-      udp = openUnderlay(pool, 0, 0);
-      device = new WgDevice({ pool, tun, udp, mtu: options.mtu ?? DEFAULT_MTU, logger: logger.child({ ifname }) });
-      const dev = device;
-      const backend = new DeviceUapiBackend(dev, (port, mark) => openUnderlay(pool, port, mark));
+      const device = new WgDevice({ pool, mtu, logger: logger.child({ ifname }) });
+      datapath.addPlane(device, openUnderlay(pool, 0, 0));
+      const backend = new DeviceUapiBackend(device, (port, mark) => openUnderlay(pool, port, mark), {
+        current: () => datapath.portOf(device),
+        replace: (udp) => datapath.setPort(device, udp),
+      });
       // The control socket first: the UAPI socket appearing is what wg-quick and scripts
       // wait for, so everything must answer by then.
-      const control = new ControlServer(controlSocketPath(ifname, options.controlDir ?? CONTROL_DIR));
-      registerWgOps(control, { ifname: tun.name, device: dev, pool, tun, startedAt: performance.now() });
+      control = new ControlServer(controlSocketPath(ifname, options.controlDir ?? CONTROL_DIR));
+      if (config !== null) {
+        const host: PlaneHost = {
+          ifname: tun.name,
+          pool,
+          datapath,
+          control,
+          logger,
+          openUdp: (o: Omit<UdpOpenOptions, 'pool'>): UdpPort => UdpSocket.open({ ...o, pool }),
+        };
+        for (const module of planeModules()) {
+          const plane = module.mount(config, host);
+          if (plane !== null) hosted.push(plane);
+        }
+      }
+      registerInterfaceOps(control, { ifname: tun.name, datapath, device, pool, tun, hosted, startedAt: performance.now() });
       await control.listen();
       let uapi: UapiServer;
       try {
@@ -93,17 +130,15 @@ export class WgDaemon {
         await control.close();
         throw err;
       }
-      const daemon = new WgDaemon(tun.name, pool, tun, dev, uapi, control, backend, logger);
+      const daemon = new WgDaemon(tun.name, pool, tun, datapath, device, uapi, control, backend, logger);
+      daemon.hosted.push(...hosted);
       daemon.watch(options.socketCheckMs ?? 1000);
-      dev.start();
-      logger.info({ ifname: tun.name, listenPort: dev.listenPort, uapi: uapi.path }, 'interface up');
+      datapath.start();
+      logger.info({ ifname: tun.name, listenPort: device.listenPort, planes: datapath.planes.map((p) => p.name), uapi: uapi.path }, 'interface up');
       return daemon;
     } catch (err) {
-      if (device !== undefined) device.close();
-      else {
-        udp?.close();
-        tun.close();
-      }
+      for (const h of hosted) h.close();
+      datapath.close();
       throw err;
     }
   }
@@ -116,8 +151,14 @@ export class WgDaemon {
     this.logger.info({ ifname: this.ifname, reason }, 'shutting down');
     await this.uapi.close();
     await this.control.close();
-    this.device.close();
+    for (const h of this.hosted) h.close();
+    this.datapath.close();
     this.exitResolve(reason);
+  }
+
+  /** Every hosted plane's reload, after WireGuard's (reload.ts). Throws to refuse. */
+  reloadPlanes(config: WgQuickConfig): void {
+    for (const h of this.hosted) h.reload(config);
   }
 
   private watch(socketCheckMs: number): void {
@@ -126,10 +167,25 @@ export class WgDaemon {
     };
     this.socketTimer = setInterval(() => {
       if (!existsSync(this.uapi.path)) void this.shutdown(`UAPI socket ${this.uapi.path} was deleted`);
+      else this.followMtu();
     }, socketCheckMs);
     const peerName = (p: Peer) => keyFingerprint(p.publicKey);
     this.device.on('handshake', (peer, initiator) => this.logger.debug({ peer: peerName(peer), initiator }, 'handshake complete'));
     this.device.on('endpoint', (peer) => this.logger.debug({ peer: peerName(peer) }, 'peer endpoint changed'));
     this.device.on('handshakeGiveUp', (peer) => this.logger.info({ peer: peerName(peer) }, 'handshake did not complete after 90 s; giving up until there is traffic'));
+  }
+
+  /** Follows `ip link set mtu` (the link may have moved to another namespace: then keep what we have). */
+  private followMtu(): void {
+    let mtu: number;
+    try {
+      mtu = getLinkMtu(this.tun.name);
+    } catch {
+      return;
+    }
+    if (mtu !== this.datapath.mtu && mtu >= 68 && mtu <= 65535) {
+      this.logger.info({ ifname: this.ifname, from: this.datapath.mtu, to: mtu }, 'interface MTU changed');
+      this.datapath.mtu = mtu;
+    }
   }
 }

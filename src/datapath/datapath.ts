@@ -150,6 +150,7 @@ export class Datapath implements LaneHost {
     const old = lane.port;
     if (old === port) return;
     if (old !== null) {
+      old.cancelWhenWritable?.(lane.onWritable);
       old.pause();
       old.close();
     }

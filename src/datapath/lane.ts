@@ -11,12 +11,15 @@ import type { UdpPort } from '../io/ports.js';
 import { DropReason } from '../stats/drop-reasons.js';
 import { OutBatch } from './out-batch.js';
 import type { Plane, PlaneIo } from './plane.js';
+import type { RouteTable } from './route-table.js';
+import type { IpPrefix } from '../table/prefix-trie.js';
 
 export const EAGAIN = -11;
 
 /** What a lane needs from its datapath. */
 export interface LaneHost {
   readonly pool: BufferPool;
+  readonly routes: RouteTable;
   readonly now: number;
   readonly mtu: number;
   /** An inner packet from a plane toward the host. */
@@ -36,6 +39,7 @@ export class Lane implements PlaneIo {
   port: UdpPort | null = null;
   portStarted = false;
   blocked = false;
+  private sending = false;
   /** Sends that met a full socket buffer, and datagrams dropped because it stayed full. */
   sendBlocks = 0;
   /** Datagrams sent, and refused for good (counted as drops too). */
@@ -85,7 +89,7 @@ export class Lane implements PlaneIo {
     if (out.count === out.capacity) this.send();
     const i = out.add(slot, offset, length, endpoints, epOffset, ref, tag);
     if (i < 0) {
-      // Still full: every entry is waiting for the socket to drain.
+      // Still full: every entry waits for the socket to drain, or a send is under way.
       this.host.pool.release(slot);
       this.plane.drops.count(DropReason.UdpSendBlocked);
     }
@@ -99,6 +103,22 @@ export class Lane implements PlaneIo {
   flush(): void {
     this.send();
     this.host.flushTun();
+  }
+
+  claimRoute(prefix: IpPrefix, ref: unknown): void {
+    this.host.routes.claim(prefix, this.plane, ref);
+  }
+
+  releaseRoute(prefix: IpPrefix, ref: unknown): boolean {
+    return this.host.routes.release(prefix, this.plane.name, ref);
+  }
+
+  releaseRoutes(ref: unknown): number {
+    return this.host.routes.releaseRef(this.plane.name, ref);
+  }
+
+  routeConflict(prefix: IpPrefix): string | null {
+    return this.host.routes.conflict(prefix, this.plane.name);
   }
 
   /** Hands a routed inner packet to the plane, encapsulating the batch when full. */
@@ -115,11 +135,25 @@ export class Lane implements PlaneIo {
     this.routed.count = 0;
   }
 
-  /** Prepares and sends the out batch; keeps what met -EAGAIN. */
+  /**
+   * Prepares and sends the out batch; keeps what met -EAGAIN. The plane's bookkeeping
+   * after a send may queue more (a rekey's handshake initiation): those go out in the
+   * same call, after the ones sent.
+   */
   send(): void {
+    if (this.sending) return;
+    this.sending = true;
+    try {
+      while (this.out.count > 0 && !this.blocked && this.sendOnce());
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  /** One send of the whole out batch; true when entries were queued meanwhile. */
+  private sendOnce(): boolean {
     const out = this.out;
     const n = out.count;
-    if (n === 0) return;
     if (out.prepared < n) {
       this.plane.prepare(out, out.prepared, n);
       out.prepared = n;
@@ -129,12 +163,9 @@ export class Lane implements PlaneIo {
     if (port === null) {
       for (let i = 0; i < n; i++) pool.release(out.slots[i]);
       this.plane.drops.count(DropReason.UdpSendFailed, n);
-      out.clearRefs(0, n);
-      out.count = 0;
-      out.prepared = 0;
-      return;
+      this.compact(n, 0);
+      return out.count > 0;
     }
-    if (this.blocked) return;
     port.sendBatch(out);
     const results = port.sendResults;
     this.plane.sent(out, n, results);
@@ -152,15 +183,29 @@ export class Lane implements PlaneIo {
       }
       pool.release(out.slots[i]);
     }
-    out.clearRefs(kept, n);
-    out.count = kept;
-    out.prepared = kept;
+    this.compact(n, kept);
     if (kept > 0) {
       this.sendBlocks++;
       this.blocked = true;
       this.host.laneBlocked(this, true);
       port.whenWritable(this.onWritable);
+      return false;
     }
+    return out.count > 0;
+  }
+
+  /**
+   * After a send of entries [0, n): the first `kept` entries are the unsent ones, already
+   * prepared; entries queued during the send (at n and beyond) move in behind them.
+   */
+  private compact(n: number, kept: number): void {
+    const out = this.out;
+    const total = out.count;
+    let to = kept;
+    for (let i = n; i < total; i++) out.moveEntry(i, to++);
+    out.clearRefs(to, total);
+    out.count = to;
+    out.prepared = kept;
   }
 
   /** Gives back every slot the lane holds (close). */

@@ -13,6 +13,7 @@
 import type { PacketBatch } from '../buffer/batch.js';
 import type { BufferPool } from '../buffer/pool.js';
 import type { DropCounters } from '../stats/drop-reasons.js';
+import type { IpPrefix } from '../table/prefix-trie.js';
 import type { OutBatch } from './out-batch.js';
 
 /** What the datapath lends one plane. Bound to that plane's port and out batch. */
@@ -40,6 +41,15 @@ export interface PlaneIo {
   deliver(slot: number, offset: number, length: number): void;
   /** Sends the out batch now and writes pending TUN packets (for work outside a wake). */
   flush(): void;
+  /**
+   * The route table, as this plane may change it: prefixes routed to the plane with a
+   * reference (a peer, a VTEP). claimRoute throws RouteConflict when another plane holds
+   * the prefix; routeConflict says so beforehand (validate a whole change, then apply).
+   */
+  claimRoute(prefix: IpPrefix, ref: unknown): void;
+  releaseRoute(prefix: IpPrefix, ref: unknown): boolean;
+  releaseRoutes(ref: unknown): number;
+  routeConflict(prefix: IpPrefix): string | null;
 }
 
 export interface Plane {

@@ -1,9 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ENDPOINT_STRIDE, encodeEndpoint, decodeEndpoint, formatEndpoint, endpointEquals, ipv6ToBytes, bytesToIpv6 } from './endpoint.js';
+import {
+  ENDPOINT_LOCAL_OFFSET,
+  ENDPOINT_REMOTE_SIZE,
+  ENDPOINT_STRIDE,
+  bytesToIpv6,
+  clearEndpointLocal,
+  copyEndpoint,
+  decodeEndpoint,
+  decodeEndpointLocal,
+  encodeEndpoint,
+  encodeEndpointLocal,
+  endpointEquals,
+  endpointRecordEquals,
+  formatEndpoint,
+  hasEndpointLocal,
+  ipv6ToBytes,
+} from './endpoint.js';
 
-test('endpointEquals compares whole records', () => {
+test('endpointEquals compares the remote parts of two records', () => {
   const a = new Uint8Array(ENDPOINT_STRIDE * 2);
   encodeEndpoint({ family: 4, address: '10.1.2.3', port: 5 }, a, 0);
   encodeEndpoint({ family: 4, address: '10.1.2.3', port: 5 }, a, ENDPOINT_STRIDE);
@@ -62,4 +78,54 @@ test('bad endpoints are rejected', () => {
   assert.throws(() => encodeEndpoint({ family: 4, address: '300.1.1.1', port: 1 }, rec), /not an IPv4 address/);
   assert.throws(() => encodeEndpoint({ family: 6, address: '1.2.3.4', port: 1 }, rec), /not an IPv6 address/);
   assert.throws(() => encodeEndpoint({ family: 4, address: '1.2.3.4', port: 70000 }, rec), /port/);
+});
+
+test('the record is 48 bytes: the remote part [0, 24) as before, the local part behind it', () => {
+  assert.deepEqual([ENDPOINT_REMOTE_SIZE, ENDPOINT_LOCAL_OFFSET, ENDPOINT_STRIDE], [24, 24, 48]);
+  const rec = new Uint8Array(ENDPOINT_STRIDE).fill(0xee);
+  encodeEndpoint({ family: 4, address: '192.0.2.7', port: 51820 }, rec);
+  assert.deepEqual([...rec.subarray(ENDPOINT_LOCAL_OFFSET)], new Array(24).fill(0), 'encodeEndpoint clears the local part');
+  assert.equal(hasEndpointLocal(rec), false);
+  assert.equal(decodeEndpointLocal(rec), null);
+
+  encodeEndpointLocal({ family: 4, address: '10.9.8.7', ifindex: 0x01020304 }, rec);
+  assert.deepEqual([...rec.subarray(24, 36)], [4, 0, 0, 0, 4, 3, 2, 1, 10, 9, 8, 7]);
+  assert.deepEqual([...rec.subarray(36)], new Array(12).fill(0));
+  assert.deepEqual(decodeEndpointLocal(rec), { family: 4, address: '10.9.8.7', ifindex: 0x01020304 });
+  assert.deepEqual(decodeEndpoint(rec), { family: 4, address: '192.0.2.7', port: 51820 }, 'the remote part is untouched');
+  assert.deepEqual([...rec.subarray(0, 8)], [4, 0, 0xca, 0x6c, 192, 0, 2, 7]);
+
+  const v6 = new Uint8Array(ENDPOINT_STRIDE * 2);
+  encodeEndpoint({ family: 6, address: 'fe80::2', port: 9, scopeId: 7 }, v6, ENDPOINT_STRIDE);
+  encodeEndpointLocal({ family: 6, address: 'fe80::1', ifindex: 7 }, v6, ENDPOINT_STRIDE);
+  assert.equal(v6[ENDPOINT_STRIDE + 24], 6);
+  assert.equal(v6[ENDPOINT_STRIDE + 32], 0xfe);
+  assert.equal(v6[ENDPOINT_STRIDE + 47], 1);
+  assert.deepEqual(decodeEndpointLocal(v6, ENDPOINT_STRIDE), { family: 6, address: 'fe80::1', ifindex: 7 });
+  assert.equal(decodeEndpointLocal(v6, 0), null);
+
+  clearEndpointLocal(v6, ENDPOINT_STRIDE);
+  assert.equal(decodeEndpointLocal(v6, ENDPOINT_STRIDE), null);
+  assert.deepEqual(decodeEndpoint(v6, ENDPOINT_STRIDE), { family: 6, address: 'fe80::2', port: 9, scopeId: 7 });
+  encodeEndpointLocal({ family: 6, address: '2001:db8::1', ifindex: 0 }, v6, ENDPOINT_STRIDE);
+  encodeEndpointLocal(null, v6, ENDPOINT_STRIDE);
+  assert.equal(hasEndpointLocal(v6, ENDPOINT_STRIDE), false, 'null clears it');
+
+  assert.throws(() => encodeEndpointLocal({ family: 4, address: 'fe80::1', ifindex: 0 }, rec), /not an IPv4 address/);
+  assert.throws(() => encodeEndpointLocal({ family: 6, address: '1.2.3.4', ifindex: 0 }, rec), /not an IPv6 address/);
+  assert.throws(() => encodeEndpointLocal({ family: 4, address: '1.2.3.4', ifindex: -1 }, rec), /ifindex/);
+  assert.throws(() => encodeEndpointLocal({ family: 5 as 4, address: '1.2.3.4', ifindex: 0 }, rec), /local family/);
+});
+
+test('endpointEquals ignores the local part; endpointRecordEquals and copyEndpoint cover the whole record', () => {
+  const a = new Uint8Array(ENDPOINT_STRIDE * 3);
+  encodeEndpoint({ family: 4, address: '10.1.2.3', port: 5 }, a, 0);
+  encodeEndpoint({ family: 4, address: '10.1.2.3', port: 5 }, a, ENDPOINT_STRIDE);
+  encodeEndpointLocal({ family: 4, address: '10.0.0.1', ifindex: 2 }, a, 0);
+  encodeEndpointLocal({ family: 4, address: '10.0.0.11', ifindex: 2 }, a, ENDPOINT_STRIDE);
+  assert.ok(endpointEquals(a, 0, a, ENDPOINT_STRIDE), 'same peer');
+  assert.ok(!endpointRecordEquals(a, 0, a, ENDPOINT_STRIDE), 'reached on another local address');
+  copyEndpoint(a, ENDPOINT_STRIDE, a, 2 * ENDPOINT_STRIDE);
+  assert.ok(endpointRecordEquals(a, ENDPOINT_STRIDE, a, 2 * ENDPOINT_STRIDE));
+  assert.deepEqual(decodeEndpointLocal(a, 2 * ENDPOINT_STRIDE), { family: 4, address: '10.0.0.11', ifindex: 2 });
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isSystemError } from '../errors.js';
+import { ENDPOINT_STRIDE } from './endpoint.js';
 import { loadNative } from './native.js';
 
 const n = loadNative();
@@ -35,7 +36,7 @@ test('native: batch functions check array types, counts and that every window li
   const slab = Buffer.alloc(4096);
   const offs = new Int32Array([0, 1024, 2048, 3072]);
   const lens = new Int32Array(4);
-  const eps = new Uint8Array(4 * 24);
+  const eps = new Uint8Array(4 * ENDPOINT_STRIDE);
   withSocket((fd) => {
     assert.throws(() => n.tunReadBatch(fd, slab, new Uint32Array(4) as unknown as Int32Array, lens, 100, 1), {
       name: 'TypeError',
@@ -51,12 +52,12 @@ test('native: batch functions check array types, counts and that every window li
     assert.throws(() => n.tunWriteBatch(fd, slab, new Int32Array([-1]), new Int32Array([1]), 1), { name: 'RangeError', message: /offset -1/ });
     assert.throws(() => n.tunWriteBatch(fd, slab, offs, new Int32Array([1, 1, 1, 2000]), 4), { name: 'RangeError', message: /packet 3/ });
     assert.throws(() => n.tunWriteBatch(fd, slab, offs, lens, 4, new Int32Array(3)), { name: 'RangeError', message: /errors has 3 entries/ });
-    assert.throws(() => n.udpRecvBatch(fd, slab, offs, lens, new Uint8Array(47), 100, 2), {
+    assert.throws(() => n.udpRecvBatch(fd, slab, offs, lens, new Uint8Array(2 * ENDPOINT_STRIDE - 1), 100, 2), {
       name: 'RangeError',
-      message: /count \(limited by offsets, lengths and endpoints\/24\) must be an integer in \[0, 1\]/,
+      message: new RegExp(`count \\(limited by offsets, lengths and endpoints/${ENDPOINT_STRIDE}\\) must be an integer in \\[0, 1\\]`),
     });
     assert.throws(() => n.udpRecvBatch(fd, slab, offs, lens, eps, 2000, 4), { name: 'RangeError', message: /udpRecvBatch: packet 3 \(offset 3072, length 2000\)/ });
-    eps[24] = 9;
+    eps[ENDPOINT_STRIDE] = 9;
     assert.throws(() => n.udpSendBatch(fd, slab, offs, new Int32Array([1, 1, 1, 1]), eps, 4), {
       name: 'RangeError',
       message: /udpSendBatch: endpoint 1 has family 9/,
@@ -90,7 +91,7 @@ test('native: syscall failures throw errors with .code, .errno and .syscall', ()
     assert.equal(e4.syscall, 'ioctl TUNGETIFF');
     assert.ok(e4.errno < 0);
   });
-  const e5 = bad(() => n.udpRecvBatch(999_999, Buffer.alloc(64), new Int32Array(1), new Int32Array(1), new Uint8Array(24), 64, 1));
+  const e5 = bad(() => n.udpRecvBatch(999_999, Buffer.alloc(64), new Int32Array(1), new Int32Array(1), new Uint8Array(ENDPOINT_STRIDE), 64, 1));
   assert.deepEqual([e5.code, e5.syscall], ['EBADF', 'recvmmsg']);
 });
 

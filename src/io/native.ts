@@ -24,6 +24,7 @@ export interface UdpOpenNativeOptions {
   mark?: number;
   reuseport?: boolean;
   v6only?: boolean;
+  noChecksum?: boolean;
   /** Report each datagram's TOS / traffic class in byte 1 of its endpoint record. */
   recvTos?: boolean;
   /** IPv6: accept datagrams with a zero UDP checksum (UDP_NO_CHECK6_RX). */
@@ -41,11 +42,15 @@ export interface NativeIo {
   tunOpen(name: string, flags: number): TunInfo & { fd: number };
   /** TUNGETIFF on the fd: still right after the device moved to another namespace. */
   tunGetInfo(fd: number): TunInfo;
+  /** Entries of a receive status array: [0] errors survived in the call, [1] -errno of the last. */
+  readonly IO_STATUS_LENGTH: number;
   /**
    * Reads up to count packets into slab[offsets[i]..+maxLen). lengths[i] = size, or -1
-   * when the read filled all maxLen bytes (possibly truncated: drop it).
+   * when the read filled all maxLen bytes (possibly truncated: drop it). A fatal error
+   * (device gone: EBADFD; bad fd or buffer) throws when nothing was read; any other ends
+   * the call and is reported in status, never thrown.
    */
-  tunReadBatch(fd: number, slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, maxLen: number, count: number): number;
+  tunReadBatch(fd: number, slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, maxLen: number, count: number, status?: Int32Array): number;
   /** Writes packets; returns how many were accepted; errors[i] = -errno or 0. */
   tunWriteBatch(fd: number, slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, errors?: Int32Array): number;
   /** SIOCSIFMTU / SIOCGIFMTU / SIOCSIFFLAGS in the caller's current namespace. */
@@ -60,9 +65,13 @@ export interface NativeIo {
   udpOpen(family: 4 | 6, address: string, port: number, options?: UdpOpenNativeOptions): number;
   udpLocalPort(fd: number): number;
   udpSetMark(fd: number, mark: number): void;
+  /** Bytes of an endpoint record (src/io/endpoint.ts ENDPOINT_STRIDE). */
+  readonly UDP_ENDPOINT_STRIDE: number;
   /**
-   * recvmmsg into slab[offsets[i]..+maxLen), senders into endpoints[i*24..]. lengths[i]
-   * is -1 for a datagram longer than maxLen (truncated: drop it).
+   * recvmmsg into slab[offsets[i]..+maxLen), sender and local address into
+   * endpoints[i*48..]. lengths[i] is -1 for a datagram longer than maxLen (truncated:
+   * drop it). Only a bad fd, buffer or argument throws (and only when nothing was read);
+   * other errors are counted in status and survived.
    */
   udpRecvBatch(
     fd: number,
@@ -72,10 +81,13 @@ export interface NativeIo {
     endpoints: Uint8Array,
     maxLen: number,
     count: number,
+    status?: Int32Array,
   ): number;
   /**
    * sendmmsg; returns how many were sent. errors[i] = -errno for a datagram the kernel
    * refused (the batch goes on) or -EAGAIN for every datagram from a full send buffer on.
+   * A datagram leaves from its record's local part when set; a refused source is cleared
+   * in endpoints and the datagram retried once without it.
    */
   udpSendBatch(
     fd: number,
@@ -87,6 +99,37 @@ export interface NativeIo {
     errors?: Int32Array,
   ): number;
   closeFd(fd: number): void;
+  /** Entries of the GSO state array (udp_send.c): see UDP_GSO_* in udp.ts. */
+  readonly UDP_GSO_STATE_LENGTH: number;
+  readonly UDP_GSO_MAX_SEGMENTS: number;
+  /** Bytes of a GRO ring (header, records, one 64 KiB buffer per message). */
+  readonly UDP_GRO_RING_BYTES: number;
+  udpGsoSupported(fd: number): boolean;
+  /** false when the kernel has no UDP_GRO. */
+  udpSetGro(fd: number, on: boolean): boolean;
+  /** udpSendBatch with UDP GSO while state[0] is 1; the state learns and counts (udp.ts). */
+  udpSendBatchGso(
+    fd: number,
+    slab: Uint8Array,
+    offsets: Int32Array,
+    lengths: Int32Array,
+    endpoints: Uint8Array,
+    count: number,
+    errors: Int32Array | undefined,
+    state: Int32Array,
+  ): number;
+  /** udpRecvBatch through a GRO ring: coalesced messages split into one slot per datagram. */
+  udpRecvBatchGro(
+    fd: number,
+    slab: Uint8Array,
+    offsets: Int32Array,
+    lengths: Int32Array,
+    endpoints: Uint8Array,
+    maxLen: number,
+    count: number,
+    ring: Uint8Array,
+    status?: Int32Array,
+  ): number;
 
   // --- poll.c
   /** events: 1 readable, 2 writable. callback(status < 0 on error, events). */

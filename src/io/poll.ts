@@ -3,9 +3,7 @@
  * batch is read or written in it), never once per packet. libuv polls level-triggered:
  * a callback that leaves data unread is called again on the next loop turn.
  */
-import { getSystemErrorName } from 'node:util';
-import type { BufferPool } from '../buffer/pool.js';
-import { ErrorCode, FerryError, type SystemError } from '../errors.js';
+import { ErrorCode, FerryError } from '../errors.js';
 import { loadNative, type NativeIo, type PollHandle } from './native.js';
 
 export const PollEvent = {
@@ -89,95 +87,5 @@ export class Poller {
     this.handle = null;
     this.current = 0;
     polledFds.delete(this.fd);
-  }
-}
-
-/** Shape of the error handed to a read gate's onError (libuv status as a SystemError). */
-function pollError(fd: number, status: number): SystemError {
-  const err = new Error(`poll on fd ${fd} failed: libuv status ${status}`) as SystemError;
-  err.code = getSystemErrorName(status);
-  err.errno = status;
-  err.syscall = 'uv_poll';
-  return err;
-}
-
-/**
- * The readiness half of a port (TunDevice, UdpSocket): readable events go to one
- * callback while the port is started, not paused by its owner and not starved (its
- * pool could not give it a slot to read into; it resumes once the pool has slots).
- */
-export class ReadGate {
-  private poller: Poller | null = null;
-  private paused = false;
-  private starved = false;
-  private readonly onPoolAvailable = (): void => {
-    this.starved = false;
-    this.apply();
-  };
-
-  constructor(
-    private readonly fd: number,
-    private readonly pool: BufferPool,
-  ) {}
-
-  get started(): boolean {
-    return this.poller !== null;
-  }
-
-  /** True while waiting for the pool to free slots. */
-  get isStarved(): boolean {
-    return this.starved;
-  }
-
-  /**
-   * onReadable runs on each readable event. A poll error goes to onError when given,
-   * else to onReadable, so the next read throws the device's real error.
-   */
-  start(onReadable: () => void, onError?: (err: SystemError) => void): void {
-    if (typeof onReadable !== 'function') throw new FerryError(ErrorCode.InvalidArgument, 'onReadable must be a function');
-    if (this.poller !== null) throw new FerryError(ErrorCode.InvalidArgument, `fd ${this.fd} was already started`);
-    const fd = this.fd;
-    this.poller = new Poller(
-      fd,
-      (status) => {
-        if (status >= 0) onReadable();
-        else if (onError !== undefined) onError(pollError(fd, status));
-        else onReadable();
-      },
-      { events: this.wanted() },
-    );
-  }
-
-  pause(): void {
-    this.paused = true;
-    this.apply();
-  }
-
-  /** Resumes after pause(), and re-arms after a poll error. */
-  resume(): void {
-    this.paused = false;
-    this.apply();
-    this.poller?.rearm();
-  }
-
-  /** The reader found no slot to read into: stop watching until `threshold` slots are free. */
-  starve(threshold: number): void {
-    if (this.starved) return;
-    this.starved = true;
-    this.apply();
-    this.pool.whenAvailable(threshold, this.onPoolAvailable);
-  }
-
-  stop(): void {
-    this.poller?.stop();
-    this.poller = null;
-  }
-
-  private wanted(): number {
-    return this.paused || this.starved ? PollEvent.None : PollEvent.Readable;
-  }
-
-  private apply(): void {
-    if (this.poller !== null) this.poller.update(this.wanted());
   }
 }

@@ -37,10 +37,21 @@ export interface TunPort extends Readiness {
   writeBatch(batch: PacketBatch): number;
   /** Packets the kernel refused on write. */
   readonly writeErrors: number;
+  /** Per packet of the last writeBatch, [0, count): 0 written, else -errno (when the port reports them). */
+  readonly writeResults?: Int32Array;
+  /** Read errors that were survived (counted, never thrown); a deleted device still throws. */
+  readonly readErrors?: number;
+  /** -errno of the last survived read error (0: none yet). */
+  readonly lastReadError?: number;
   close(): void;
 }
 
-/** A UDP socket; packet i's peer address is batch.endpoints[i * ENDPOINT_STRIDE]. */
+/**
+ * A UDP socket; packet i's endpoint record is batch.endpoints[i * ENDPOINT_STRIDE]: the
+ * peer (remote part) and the local address it arrived on (local part, src/io/endpoint.ts).
+ * sendBatch sends from the local part when set, and clears it in the batch when the
+ * kernel refuses that source (the datagram then leaves from the default source).
+ */
 export interface UdpPort extends Readiness {
   readonly pool: BufferPool;
   /** The bound local port (after binding port 0). */
@@ -49,16 +60,25 @@ export interface UdpPort extends Readiness {
   recvBatch(batch: PacketBatch): number;
   /** Sends datagrams [0, count) to their endpoints; returns how many were sent. */
   sendBatch(batch: PacketBatch): number;
-  /** Datagrams the kernel refused (unreachable, no route, …). */
+  /** Datagrams the kernel refused (unreachable, no route, …); -EAGAIN entries are not refusals. */
   readonly sendErrors: number;
   /**
    * Per entry of the last sendBatch, [0, count): 0 when sent, else -errno. -EAGAIN (-11)
    * means the socket buffer was full: that entry was not sent and may be sent again once
-   * whenWritable calls back. The sum of non-zero entries is count - sendBatch's return.
+   * whenWritable calls back. count - sendBatch()'s return entries are non-zero.
    */
   readonly sendResults: Int32Array;
-  /** Calls fn once, when the socket can take datagrams again (after an -EAGAIN). */
+  /**
+   * Calls fn once, on a later event-loop turn, when the socket can take datagrams again
+   * (after an -EAGAIN). A function already waiting is not added twice; never called after close().
+   */
   whenWritable(fn: () => void): void;
+  /** Forgets fn registered with whenWritable (e.g. its owner stops); true when it was waiting. */
+  cancelWhenWritable?(fn: () => void): boolean;
+  /** Datagrams reported -EAGAIN (not sent: the caller sends them again after whenWritable). */
+  readonly sendBlocked?: number;
+  /** Endpoint records whose local part (sticky source) sendBatch cleared because the kernel refused it. */
+  readonly sourceResets?: number;
   /** Receive errors that were survived (ENOBUFS, ENOMEM, ICMP-reported errors…): counted, never thrown. */
   readonly recvErrors: number;
   /** -errno of the last survived receive error (0: none yet). */

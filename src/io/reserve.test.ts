@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PacketBatch } from '../buffer/batch.js';
 import { BufferPool } from '../buffer/pool.js';
+import { ENDPOINT_STRIDE as S } from './endpoint.js';
 import { SlotReserve } from './reserve.js';
 
 test('SlotReserve refills from the pool with data offsets after the headroom', () => {
@@ -23,17 +24,17 @@ test('SlotReserve.handOver moves whole packets to the batch and keeps the slots 
   const before = Array.from(r.slots);
   // native/ read 3 packets: the second was truncated.
   r.lengths.set([10, -1, 20]);
-  for (let i = 0; i < 3; i++) r.endpoints.fill(i + 1, i * 24, i * 24 + 24);
+  for (let i = 0; i < 3; i++) r.endpoints.fill(i + 1, i * S, i * S + S);
   const batch = new PacketBatch(8);
   batch.push(99, 0, 1); // a packet already in the batch stays first
-  batch.endpoints.fill(7, 0, 24);
+  batch.endpoints.fill(7, 0, S);
   assert.equal(r.handOver(batch, 3), 2);
   assert.equal(batch.count, 3);
   assert.deepEqual(Array.from(batch.slots.subarray(0, 3)), [99, before[0], before[2]]);
   assert.deepEqual(Array.from(batch.lengths.subarray(0, 3)), [1, 10, 20]);
   assert.equal(batch.offsets[1], pool.dataOffset(before[0]));
   assert.equal(batch.offsets[2], pool.dataOffset(before[2]));
-  assert.deepEqual([batch.endpoints[0], batch.endpoints[24], batch.endpoints[47], batch.endpoints[48], batch.endpoints[71]], [7, 1, 1, 3, 3]);
+  assert.deepEqual([batch.endpoints[0], batch.endpoints[S], batch.endpoints[2 * S - 1], batch.endpoints[2 * S], batch.endpoints[3 * S - 1]], [7, 1, 1, 3, 3]);
   // Left: the truncated packet's slot, then the two unused ones, offsets in step.
   assert.equal(r.count, 3);
   assert.deepEqual(Array.from(r.slots.subarray(0, 3)), [before[1], before[3], before[4]]);

@@ -7,7 +7,7 @@ import type { PacketBatch } from '../buffer/batch.js';
 import type { BufferPool } from '../buffer/pool.js';
 import { ErrorCode, FerryError, type SystemError } from '../errors.js';
 import { loadNative, type NativeIo } from './native.js';
-import { ReadGate } from './poll.js';
+import { ReadGate } from './gate.js';
 import type { TunPort } from './ports.js';
 import { DEFAULT_RESERVE, SlotReserve } from './reserve.js';
 
@@ -57,11 +57,17 @@ export class TunDevice implements TunPort {
   writeErrors = 0;
   /** -errno of the last refused write (0: none yet). */
   lastWriteError = 0;
+  /** Per packet of the last writeBatch, [0, count): 0 written, else -errno. */
+  readonly writeResults = new Int32Array(MAX_BATCH);
+  /** Read errors survived (never thrown; a deleted device still throws EBADFD). */
+  readErrors = 0;
+  /** -errno of the last survived read error (0: none yet). */
+  lastReadError = 0;
   private fdValue: number;
   private readonly native: NativeIo;
   private readonly reserve: SlotReserve;
   private readonly gate: ReadGate;
-  private readonly errors = new Int32Array(MAX_BATCH);
+  private readonly readStatus: Int32Array;
   /** Read buffer size: one byte over maxPacket, so a read filling it means "truncated". */
   private readonly readLen: number;
 
@@ -102,6 +108,12 @@ export class TunDevice implements TunPort {
     this.maxPacket = limits.readLen - 1;
     this.reserve = new SlotReserve(this.pool, reserveSize, false);
     this.gate = new ReadGate(fd, this.pool);
+    this.readStatus = new Int32Array(native.IO_STATUS_LENGTH);
+  }
+
+  /** Poll errors libuv reported (the device went away, as a rule). */
+  get pollErrors(): number {
+    return this.gate.pollErrors;
   }
 
   /** The device fd (-1 once closed). */
@@ -132,7 +144,12 @@ export class TunDevice implements TunPort {
       return 0;
     }
     const want = room < have ? room : have;
-    const n = this.native.tunReadBatch(fd, this.pool.slab, reserve.offsets, reserve.lengths, this.readLen, want);
+    const status = this.readStatus;
+    const n = this.native.tunReadBatch(fd, this.pool.slab, reserve.offsets, reserve.lengths, this.readLen, want, status);
+    if (status[0] !== 0) {
+      this.readErrors += status[0];
+      this.lastReadError = status[1];
+    }
     if (n === 0) return 0;
     const added = reserve.handOver(batch, n);
     this.readPackets += added;
@@ -143,13 +160,14 @@ export class TunDevice implements TunPort {
     const fd = this.liveFd();
     const count = batch.count;
     if (count === 0) return 0;
-    const ok = this.native.tunWriteBatch(fd, this.pool.slab, batch.offsets, batch.lengths, count, this.errors);
+    const results = this.writeResults;
+    const ok = this.native.tunWriteBatch(fd, this.pool.slab, batch.offsets, batch.lengths, count, results);
     this.writtenPackets += ok;
     if (ok !== count) {
       this.writeErrors += count - ok;
       for (let i = count - 1; i >= 0; i--) {
-        if (this.errors[i] !== 0) {
-          this.lastWriteError = this.errors[i];
+        if (results[i] !== 0) {
+          this.lastWriteError = results[i];
           break;
         }
       }
@@ -177,7 +195,7 @@ export class TunDevice implements TunPort {
     this.gate.resume();
   }
 
-  /** Stops polling, returns the reserve to the pool and closes the fd. Idempotent. */
+  /** Stops polling, returns the reserve to the pool, forgets its pool waiter and closes the fd. Idempotent. */
   close(): void {
     if (this.fdValue < 0) return;
     this.gate.stop();

@@ -1,65 +1,48 @@
 /**
  * A UDP socket with batched I/O (recvmmsg/sendmmsg in native/) into and out of pool
- * slots. Peers are 24-byte endpoint records (endpoint.ts). An IPv6 socket is dual-stack
- * unless v6only: IPv4 peers then show up, and are addressed, as family-4 records.
+ * slots. Peers are 48-byte endpoint records (endpoint.ts): the remote address, and the
+ * local address a datagram arrived on, which a reply sent with the same record leaves
+ * from (the sticky source). An IPv6 socket is dual-stack unless v6only: IPv4 peers then
+ * show up, and are addressed, as family-4 records.
+ *
+ * Errors never throw from the hot path unless the socket itself is broken (a bad fd):
+ * receive errors are counted (recvErrors), per-datagram send results are reported
+ * (sendResults), and EAGAIN on send leaves the rest of the batch unsent for the caller
+ * to send again once whenWritable calls back.
  *
  * Offloads (docs/offloads.md), on by default where the kernel has them: UDP GSO sends a
  * run of equal-size datagrams to one endpoint as one message, UDP GRO receives coalesced
  * messages and splits them. Neither changes what callers see: recvBatch yields one
  * datagram per entry, in its own slot, with its sender; sendBatch takes one per entry.
  */
+import { constants as osConstants } from 'node:os';
 import type { PacketBatch } from '../buffer/batch.js';
 import type { BufferPool } from '../buffer/pool.js';
 import { ErrorCode, FerryError, type SystemError } from '../errors.js';
+import { ENDPOINT_STRIDE } from './endpoint.js';
+import { ReadGate } from './gate.js';
 import { loadNative, type NativeIo, type UdpOpenNativeOptions } from './native.js';
-import { ReadGate } from './poll.js';
 import type { UdpPort } from './ports.js';
 import { DEFAULT_RESERVE, SlotReserve } from './reserve.js';
 
 const MAX_BATCH = 4096;
 
-/** The offload entry points of native/src/udp.c (native.ts declares the rest of the addon). */
-interface UdpOffloadNative {
-  /** Entries of the GSO state array: [0] 1 while GSO is on; [1..3] the last call's GSO messages, their datagrams, fallbacks. */
-  readonly UDP_GSO_STATE_LENGTH: number;
-  readonly UDP_GSO_MAX_SEGMENTS: number;
-  /** Bytes of a GRO ring (header, records, one 64 KiB buffer per message). */
-  readonly UDP_GRO_RING_BYTES: number;
-  udpGsoSupported(fd: number): boolean;
-  /** false when the kernel has no UDP_GRO. */
-  udpSetGro(fd: number, on: boolean): boolean;
-  udpSendBatchGso(
-    fd: number,
-    slab: Uint8Array,
-    offsets: Int32Array,
-    lengths: Int32Array,
-    endpoints: Uint8Array,
-    count: number,
-    errors: Int32Array | undefined,
-    state: Int32Array,
-  ): number;
-  udpRecvBatchGro(
-    fd: number,
-    slab: Uint8Array,
-    offsets: Int32Array,
-    lengths: Int32Array,
-    endpoints: Uint8Array,
-    maxLen: number,
-    count: number,
-    ring: Uint8Array,
-  ): number;
-}
-
-type UdpNative = NativeIo & UdpOffloadNative;
-
-/** Int32 fields of the GRO ring header (native/src/udp.c gro_header). */
+/** Int32 fields of the GRO ring header (native/src/udp_recv.c gro_header). */
 const RING_COUNT = 0;
 const RING_COALESCED = 3;
 const RING_DATAGRAMS = 4;
+/** Entries of the GSO state array (native/src/udp_send.c). */
 const GSO_ON = 0;
 const GSO_MESSAGES = 1;
 const GSO_DATAGRAMS = 2;
 const GSO_FALLBACKS = 3;
+const GSO_SIZE_LIMIT = 4;
+const GSO_OVERSIZE = 5;
+const GSO_SOURCE_RESETS = 6;
+/** Receive status (native): [0] errors survived in the call, [1] -errno of the last. */
+const STATUS_ERRORS = 0;
+const STATUS_LAST = 1;
+const EAGAIN = osConstants.errno.EAGAIN;
 
 export interface UdpOpenOptions {
   pool: BufferPool;
@@ -79,8 +62,9 @@ export interface UdpOpenOptions {
   /** Slots kept for receiving (default 128, at most the pool's slot count). */
   reserve?: number;
   /**
-   * UDP GSO (UDP_SEGMENT) on send. Default true; stays off where the kernel lacks it, and
-   * turns itself off for good when the kernel refuses it on a send (see `gso`).
+   * UDP GSO (UDP_SEGMENT) on send. Default true; stays off where the kernel lacks it.
+   * A run refused for its size teaches a size limit above which datagrams go out alone
+   * (`gsoSizeLimit`); a refusal of GSO itself turns it off for good (see `gso`).
    */
   gso?: boolean;
   /**
@@ -96,7 +80,8 @@ export interface UdpOpenOptions {
   /**
    * Report each received datagram's outer TOS (IPv4) or traffic class (IPv6) in byte 1
    * of its endpoint record (IP_RECVTOS, IPV6_RECVTCLASS): VXLAN decapsulates ECN from it
-   * (RFC 6040). Default false (byte 1 is then 0).
+   * (RFC 6040). Default false (byte 1 is then 0). Whatever the option, a send whose
+   * record has a non-zero byte 1 goes out with that TOS.
    */
   recvTos?: boolean;
   /**
@@ -121,18 +106,30 @@ export class UdpSocket implements UdpPort {
   received = 0;
   /** Datagrams the kernel accepted. */
   sent = 0;
+  /** Datagrams the kernel refused (unreachable, no route, too big…); -EAGAIN entries are not counted here. */
   sendErrors = 0;
-  /** -errno of the last refused datagram (0: none yet). */
+  /** -errno of the last refused datagram (0: none yet; never -EAGAIN). */
   lastSendError = 0;
-  /** Per datagram of the last sendBatch: 0 sent, else -errno. Valid for [0, count). */
-  readonly lastSendErrors = new Int32Array(MAX_BATCH);
+  /** Datagrams reported -EAGAIN (send buffer full: not sent, the caller may send them again). */
+  sendBlocked = 0;
+  /**
+   * Per datagram of the last sendBatch, [0, count): 0 sent, else -errno; -EAGAIN from the
+   * first datagram the full send buffer refused to the end of the batch.
+   */
+  readonly sendResults = new Int32Array(MAX_BATCH);
+  /** Receive errors survived (never thrown): ENOBUFS, ENOMEM, errors queued by ICMP… */
   recvErrors = 0;
+  /** -errno of the last survived receive error (0: none yet). */
   lastRecvError = 0;
   /** GSO messages sent (two or more datagrams each) and the datagrams they carried. */
   gsoMessages = 0;
   gsoDatagrams = 0;
   /** GSO messages the kernel refused and that went out one datagram at a time. */
   gsoFallbacks = 0;
+  /** Datagrams sent alone, not grouped, because they are larger than gsoSizeLimit. */
+  gsoOversize = 0;
+  /** Endpoint records whose local part (sticky source) was cleared because the kernel refused it. */
+  sourceResets = 0;
   /** Coalesced messages received (two or more datagrams each) and the datagrams in them. */
   groMessages = 0;
   groDatagrams = 0;
@@ -141,11 +138,12 @@ export class UdpSocket implements UdpPort {
   /** True when receiving with UDP GRO. */
   readonly gro: boolean;
   private fdValue: number;
-  private readonly native: UdpNative;
+  private readonly native: NativeIo;
   private readonly reserve: SlotReserve;
   private readonly gate: ReadGate;
-  /** [GSO_ON, last call's messages, datagrams, fallbacks]; null when GSO was not enabled. */
-  private readonly gsoState: Int32Array | null;
+  /** [GSO_ON, last call's messages, datagrams, fallbacks, size limit, oversize, source resets, -]. */
+  private readonly gsoState: Int32Array;
+  private readonly recvStatus: Int32Array;
   /** Where coalesced messages wait until every datagram in them has been handed out. */
   private readonly groRing: Uint8Array | null;
   private readonly groHeader: Int32Array | null;
@@ -167,17 +165,20 @@ export class UdpSocket implements UdpPort {
       const v = options[k];
       if (v !== undefined && typeof v !== 'boolean') throw new FerryError(ErrorCode.InvalidArgument, `UDP option ${k} must be a boolean`);
     }
-    const native = loadNative() as UdpNative;
-    const nativeOptions: UdpOpenNativeOptions & { noChecksum?: boolean } = {
-      recvTos: options.recvTos,
-      zeroChecksum6: options.zeroChecksum6,
-      dontFragment: options.dontFragment,
+    const native = loadNative();
+    if (native.UDP_ENDPOINT_STRIDE !== ENDPOINT_STRIDE) {
+      throw new FerryError(ErrorCode.NativeMissing, `native addon uses ${native.UDP_ENDPOINT_STRIDE}-byte endpoint records, ferry ${ENDPOINT_STRIDE} (stale build? run npm run build)`);
+    }
+    const nativeOptions: UdpOpenNativeOptions = {
       rcvbuf: options.rcvbuf,
       sndbuf: options.sndbuf,
       mark: options.mark,
       reuseport: options.reuseport,
       v6only: options.v6only,
       noChecksum: options.noChecksum,
+      recvTos: options.recvTos,
+      zeroChecksum6: options.zeroChecksum6,
+      dontFragment: options.dontFragment,
     };
     const fd = native.udpOpen(family, address, port, nativeOptions);
     try {
@@ -191,7 +192,7 @@ export class UdpSocket implements UdpPort {
   }
 
   private constructor(
-    native: UdpNative,
+    native: NativeIo,
     fd: number,
     pool: BufferPool,
     family: 4 | 6,
@@ -206,13 +207,10 @@ export class UdpSocket implements UdpPort {
     this.family = family;
     this.localPort = localPort;
     this.reserve = new SlotReserve(pool, reserveSize, true);
-    this.gate = new ReadGate(fd, pool);
-    if (gso) {
-      this.gsoState = new Int32Array(native.UDP_GSO_STATE_LENGTH);
-      this.gsoState[GSO_ON] = 1;
-    } else {
-      this.gsoState = null;
-    }
+    this.gate = new ReadGate(fd, pool, { rearmOnError: true });
+    this.gsoState = new Int32Array(native.UDP_GSO_STATE_LENGTH);
+    this.gsoState[GSO_ON] = gso ? 1 : 0;
+    this.recvStatus = new Int32Array(native.IO_STATUS_LENGTH);
     this.gro = gro;
     this.groRing = gro ? new Uint8Array(native.UDP_GRO_RING_BYTES) : null;
     this.groHeader = this.groRing === null ? null : new Int32Array(this.groRing.buffer, 0, 8);
@@ -230,7 +228,25 @@ export class UdpSocket implements UdpPort {
 
   /** True while sending with UDP GSO (false when off, unsupported, or refused by the kernel). */
   get gso(): boolean {
-    return this.gsoState !== null && this.gsoState[GSO_ON] === 1;
+    return this.gsoState[GSO_ON] === 1;
+  }
+
+  /**
+   * Largest datagram GSO still groups, learned from the kernel refusing larger segments
+   * for the path MTU (EMSGSIZE; EINVAL before Linux 6.14); 0 while none was refused.
+   */
+  get gsoSizeLimit(): number {
+    return this.gsoState[GSO_SIZE_LIMIT];
+  }
+
+  /** Poll errors libuv reported (each one an error queued on the socket, then read and counted). */
+  get pollErrors(): number {
+    return this.gate.pollErrors;
+  }
+
+  /** Same array as sendResults (its former name). */
+  get lastSendErrors(): Int32Array {
+    return this.sendResults;
   }
 
   /** True while received datagrams wait in the GRO ring for the next recvBatch. */
@@ -257,14 +273,19 @@ export class UdpSocket implements UdpPort {
     const want = room < have ? room : have;
     const ring = this.groRing;
     const pool = this.pool;
+    const status = this.recvStatus;
     let n: number;
     if (ring === null) {
-      n = this.native.udpRecvBatch(fd, pool.slab, reserve.offsets, reserve.lengths, reserve.endpoints, pool.dataCapacity, want);
+      n = this.native.udpRecvBatch(fd, pool.slab, reserve.offsets, reserve.lengths, reserve.endpoints, pool.dataCapacity, want, status);
     } else {
-      n = this.native.udpRecvBatchGro(fd, pool.slab, reserve.offsets, reserve.lengths, reserve.endpoints, pool.dataCapacity, want, ring);
+      n = this.native.udpRecvBatchGro(fd, pool.slab, reserve.offsets, reserve.lengths, reserve.endpoints, pool.dataCapacity, want, ring, status);
       const h = this.groHeader!;
       this.groMessages += h[RING_COALESCED];
       this.groDatagrams += h[RING_DATAGRAMS];
+    }
+    if (status[STATUS_ERRORS] !== 0) {
+      this.recvErrors += status[STATUS_ERRORS];
+      this.lastRecvError = status[STATUS_LAST];
     }
     if (n === 0) return 0;
     const added = reserve.handOver(batch, n);
@@ -272,40 +293,52 @@ export class UdpSocket implements UdpPort {
     return added;
   }
 
+  /**
+   * Sends datagrams [0, count); returns how many the kernel accepted. sendResults holds
+   * each one's result. A record whose local part the kernel refused comes back with that
+   * part cleared in batch.endpoints (the datagram went out without it).
+   */
   sendBatch(batch: PacketBatch): number {
     const fd = this.liveFd();
     const count = batch.count;
     if (count === 0) return 0;
-    const errors = this.lastSendErrors;
+    const results = this.sendResults;
     const state = this.gsoState;
-    let ok: number;
-    if (state === null) {
-      ok = this.native.udpSendBatch(fd, this.pool.slab, batch.offsets, batch.lengths, batch.endpoints, count, errors);
-    } else {
-      ok = this.native.udpSendBatchGso(fd, this.pool.slab, batch.offsets, batch.lengths, batch.endpoints, count, errors, state);
-      this.gsoMessages += state[GSO_MESSAGES];
-      this.gsoDatagrams += state[GSO_DATAGRAMS];
-      this.gsoFallbacks += state[GSO_FALLBACKS];
-    }
+    const ok = this.native.udpSendBatchGso(fd, this.pool.slab, batch.offsets, batch.lengths, batch.endpoints, count, results, state);
+    this.gsoMessages += state[GSO_MESSAGES];
+    this.gsoDatagrams += state[GSO_DATAGRAMS];
+    this.gsoFallbacks += state[GSO_FALLBACKS];
+    this.gsoOversize += state[GSO_OVERSIZE];
+    this.sourceResets += state[GSO_SOURCE_RESETS];
     this.sent += ok;
     if (ok !== count) {
-      this.sendErrors += count - ok;
-      for (let i = count - 1; i >= 0; i--) {
-        if (errors[i] !== 0) {
-          this.lastSendError = errors[i];
-          break;
+      for (let i = 0; i < count; i++) {
+        const r = results[i];
+        if (r === 0) continue;
+        if (r === -EAGAIN) {
+          this.sendBlocked++;
+        } else {
+          this.sendErrors++;
+          this.lastSendError = r;
         }
       }
     }
     return ok;
   }
 
-  get sendResults(): Int32Array {
-    return this.lastSendErrors;
+  /**
+   * Calls fn once, on a later event-loop turn, when the socket can take datagrams again
+   * (after -EAGAIN in sendResults). Uses the socket's one poller (writable interest is
+   * added, then dropped once fn ran). Never called after close().
+   */
+  whenWritable(fn: () => void): void {
+    if (this.fdValue < 0) return;
+    this.gate.whenWritable(fn);
   }
 
-  whenWritable(fn: () => void): void {
-    setImmediate(fn);
+  /** Forgets fn registered with whenWritable; true when it was waiting. */
+  cancelWhenWritable(fn: () => void): boolean {
+    return this.gate.cancelWhenWritable(fn);
   }
 
   /** Changes SO_MARK (needs CAP_NET_ADMIN). */
@@ -313,6 +346,10 @@ export class UdpSocket implements UdpPort {
     this.native.udpSetMark(this.liveFd(), mark);
   }
 
+  /**
+   * onReadable runs on each readable event. onError (optional) hears of a poll error that
+   * reading does not clear (gate.ts); an error queued on the socket is read and counted.
+   */
   start(onReadable: () => void, onError?: (err: SystemError) => void): void {
     this.liveFd();
     if (typeof onReadable !== 'function') throw new FerryError(ErrorCode.InvalidArgument, 'onReadable must be a function');
@@ -331,11 +368,18 @@ export class UdpSocket implements UdpPort {
     if (this.pending) this.scheduleKick();
   }
 
-  /** Stops polling, returns the reserve to the pool and closes the socket. Idempotent. */
+  /**
+   * Stops polling, returns the reserve to the pool, forgets every pool and writable
+   * waiter and closes the socket. Idempotent.
+   */
   close(): void {
     if (this.fdValue < 0) return;
     this.onReadable = null;
     this.gate.stop();
+    if (this.kickOnPool) {
+      this.pool.cancelWhenAvailable(this.onPoolForRing);
+      this.kickOnPool = false;
+    }
     this.reserve.releaseAll();
     const fd = this.fdValue;
     this.fdValue = -1;

@@ -9,7 +9,7 @@
  * Time is injected; records are endpoint records (src/io/endpoint.ts) at the overlay port.
  */
 import { ErrorCode, FerryError } from '../errors.js';
-import { ENDPOINT_STRIDE, decodeEndpoint, encodeEndpoint, type Endpoint, formatEndpoint } from '../io/endpoint.js';
+import { ENDPOINT_REMOTE_SIZE, ENDPOINT_STRIDE, decodeEndpoint, encodeEndpoint, type Endpoint, formatEndpoint } from '../io/endpoint.js';
 import { MAC_LENGTH } from '../packet/constants.js';
 import { macToString } from '../packet/format.js';
 import { DEFAULT_FDB_MAX, FDB_AGEING_MS } from './constants.js';
@@ -186,15 +186,18 @@ export class Fdb {
     this.free[this.freeTop++] = e;
   }
 
-  /** The entry's record names the same address as src (port compared with the overlay's). */
+  /** The entry's remote names the same address as src's (port compared with the overlay's). */
   private sameVtep(at: number, src: Uint8Array, srcOff: number, port: number): boolean {
     const eps = this.endpoints;
     if (eps[at] !== src[srcOff] || eps[at + 2] !== port >>> 8 || eps[at + 3] !== (port & 0xff)) return false;
-    for (let i = 4; i < ENDPOINT_STRIDE; i++) if (eps[at + i] !== src[srcOff + i]) return false;
+    for (let i = 4; i < ENDPOINT_REMOTE_SIZE; i++) if (eps[at + i] !== src[srcOff + i]) return false;
     return true;
   }
 
-  /** Copies a received record with its port set to the overlay's and the TOS byte cleared. */
+  /**
+   * Copies a received record with its port set to the overlay's and the TOS byte cleared;
+   * its local part stays, so frames to that MAC leave from the address its VTEP sent to.
+   */
   private writeRecord(at: number, src: Uint8Array, srcOff: number, port: number): void {
     const eps = this.endpoints;
     for (let i = 0; i < ENDPOINT_STRIDE; i++) eps[at + i] = src[srcOff + i];
@@ -204,7 +207,7 @@ export class Fdb {
   }
 
   private recordEquals(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number): boolean {
-    for (let i = 0; i < ENDPOINT_STRIDE; i++) if (a[aOff + i] !== b[bOff + i]) return false;
+    for (let i = 0; i < ENDPOINT_REMOTE_SIZE; i++) if (a[aOff + i] !== b[bOff + i]) return false;
     return true;
   }
 }

@@ -1,6 +1,5 @@
-import type { PacketBatch } from '../buffer/batch.js';
 import type { BufferPool } from '../buffer/pool.js';
-import type { TunPort, UdpPort } from '../io/ports.js';
+import type { PlaneIo } from '../datapath/plane.js';
 import type { DropCounters } from '../stats/drop-reasons.js';
 import type { AllowedIps } from './allowed-ips.js';
 import type { BatchAead } from './batch-aead.js';
@@ -10,18 +9,18 @@ import type { KeyTable } from './key-table.js';
 import type { IndexEntry, Keypair } from './keypair.js';
 import type { Peer } from './peer.js';
 import type { RxScratch } from './receive.js';
-import type { TxQueue } from './send.js';
 
 /**
  * What the per-batch send and receive functions (send.ts, receive.ts) see of the device:
- * the preallocated batches and tables, plus the few control-path hooks a packet can
- * trigger (start a handshake, confirm a keypair, note a roam). WgDevice implements it;
- * keeping it an interface keeps the hot path free of the device's configuration code.
+ * the tables, the datapath's lane (io: the out batch toward the port, delivery to the
+ * host), plus the few control-path hooks a packet can trigger (start a handshake, confirm
+ * a keypair, note a roam). WgDevice implements it; keeping it an interface keeps the hot
+ * path free of the device's configuration code.
  */
 export interface DatapathContext {
   readonly pool: BufferPool;
-  readonly tun: TunPort;
-  readonly udp: UdpPort;
+  /** The datapath's lane for this plane; its out batch is where datagrams are queued. */
+  readonly io: PlaneIo;
   readonly allowedIps: AllowedIps<Peer>;
   readonly indexTable: IndexTable<IndexEntry>;
   readonly keyTable: KeyTable;
@@ -33,13 +32,11 @@ export interface DatapathContext {
   readonly up: boolean;
   /** Monotonic ms of the batch (or tick) being processed; read once per entry point. */
   readonly batchNow: number;
-  /** Sealed-transport out batch, flushed with one seal and one send. */
-  readonly tx: TxQueue;
   /** Open batch scratch for received transport messages. */
   readonly rx: RxScratch;
-  /** Decrypted packets on their way to the TUN. */
-  readonly tunOut: PacketBatch;
   readonly handshakeQueue: HandshakeQueue;
+  /** Counts a drop against the device and, when known, the peer. */
+  dropFor(peer: Peer | null, reason: number): void;
   /** Random timer jitter in [0, REKEY_TIMEOUT_JITTER_MAX_MS) ms. */
   jitter(): number;
   /** Control path: an initiation to peer, at most one per REKEY_TIMEOUT. */

@@ -1,19 +1,14 @@
 /** WgDevice's constructor options, defaults and events (device.ts re-exports them). */
 import type { BufferPool } from '../buffer/pool.js';
-import type { TunPort, UdpPort } from '../io/ports.js';
 import type { BatchAead } from './batch-aead.js';
 import type { DeviceLogger, Peer } from './peer.js';
 
 export const DEFAULT_MTU = 1420;
 /** Handshake messages processed per callback before yielding to data (setImmediate for the rest). */
 export const DEFAULT_HANDSHAKE_BUDGET = 16;
-export const DEFAULT_TICK_INTERVAL_MS = 100;
-export const DEFAULT_BATCHES_PER_WAKE = 4;
 
 export interface WgDeviceOptions {
   pool: BufferPool;
-  tun: TunPort;
-  udp: UdpPort;
   /** Monotonic clock, ms. Default performance.now. */
   now?: () => number;
   /** Wall clock, ms since the epoch (TAI64N, last handshake). Default Date.now. */
@@ -22,9 +17,9 @@ export interface WgDeviceOptions {
   random?: () => number;
   /** Transport AEAD. Default: the native batch kernels. */
   aead?: BatchAead;
-  /** Packets per batch (TUN in, UDP in, seal, TUN out). Default 128. */
+  /** Packets per batch (the datapath's batch size: open and seal scratch). Default 128. */
   batchSize?: number;
-  /** Inner MTU for padding. Default 1420. */
+  /** Inner MTU for padding until the device is mounted (then the datapath's). Default 1420. */
   mtu?: number;
   /** Handshake queue slots: min(this (default 1024), pool.slotCount / 4). */
   handshakeQueueSize?: number;
@@ -39,10 +34,6 @@ export interface WgDeviceOptions {
   keyTableMaxSlots?: number;
   indexTableCapacity?: number;
   rateLimiterCapacity?: number;
-  /** Period of the internal tick() timer; 0 = none (the caller ticks). Default 100 ms. */
-  tickIntervalMs?: number;
-  /** Full batches read per readiness callback before yielding. Default 4. */
-  batchesPerWake?: number;
   logger?: DeviceLogger;
 }
 

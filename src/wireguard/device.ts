@@ -1,20 +1,24 @@
 /**
- * WgDevice: one WireGuard interface's orchestrator (wireguard-go device.go). It owns the two
- * I/O ports, the pool's use, the peers and every table, and runs:
- *   - the TUN readiness handler  -> send.ts sendTunBatch (route, pad, header, one seal, one send)
- *   - the UDP readiness handler  -> receive.ts receiveUdpBatch (one open, one TUN write), then
- *                                   a budgeted slice of the handshake queue (handshake-path.ts)
- *   - tick(now)                  -> every peer's protocol timers (timers.ts), rate limiter gc
- * Handlers are bound once here; the datapath allocates nothing per packet. Time is injected
- * (`now` monotonic ms, `wallNow` for TAI64N and last-handshake times), so a fake clock drives
- * everything in tests. Configuration follows the cross-platform UAPI's semantics.
+ * WgDevice: the WireGuard plane (wireguard-go device.go, minus the I/O). It owns the peers
+ * and every WireGuard table, and the datapath (src/datapath) drives it:
+ *   - encapsulate(batch, refs) -> send.ts encapsulateBatch (pad, header, queue; one seal per flush)
+ *   - decapsulate(batch)       -> receive.ts receiveUdpBatch (one open, deliver to the host),
+ *                                 handshakes parked in the handshake queue
+ *   - poll(now, budget)        -> a budgeted slice of the handshake queue (handshake-path.ts)
+ *   - tick(now)                -> every peer's protocol timers (timers.ts), rate limiter gc
+ * It owns no port: datagrams go into the datapath's out batch and leave once per wake.
+ * Allowed IPs are claimed in the datapath's route table (the route's reference is the
+ * peer) and kept in the device's own trie for the inbound source check and `wg show`.
+ * Time is injected (`now` monotonic ms, `wallNow` for TAI64N and last-handshake times).
+ * Configuration follows the cross-platform UAPI's semantics.
  */
 import { EventEmitter } from 'node:events';
-import { PacketBatch, DEFAULT_BATCH_SIZE } from '../buffer/batch.js';
+import { DEFAULT_BATCH_SIZE, type PacketBatch } from '../buffer/batch.js';
 import type { BufferPool } from '../buffer/pool.js';
+import type { OutBatch } from '../datapath/out-batch.js';
+import type { Plane, PlaneIo } from '../datapath/plane.js';
 import { ErrorCode, FerryError } from '../errors.js';
 import type { Endpoint } from '../io/endpoint.js';
-import type { TunPort, UdpPort } from '../io/ports.js';
 import { DropCounters, DropReason } from '../stats/drop-reasons.js';
 import { AllowedIps, type IpPrefix, parsePrefix } from './allowed-ips.js';
 import { type BatchAead, nativeBatchAead } from './batch-aead.js';
@@ -31,12 +35,12 @@ import { createStaticIdentity, type Handshake, type HandshakeLookup, type Static
 import { type DeviceLogger, Peer } from './peer.js';
 import { RateLimiter, RATELIMITER_IDLE_MS } from './ratelimiter.js';
 import { receiveUdpBatch, RxScratch } from './receive.js';
-import { flushTx, sendKeepalive, sendStagedPackets, sendTunBatch, TxQueue } from './send.js';
+import { encapsulateBatch, SealScratch, sealPrepared, sendKeepalive, sendStagedPackets, sentToPeers } from './send.js';
 import { STAGED_QUEUE_SIZE } from './staged-queue.js';
 import { runExpiredTimers, type TimerHandlers } from './timers.js';
-import { DEFAULT_BATCHES_PER_WAKE, DEFAULT_HANDSHAKE_BUDGET, DEFAULT_MTU, DEFAULT_TICK_INTERVAL_MS, type PortConfigHook, type WgDeviceEvents, type WgDeviceOptions } from './device-options.js';
+import { DEFAULT_HANDSHAKE_BUDGET, DEFAULT_MTU, type PortConfigHook, type WgDeviceEvents, type WgDeviceOptions } from './device-options.js';
 
-export { DEFAULT_BATCHES_PER_WAKE, DEFAULT_HANDSHAKE_BUDGET, DEFAULT_MTU, DEFAULT_TICK_INTERVAL_MS, type PortConfigHook, type WgDeviceEvents, type WgDeviceOptions } from './device-options.js';
+export { DEFAULT_HANDSHAKE_BUDGET, DEFAULT_MTU, type PortConfigHook, type WgDeviceEvents, type WgDeviceOptions } from './device-options.js';
 
 function checkKey(key: Uint8Array, what: string): void {
   if (!(key instanceof Uint8Array) || key.length !== KEY_SIZE) throw new FerryError(ErrorCode.InvalidArgument, `${what} must be ${KEY_SIZE} bytes`);
@@ -56,10 +60,14 @@ function toPrefix(p: IpPrefix | string): IpPrefix {
   return typeof p === 'string' ? parsePrefix(p) : p;
 }
 
-export class WgDevice extends EventEmitter<WgDeviceEvents> implements DatapathContext, HandshakeContext, TimerHandlers<Peer> {
+/** What the device does with its lane before it is mounted on a datapath. */
+function unmounted(): never {
+  throw new FerryError(ErrorCode.InvalidArgument, 'the WireGuard device is not mounted on a datapath');
+}
+
+export class WgDevice extends EventEmitter<WgDeviceEvents> implements Plane, DatapathContext, HandshakeContext, TimerHandlers<Peer> {
+  readonly name = 'wireguard';
   readonly pool: BufferPool;
-  readonly tun: TunPort;
-  udp: UdpPort;
   readonly aead: BatchAead;
   readonly drops = new DropCounters();
   readonly allowedIps = new AllowedIps<Peer>();
@@ -71,45 +79,31 @@ export class WgDevice extends EventEmitter<WgDeviceEvents> implements DatapathCo
   readonly now: () => number;
   readonly wallNow: () => number;
   private readonly random: () => number;
-  mtu: number;
+  private mtuValue: number;
   /** wireguard-go QueueHandshakeSize / 8 by default; a test may lower it to force load. */
   underLoadThreshold: number;
   handshakeBudget: number;
-  /** Called when listenPort or fwmark is set: the daemon re-opens the UDP port (setUdpPort). */
+  /** Called when listenPort or fwmark is set: the daemon opens the UDP port and gives it to the datapath. */
   onPortConfigChange: PortConfigHook | undefined;
 
   // Datapath state: preallocated once.
-  readonly tunIn: PacketBatch;
-  readonly udpIn: PacketBatch;
-  readonly tunOut: PacketBatch;
-  readonly tx: TxQueue;
   readonly rx: RxScratch;
-  readonly hsOut = new PacketBatch(1);
+  private readonly seal: SealScratch;
   batchNow = 0;
   up = false;
+  private ioValue: PlaneIo | null = null;
 
   private identityValue: StaticIdentity | null = null;
   /** Peers' handshakes need an identity object; this stands in while the device has no key. */
   private placeholder: StaticIdentity | null = null;
   private readonly peersByKey = new Map<string, Peer>();
   private readonly stagedQueueSize: number;
-  private readonly tickIntervalMs: number;
-  private readonly batchesPerWake: number;
   private readonly logger: DeviceLogger | undefined;
   private underLoadUntil = -Infinity;
   private lastGc = -Infinity;
-  private listenPortValue: number;
+  private listenPortValue = 0;
   private fwmarkValue = 0;
   private closed = false;
-  private portsStarted = false;
-  private tickTimer: ReturnType<typeof setInterval> | undefined;
-  private handshakesScheduled = false;
-
-  // Bound once: readiness callbacks, the handshake continuation, the tick, the peer lookup.
-  private readonly onTunReadable: () => void;
-  private readonly onUdpReadable: () => void;
-  private readonly onHandshakeContinuation: () => void;
-  private readonly onTickTimer: () => void;
   readonly lookupHandshake: HandshakeLookup;
 
   constructor(options: WgDeviceOptions) {
@@ -119,20 +113,15 @@ export class WgDevice extends EventEmitter<WgDeviceEvents> implements DatapathCo
       throw new FerryError(ErrorCode.InvalidArgument, `WireGuard needs pool headroom >= ${MESSAGE_TRANSPORT_HEADER_SIZE} and tailroom >= ${AEAD_TAG_SIZE + PADDING_MULTIPLE - 1}`);
     }
     this.pool = pool;
-    this.tun = options.tun;
-    this.udp = options.udp;
     this.aead = options.aead ?? nativeBatchAead;
     this.now = options.now ?? (() => performance.now());
     this.wallNow = options.wallNow ?? Date.now;
     this.random = options.random ?? Math.random;
-    this.mtu = options.mtu ?? DEFAULT_MTU;
-    if (!Number.isInteger(this.mtu) || this.mtu < 0 || this.mtu > 65535) throw new FerryError(ErrorCode.InvalidArgument, `mtu must be 0..65535, got ${this.mtu}`);
+    this.mtuValue = options.mtu ?? DEFAULT_MTU;
+    if (!Number.isInteger(this.mtuValue) || this.mtuValue < 0 || this.mtuValue > 65535) throw new FerryError(ErrorCode.InvalidArgument, `mtu must be 0..65535, got ${this.mtuValue}`);
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-    this.tunIn = new PacketBatch(batchSize);
-    this.udpIn = new PacketBatch(batchSize);
-    this.tunOut = new PacketBatch(batchSize);
-    this.tx = new TxQueue(batchSize);
     this.rx = new RxScratch(batchSize);
+    this.seal = new SealScratch(batchSize);
     // Queued handshakes hold pool slots: never more than a quarter of the pool.
     const queueSize = Math.max(1, Math.min(options.handshakeQueueSize ?? HANDSHAKE_QUEUE_SIZE, Math.floor(pool.slotCount / 4)));
     this.handshakeQueue = new HandshakeQueue(queueSize);
@@ -144,19 +133,22 @@ export class WgDevice extends EventEmitter<WgDeviceEvents> implements DatapathCo
     this.keyTable = new KeyTable(options.keyTableSlots, options.keyTableMaxSlots);
     this.rateLimiter = new RateLimiter({ capacity: options.rateLimiterCapacity });
     this.cookieChecker = new CookieChecker(deriveMacKeys(new Uint8Array(KEY_SIZE)));
-    this.tickIntervalMs = options.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS;
-    this.batchesPerWake = options.batchesPerWake ?? DEFAULT_BATCHES_PER_WAKE;
     this.logger = options.logger;
-    this.listenPortValue = this.udp.localPort;
-
-    this.onTunReadable = () => this.readTun();
-    this.onUdpReadable = () => this.readUdp();
-    this.onHandshakeContinuation = () => {
-      this.handshakesScheduled = false;
-      this.processHandshakes();
-    };
-    this.onTickTimer = () => this.tick();
     this.lookupHandshake = (remoteStatic: Uint8Array): Handshake | undefined => this.findPeerByStatic(remoteStatic)?.handshake;
+  }
+
+  /** The datapath's lane for this plane (throws before the device is mounted). */
+  get io(): PlaneIo {
+    return this.ioValue ?? unmounted();
+  }
+
+  get isMounted(): boolean {
+    return this.ioValue !== null;
+  }
+
+  /** Inner MTU for padding: the datapath's (followed at run time) once mounted. */
+  get mtu(): number {
+    return this.ioValue === null ? this.mtuValue : this.ioValue.mtu;
   }
 
   // ---------------------------------------------------------------- identity
@@ -209,10 +201,12 @@ export class WgDevice extends EventEmitter<WgDeviceEvents> implements DatapathCo
     return this.placeholder;
   }
 
-  // ---------------------------------------------------------------- ports
+  // ---------------------------------------------------------------- port settings
 
+  /** The bound listen port (the datapath's port for this plane), or the one asked for. */
   get listenPort(): number {
-    return this.listenPortValue;
+    const bound = this.ioValue?.localPort ?? 0;
+    return bound !== 0 ? bound : this.listenPortValue;
   }
 
   set listenPort(port: number) {
@@ -231,20 +225,6 @@ export class WgDevice extends EventEmitter<WgDeviceEvents> implements DatapathCo
     if (mark === this.fwmarkValue) return;
     this.fwmarkValue = mark;
     this.onPortConfigChange?.('fwmark', mark);
-  }
-
-  /** Swaps the UDP port (after a listen port or fwmark change); the old one is closed. */
-  setUdpPort(udp: UdpPort): void {
-    if (udp === this.udp) return;
-    const old = this.udp;
-    old.pause();
-    old.close();
-    this.udp = udp;
-    if (udp.localPort !== 0) this.listenPortValue = udp.localPort;
-    if (this.portsStarted) {
-      udp.start(this.onUdpReadable);
-      if (!this.up) udp.pause();
-    }
   }
 
   // ---------------------------------------------------------------- peers
@@ -280,13 +260,14 @@ export class WgDevice extends EventEmitter<WgDeviceEvents> implements DatapathCo
     return this.identityValue !== null && Buffer.compare(this.identityValue.publicKey, publicKey) === 0;
   }
 
-  /** Removes a peer (UAPI remove=true): its keys, handshake, staged packets and allowed IPs go. */
+  /** Removes a peer (UAPI remove=true): its keys, handshake, staged packets, allowed IPs and routes go. */
   removePeer(peerOrKey: Peer | Uint8Array): boolean {
     const peer = peerOrKey instanceof Peer ? peerOrKey : this.getPeer(peerOrKey);
     if (peer === undefined || this.peersByKey.get(peer.publicKeyHex) !== peer) return false;
     peer.timers.stop();
     this.zeroAndFlushAll(peer);
     this.allowedIps.removeByPeer(peer);
+    this.ioValue?.releaseRoutes(peer);
     this.peersByKey.delete(peer.publicKeyHex);
     return true;
   }
@@ -317,25 +298,41 @@ export class WgDevice extends EventEmitter<WgDeviceEvents> implements DatapathCo
     if (!Number.isInteger(seconds) || seconds < 0 || seconds > 65535) throw new FerryError(ErrorCode.InvalidArgument, `persistent keepalive must be 0..65535 seconds, got ${seconds}`);
     const old = peer.persistentKeepaliveInterval;
     peer.persistentKeepaliveInterval = seconds;
-    if (old === 0 && seconds > 0 && this.up) {
+    if (old === 0 && seconds > 0 && this.up && this.ioValue !== null) {
       this.batchNow = this.now();
       sendKeepalive(this, peer, this.batchNow);
-      flushTx(this);
+      this.ioValue.flush();
     }
   }
 
+  /**
+   * Another plane holding exactly this prefix in the route table, or null. A whole UAPI
+   * change is checked with it before anything is applied.
+   */
+  allowedIpConflict(prefix: IpPrefix | string): string | null {
+    return this.ioValue?.routeConflict(toPrefix(prefix)) ?? null;
+  }
+
+  /** Gives prefix to peer (taking it from another peer), in the trie and the route table. */
   addAllowedIp(peer: Peer, prefix: IpPrefix | string): void {
     const p = toPrefix(prefix);
+    const io = this.ioValue;
+    const other = io?.routeConflict(p) ?? null;
+    if (other !== null) throw new FerryError(ErrorCode.RouteConflict, `allowed IP ${typeof prefix === 'string' ? prefix : `${p.cidr}`} is routed to ${other}`);
     this.allowedIps.insert(p.bytes, p.cidr, peer);
+    io?.claimRoute(p, peer);
   }
 
   removeAllowedIp(peer: Peer, prefix: IpPrefix | string): boolean {
     const p = toPrefix(prefix);
-    return this.allowedIps.remove(p.bytes, p.cidr, peer);
+    if (!this.allowedIps.remove(p.bytes, p.cidr, peer)) return false;
+    this.ioValue?.releaseRoute(p, peer);
+    return true;
   }
 
   /** UAPI replace_allowed_ips=true; returns how many were removed. */
   clearAllowedIps(peer: Peer): number {
+    this.ioValue?.releaseRoutes(peer);
     return this.allowedIps.removeByPeer(peer);
   }
 
@@ -343,40 +340,32 @@ export class WgDevice extends EventEmitter<WgDeviceEvents> implements DatapathCo
     return this.allowedIps.entriesForPeer(peer);
   }
 
-  // ---------------------------------------------------------------- lifecycle
+  // ---------------------------------------------------------------- Plane
 
-  /** Brings the device up: ports deliver, timers run, persistent keepalives go out. */
-  start(): void {
+  attach(io: PlaneIo): void {
+    if (this.ioValue !== null) throw new FerryError(ErrorCode.InvalidArgument, 'the WireGuard device is already mounted');
+    for (const peer of this.peersByKey.values()) {
+      for (const p of this.allowedIps.entriesForPeer(peer)) if (io.routeConflict(p) !== null) throw new FerryError(ErrorCode.RouteConflict, `an allowed IP of peer ${peer.toString()} is routed to ${io.routeConflict(p)}`);
+    }
+    this.ioValue = io;
+    for (const peer of this.peersByKey.values()) for (const p of this.allowedIps.entriesForPeer(peer)) io.claimRoute(p, peer);
+  }
+
+  /** The interface comes up: timers run, persistent keepalives go out. */
+  start(now = this.now()): void {
     if (this.closed) throw new FerryError(ErrorCode.InvalidArgument, 'device is closed');
     if (this.up) return;
     this.up = true;
-    const now = this.now();
     this.batchNow = now;
     for (const peer of this.peersByKey.values()) peer.timers.start(now);
-    if (!this.portsStarted) {
-      this.portsStarted = true;
-      this.tun.start(this.onTunReadable);
-      this.udp.start(this.onUdpReadable);
-    } else {
-      this.tun.resume();
-      this.udp.resume();
-    }
-    if (this.tickIntervalMs > 0) {
-      this.tickTimer = setInterval(this.onTickTimer, this.tickIntervalMs);
-      this.tickTimer.unref();
-    }
+    if (this.ioValue === null) return;
     for (const peer of this.peersByKey.values()) if (peer.persistentKeepaliveInterval > 0) sendKeepalive(this, peer, now);
-    flushTx(this);
   }
 
-  /** Brings the device down (wireguard-go: peers stop and all keys are zeroed). */
+  /** Down (wireguard-go: peers stop and all keys are zeroed). */
   stop(): void {
     if (!this.up) return;
     this.up = false;
-    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
-    this.tickTimer = undefined;
-    this.tun.pause();
-    this.udp.pause();
     for (const peer of this.peersByKey.values()) {
       peer.timers.stop();
       this.zeroAndFlushAll(peer);
@@ -385,22 +374,52 @@ export class WgDevice extends EventEmitter<WgDeviceEvents> implements DatapathCo
     this.underLoadUntil = -Infinity;
   }
 
-  /** Stops, removes every peer and closes both ports. Every pool slot the device held is back. */
+  /** Stops and removes every peer. Every pool slot the device held is back. */
   close(): void {
     if (this.closed) return;
     this.stop();
     this.closed = true;
     this.removeAllPeers();
-    this.releaseBatches();
-    this.tun.close();
-    this.udp.close();
+    this.handshakeQueue.releaseAll(this.pool);
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  /** Runs every due protocol timer; the internal interval calls it, tests call it with a fake clock. */
+  encapsulate(batch: PacketBatch, refs: readonly unknown[]): void {
+    this.batchNow = this.io.now;
+    if (!this.up) {
+      for (let i = 0; i < batch.count; i++) this.pool.release(batch.slots[i]);
+      this.drops.count(DropReason.WgNoKeypair, batch.count);
+      batch.count = 0;
+      return;
+    }
+    encapsulateBatch(this, batch, refs);
+  }
+
+  decapsulate(batch: PacketBatch): void {
+    this.batchNow = this.io.now;
+    receiveUdpBatch(this, batch);
+  }
+
+  prepare(out: OutBatch, from: number, to: number): void {
+    sealPrepared(this, this.seal, out, from, to);
+  }
+
+  sent(out: OutBatch, count: number, results: Int32Array): void {
+    sentToPeers(this, out, count, results);
+  }
+
+  /** A budgeted slice of the handshake queue; true while more waits (a budget of 0 parks them). */
+  poll(now: number, budget = this.handshakeBudget): boolean {
+    if (!this.up || this.handshakeQueue.length === 0) return false;
+    this.batchNow = now;
+    const done = processHandshakeQueue(this, Math.min(budget, this.handshakeBudget), now);
+    return done > 0 && this.handshakeQueue.length > 0;
+  }
+
+  /** Runs every due protocol timer; the datapath's tick calls it. */
   tick(now = this.now()): void {
     if (!this.up) return;
     this.batchNow = now;
@@ -409,44 +428,14 @@ export class WgDevice extends EventEmitter<WgDeviceEvents> implements DatapathCo
       this.rateLimiter.gc(now);
       this.lastGc = now;
     }
-    flushTx(this);
-  }
-
-  // ---------------------------------------------------------------- datapath entry points
-
-  private readTun(): void {
-    for (let k = 0; k < this.batchesPerWake && this.up; k++) {
-      this.batchNow = this.now();
-      const n = this.tun.readBatch(this.tunIn);
-      if (n === 0) break;
-      sendTunBatch(this, this.tunIn);
-      if (n < this.tunIn.capacity) break;
-    }
-  }
-
-  private readUdp(): void {
-    for (let k = 0; k < this.batchesPerWake && this.up; k++) {
-      this.batchNow = this.now();
-      const n = this.udp.recvBatch(this.udpIn);
-      if (n === 0) break;
-      receiveUdpBatch(this, this.udpIn);
-      if (n < this.udpIn.capacity) break;
-    }
-    this.processHandshakes();
-  }
-
-  private processHandshakes(): void {
-    if (!this.up || this.handshakeQueue.length === 0) return;
-    this.batchNow = this.now();
-    const done = processHandshakeQueue(this, this.handshakeBudget, this.batchNow);
-    // Continue soon with the rest; a budget of 0 (tests parking messages) must not spin.
-    if (done > 0 && this.handshakeQueue.length > 0 && !this.handshakesScheduled) {
-      this.handshakesScheduled = true;
-      setImmediate(this.onHandshakeContinuation);
-    }
   }
 
   // ---------------------------------------------------------------- hooks (DatapathContext, HandshakeContext, TimerHandlers)
+
+  dropFor(peer: Peer | null, reason: number): void {
+    this.drops.count(reason);
+    if (peer !== null) peer.countDrop(reason);
+  }
 
   jitter(): number {
     return Math.floor(this.random() * REKEY_TIMEOUT_JITTER_MAX_MS);
@@ -461,10 +450,12 @@ export class WgDevice extends EventEmitter<WgDeviceEvents> implements DatapathCo
   }
 
   sendHandshakeInitiation(peer: Peer, isRetry: boolean, now: number): void {
+    if (this.ioValue === null) return;
     sendHandshakeInitiation(this, peer, isRetry, now);
   }
 
   sendKeepalive(peer: Peer, now: number): void {
+    if (this.ioValue === null) return;
     sendKeepalive(this, peer, now);
   }
 
@@ -487,10 +478,11 @@ export class WgDevice extends EventEmitter<WgDeviceEvents> implements DatapathCo
     this.emit('endpoint', peer);
   }
 
-  /** Frees a keypair's index and key slots. Sealed-but-unsent packets go out first. */
+  /** Frees a keypair's index and key slots. Queued packets sealed with it go out first. */
   deleteKeypair(kp: Keypair): void {
     if (kp.deleted) return;
-    if (this.tx.batch.count > 0) flushTx(this);
+    const io = this.ioValue;
+    if (io !== null && io.out.count > io.out.prepared) io.flush();
     this.indexTable.remove(kp.localIndex, kp.entry);
     this.keyTable.free(kp.sendSlot);
     this.keyTable.free(kp.receiveSlot);
@@ -500,7 +492,10 @@ export class WgDevice extends EventEmitter<WgDeviceEvents> implements DatapathCo
 
   flushStaged(peer: Peer): void {
     const n = peer.staged.releaseAll(this.pool);
-    if (n > 0) this.drops.count(DropReason.WgNoKeypair, n);
+    if (n > 0) {
+      this.drops.count(DropReason.WgNoKeypair, n);
+      peer.countDrop(DropReason.WgNoKeypair, n);
+    }
   }
 
   /** Drops every key, the handshake in progress and the staged packets (wireguard-go ZeroAndFlushAll). */
@@ -516,12 +511,5 @@ export class WgDevice extends EventEmitter<WgDeviceEvents> implements DatapathCo
   handshakeGaveUp(peer: Peer): void {
     peer.log?.info({ attempts: peer.timers.handshakeAttempts + 1 }, 'handshake did not complete, giving up');
     this.emit('handshakeGiveUp', peer);
-  }
-
-  private releaseBatches(): void {
-    for (const b of [this.tunIn, this.udpIn, this.tunOut, this.tx.batch, this.rx.batch, this.hsOut]) {
-      for (let i = 0; i < b.count; i++) this.pool.release(b.slots[i]);
-      b.clear();
-    }
   }
 }

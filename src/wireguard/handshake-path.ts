@@ -2,10 +2,9 @@
  * The handshake side of the device (wireguard-go receive.go RoutineHandshake, send.go
  * SendHandshake*, noise-protocol.go BeginSymmetricSession): control path, allowed to
  * allocate. Messages come from the handshake queue with their slot and source endpoint;
- * replies are built in fresh pool slots and sent in a small batch of their own.
+ * replies are built in fresh pool slots and queued in the datapath's out batch, sent with the data.
  */
-import type { PacketBatch } from '../buffer/batch.js';
-import { ENDPOINT_STRIDE } from '../io/endpoint.js';
+import { ENDPOINT_REMOTE_SIZE, ENDPOINT_STRIDE, endpointEquals } from '../io/endpoint.js';
 import { DropReason } from '../stats/drop-reasons.js';
 import { MESSAGE_COOKIE_REPLY_SIZE, MESSAGE_INITIATION_SIZE, MESSAGE_RESPONSE_SIZE, MessageType, REKEY_TIMEOUT_MS, RESPONSE_OFFSET_RECEIVER, COOKIE_REPLY_OFFSET_RECEIVER } from './constants.js';
 import type { CookieChecker } from './cookie.js';
@@ -15,15 +14,13 @@ import { readU32LE } from './messages.js';
 import { ConsumedInitiation, consumeInitiation, consumeResponse, createInitiation, createResponse, deriveKeypair, type HandshakeLookup, type StaticIdentity } from './noise.js';
 import type { Peer } from './peer.js';
 import type { RateLimiter } from './ratelimiter.js';
-import { flushTx, sendKeepalive } from './send.js';
+import { sendKeepalive, TAG_WHOLE } from './send.js';
 
 /** What the handshake path needs of the device beyond the datapath's view. */
 export interface HandshakeContext extends DatapathContext {
   readonly identity: StaticIdentity | null;
   readonly cookieChecker: CookieChecker;
   readonly rateLimiter: RateLimiter;
-  /** A small out batch for handshake and cookie messages. */
-  readonly hsOut: PacketBatch;
   wallNow(): number;
   findPeerByStatic(remoteStatic: Uint8Array): Peer | undefined;
   /** findPeerByStatic(key)?.handshake, bound once (consumeInitiation's lookup). */
@@ -53,7 +50,6 @@ export function processHandshakeQueue(ctx: HandshakeContext, budget: number, now
     }
     done++;
   }
-  flushTx(ctx);
   return done;
 }
 
@@ -70,7 +66,7 @@ function processHandshakeMessage(ctx: HandshakeContext, type: number, off: numbe
   if (identity === null) return void ctx.drops.count(DropReason.WgHandshakeFailed);
   if (!ctx.cookieChecker.checkMac1(slab, off, len)) return void ctx.drops.count(DropReason.WgBadMac1);
   if (ctx.isUnderLoad(now)) {
-    if (!ctx.cookieChecker.checkMac2(slab, off, len, eps, epOff, ENDPOINT_STRIDE, now)) {
+    if (!ctx.cookieChecker.checkMac2(slab, off, len, eps, epOff, ENDPOINT_REMOTE_SIZE, now)) {
       sendCookieReply(ctx, off, len, eps, epOff, now);
       return void ctx.drops.count(DropReason.WgBadMac2);
     }
@@ -80,12 +76,11 @@ function processHandshakeMessage(ctx: HandshakeContext, type: number, off: numbe
   else consumeResponseMessage(ctx, off, len, eps, epOff, now);
 }
 
+/** The peer's endpoint becomes the packet's source, and its local address the one to reply from. */
 function setEndpointFromPacket(ctx: HandshakeContext, peer: Peer, eps: Uint8Array, epOff: number): void {
-  let same = true;
-  for (let k = 0; k < ENDPOINT_STRIDE; k++) if (peer.endpoint[k] !== eps[epOff + k]) same = false;
-  if (same) return;
+  const roamed = !endpointEquals(peer.endpoint, 0, eps, epOff);
   peer.endpoint.set(eps.subarray(epOff, epOff + ENDPOINT_STRIDE));
-  ctx.endpointChanged(peer);
+  if (roamed) ctx.endpointChanged(peer);
 }
 
 function consumeInitiationMessage(ctx: HandshakeContext, identity: StaticIdentity, off: number, len: number, eps: Uint8Array, epOff: number, now: number): void {
@@ -239,23 +234,15 @@ function sendCookieReply(ctx: HandshakeContext, off: number, len: number, eps: U
   const slot = pool.acquire();
   if (slot < 0) return void ctx.drops.count(DropReason.PoolExhausted);
   const out = pool.dataOffset(slot);
-  ctx.cookieChecker.createReply(pool.slab, off, len, eps, epOff, ENDPOINT_STRIDE, now, pool.slab, out);
+  ctx.cookieChecker.createReply(pool.slab, off, len, eps, epOff, ENDPOINT_REMOTE_SIZE, now, pool.slab, out);
   sendDatagram(ctx, slot, out, MESSAGE_COOKIE_REPLY_SIZE, eps, epOff, null);
 }
 
-/** Sends one handshake-path datagram at once and releases its slot. */
+/** Queues one handshake-path datagram, whole already, in the out batch (sent with the data). */
 function sendDatagram(ctx: HandshakeContext, slot: number, off: number, len: number, eps: Uint8Array, epOff: number, peer: Peer | null): void {
   if (eps[epOff] === 0) {
     ctx.pool.release(slot);
-    return void ctx.drops.count(DropReason.WgNoEndpoint);
+    return void ctx.dropFor(peer, DropReason.WgNoEndpoint);
   }
-  const b = ctx.hsOut;
-  b.clear();
-  b.push(slot, off, len);
-  b.setEndpoint(0, eps, epOff);
-  const sent = ctx.udp.sendBatch(b);
-  b.clear();
-  ctx.pool.release(slot);
-  if (sent < 1) ctx.drops.count(DropReason.UdpSendFailed);
-  else if (peer !== null) peer.txBytes += len;
+  ctx.io.queue(slot, off, len, eps, epOff, peer, TAG_WHOLE);
 }

@@ -1,4 +1,5 @@
 import { ENDPOINT_STRIDE, decodeEndpoint, encodeEndpoint, type Endpoint } from '../io/endpoint.js';
+import { DropCounters } from '../stats/drop-reasons.js';
 import { KEY_SIZE } from './constants.js';
 import { CookieGenerator } from './cookie.js';
 import { isZero } from './crypto.js';
@@ -41,6 +42,8 @@ export class Peer {
   txBytes = 0;
   /** Wall-clock ms of the last completed handshake (either role); 0 = never. */
   lastHandshakeWallMs = 0;
+  /** This peer's drops by reason; made on its first drop, so quiet peers cost nothing. */
+  drops: DropCounters | null = null;
   log: DeviceLogger | undefined;
 
   constructor(publicKey: Uint8Array, identity: StaticIdentity, stagedQueueSize?: number) {
@@ -51,6 +54,10 @@ export class Peer {
     this.cookieGenerator = new CookieGenerator(this.publicKey);
     this.handshakeEntry = new IndexEntry(this, null);
     this.staged = new StagedQueue(stagedQueueSize);
+  }
+
+  countDrop(reason: number, n = 1): void {
+    (this.drops ??= new DropCounters()).count(reason, n);
   }
 
   /** The preshared key, or null when none (all zero). A copy. */

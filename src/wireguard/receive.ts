@@ -1,14 +1,14 @@
 /**
- * The receive half of the datapath (wireguard-go receive.go), run once per UDP batch:
+ * The receive half of the WireGuard plane (wireguard-go receive.go), run once per UDP batch:
  * transport messages are matched to their keypair by receiver index and opened together
  * in one AEAD call; each one that authenticates and is not a replay then updates its peer
- * (roaming, keypair confirmation, timers, counters) and, unless it is a keepalive, goes to
- * the TUN batch if its inner source address belongs to that peer. Handshake messages are
+ * (roaming, keypair confirmation, timers, counters) and, unless it is a keepalive, goes
+ * toward the host (PlaneIo.deliver) if its inner source address belongs to that peer. Handshake messages are
  * only length-checked here and parked, slot and all, in the handshake queue for the
  * control path. Nothing here allocates per packet.
  */
 import { PacketBatch } from '../buffer/batch.js';
-import { ENDPOINT_STRIDE, endpointEquals } from '../io/endpoint.js';
+import { ENDPOINT_STRIDE, endpointEquals, endpointRecordEquals } from '../io/endpoint.js';
 import { DropReason } from '../stats/drop-reasons.js';
 import {
   KEEPALIVE_TIMEOUT_MS,
@@ -26,7 +26,6 @@ import type { Keypair } from './keypair.js';
 import { readU32LE } from './messages.js';
 import type { Peer } from './peer.js';
 import { REJECT_AFTER_MESSAGES_HI, REJECT_AFTER_MESSAGES_LO } from './replay.js';
-import { flushTx } from './send.js';
 
 /** The open batch: per entry its keypair, key slot, result and the datagram it came from. */
 export class RxScratch {
@@ -46,9 +45,9 @@ export class RxScratch {
   }
 }
 
-function drop(ctx: DatapathContext, slot: number, reason: number): void {
+function drop(ctx: DatapathContext, slot: number, reason: number, peer: Peer | null = null): void {
   ctx.pool.release(slot);
-  ctx.drops.count(reason);
+  ctx.dropFor(peer, reason);
 }
 
 /** Exact size of a handshake message type, 0 for others. */
@@ -60,9 +59,8 @@ function handshakeSize(type: number): number {
 }
 
 /**
- * Processes every datagram of a UDP batch (which it leaves empty): transport data to the
- * TUN, handshakes to the handshake queue, everything else counted and released. Then
- * flushes packets the batch made sendable (staged packets of a confirmed session).
+ * Processes every datagram of a UDP batch (which it leaves empty): transport data toward
+ * the host, handshakes to the handshake queue, everything else counted and released.
  */
 export function receiveUdpBatch(ctx: DatapathContext, batch: PacketBatch): void {
   const slab = ctx.pool.slab;
@@ -99,7 +97,7 @@ export function receiveUdpBatch(ctx: DatapathContext, batch: PacketBatch): void 
       continue;
     }
     if (kp.receiveSlot < 0 || now - kp.createdAt > REJECT_AFTER_TIME_MS) {
-      drop(ctx, slot, DropReason.WgKeyExpired);
+      drop(ctx, slot, DropReason.WgKeyExpired, kp.peer);
       continue;
     }
     // Counters at or past REJECT_AFTER_MESSAGES are never valid; skip the AEAD work.
@@ -114,7 +112,6 @@ export function receiveUdpBatch(ctx: DatapathContext, batch: PacketBatch): void 
   }
   if (open.count > 0) openAndDeliver(ctx, batch, now);
   batch.count = 0;
-  flushTx(ctx);
 }
 
 function openAndDeliver(ctx: DatapathContext, batch: PacketBatch, now: number): void {
@@ -122,7 +119,6 @@ function openAndDeliver(ctx: DatapathContext, batch: PacketBatch, now: number): 
   const rx = ctx.rx;
   const open = rx.batch;
   const m = open.count;
-  const out = ctx.tunOut;
   ctx.aead.open(slab, open.offsets, open.lengths, ctx.keyTable.keys, rx.keyIndex, m, rx.results);
   for (let j = 0; j < m; j++) {
     const kp = rx.keypairs[j] as Keypair;
@@ -131,11 +127,11 @@ function openAndDeliver(ctx: DatapathContext, batch: PacketBatch, now: number): 
     const off = open.offsets[j];
     const plen = rx.results[j];
     if (plen < 0) {
-      drop(ctx, slot, DropReason.WgDecryptFailed);
+      drop(ctx, slot, DropReason.WgDecryptFailed, kp.peer);
       continue;
     }
     if (!kp.replay.validate(readU32LE(slab, off - 8), readU32LE(slab, off - 4))) {
-      drop(ctx, slot, DropReason.WgReplayed);
+      drop(ctx, slot, DropReason.WgReplayed, kp.peer);
       continue;
     }
     const peer = kp.peer;
@@ -148,26 +144,26 @@ function openAndDeliver(ctx: DatapathContext, batch: PacketBatch, now: number): 
     peer.timers.dataReceived(now);
     const total = innerPacketLength(slab, off, plen);
     if (total < 0) {
-      drop(ctx, slot, -total);
+      drop(ctx, slot, -total, peer);
       continue;
     }
     const owner = slab[off] >>> 4 === 6 ? ctx.allowedIps.lookupV6(slab, off + 8) : ctx.allowedIps.lookupV4At(slab, off + 12);
     if (owner !== peer) {
-      drop(ctx, slot, DropReason.WgSourceNotAllowed);
+      drop(ctx, slot, DropReason.WgSourceNotAllowed, peer);
       continue;
     }
-    if (out.count === out.capacity) flushTun(ctx);
-    out.push(slot, off, total);
+    ctx.io.deliver(slot, off, total);
   }
   open.count = 0;
-  flushTun(ctx);
 }
 
 /** Roaming, keypair confirmation, rekey check, timers, counters: what any authenticated packet does. */
 function authenticatedPacketReceived(ctx: DatapathContext, peer: Peer, kp: Keypair, endpoints: Uint8Array, epOff: number, plen: number, now: number): void {
-  if (!endpointEquals(peer.endpoint, 0, endpoints, epOff)) {
+  // The whole record: the remote (roaming) and the local address it reached us on (sticky source).
+  if (!endpointRecordEquals(peer.endpoint, 0, endpoints, epOff)) {
+    const roamed = !endpointEquals(peer.endpoint, 0, endpoints, epOff);
     for (let k = 0; k < ENDPOINT_STRIDE; k++) peer.endpoint[k] = endpoints[epOff + k];
-    ctx.endpointChanged(peer);
+    if (roamed) ctx.endpointChanged(peer);
   }
   if (kp === peer.keypairs.next) ctx.confirmKeypair(peer, kp, now);
   keepKeyFreshReceiving(ctx, peer, now);
@@ -210,15 +206,4 @@ export function keepKeyFreshReceiving(ctx: DatapathContext, peer: Peer, now: num
     t.sentLastMinuteHandshake = true;
     ctx.sendHandshakeInitiation(peer, false, now);
   }
-}
-
-/** Writes the TUN batch, counts refusals, releases its slots. */
-export function flushTun(ctx: DatapathContext): void {
-  const out = ctx.tunOut;
-  const n = out.count;
-  if (n === 0) return;
-  const ok = ctx.tun.writeBatch(out);
-  if (ok < n) ctx.drops.count(DropReason.TunWriteFailed, n - ok);
-  for (let i = 0; i < n; i++) ctx.pool.release(out.slots[i]);
-  out.count = 0;
 }

@@ -1,11 +1,14 @@
 /**
- * The send half of the datapath (wireguard-go send.go), run once per batch: TUN packets are
- * routed by destination (cryptokey routing), padded, given a transport header in the
- * headroom and queued in one out batch; flushTx() then seals the whole batch with one AEAD
- * call and sends it with one UDP call. Packets without a usable session wait in the peer's
- * staged queue while a handshake runs. Nothing here allocates per packet.
+ * The send half of the WireGuard plane (wireguard-go send.go), run once per batch of inner
+ * packets the datapath routed to WireGuard (the route's reference is the peer): padded,
+ * given a transport header in the headroom and queued in the datapath's out batch;
+ * sealPrepared() then seals the whole batch with one AEAD call just before the datapath
+ * sends it, and sentToPeers() does the per-peer bookkeeping from the per-entry results.
+ * Packets without a usable session wait in the peer's staged queue while a handshake
+ * runs. Nothing here allocates per packet.
  */
-import { PacketBatch } from '../buffer/batch.js';
+import type { PacketBatch } from '../buffer/batch.js';
+import type { OutBatch } from '../datapath/out-batch.js';
 import { DropReason } from '../stats/drop-reasons.js';
 import { AEAD_TAG_SIZE, MESSAGE_TRANSPORT_HEADER_SIZE, MESSAGE_TRANSPORT_MIN_SIZE, MessageType, PADDING_MULTIPLE, REKEY_AFTER_MESSAGES, REKEY_AFTER_TIME_MS } from './constants.js';
 import type { DatapathContext } from './datapath-context.js';
@@ -14,17 +17,22 @@ import { writeU32LE } from './messages.js';
 import type { Peer } from './peer.js';
 
 const TWO_32 = 0x1_0000_0000;
+const EAGAIN = -11;
+/** Out-batch tag of a datagram that is whole already (handshake, cookie reply). */
+export const TAG_WHOLE = -1;
 
-/** The out batch and its per-entry key slots and peers, allocated once. */
-export class TxQueue {
-  readonly batch: PacketBatch;
+/** The entries of an out batch to seal, gathered once per flush (transport messages only). */
+export class SealScratch {
+  readonly offsets: Int32Array;
+  readonly lengths: Int32Array;
   readonly keyIndex: Int32Array;
-  readonly peers: Array<Peer | null>;
+  readonly entry: Int32Array;
 
   constructor(capacity: number) {
-    this.batch = new PacketBatch(capacity);
+    this.offsets = new Int32Array(capacity);
+    this.lengths = new Int32Array(capacity);
     this.keyIndex = new Int32Array(capacity);
-    this.peers = new Array<Peer | null>(capacity).fill(null);
+    this.entry = new Int32Array(capacity);
   }
 }
 
@@ -38,34 +46,22 @@ export function calculatePaddingSize(size: number, mtu: number): number {
   return padded - last;
 }
 
-function drop(ctx: DatapathContext, slot: number, reason: number): void {
+function drop(ctx: DatapathContext, peer: Peer | null, slot: number, reason: number): void {
   ctx.pool.release(slot);
-  ctx.drops.count(reason);
+  ctx.dropFor(peer, reason);
 }
 
-/** Routes and queues every packet of a TUN batch, then flushes. Leaves the batch empty. */
-export function sendTunBatch(ctx: DatapathContext, batch: PacketBatch): void {
-  const slab = ctx.pool.slab;
+/** Queues every packet of a routed batch for its peer (refs[i]). Leaves the batch empty. */
+export function encapsulateBatch(ctx: DatapathContext, batch: PacketBatch, refs: readonly unknown[]): void {
   const now = ctx.batchNow;
   const n = batch.count;
   for (let i = 0; i < n; i++) {
     const slot = batch.slots[i];
     const off = batch.offsets[i];
     const len = batch.lengths[i];
-    const version = len > 0 ? slab[off] >>> 4 : 0;
-    let peer: Peer | undefined;
-    if (version === 4 && len >= 20) peer = ctx.allowedIps.lookupV4At(slab, off + 16);
-    else if (version === 6 && len >= 40) peer = ctx.allowedIps.lookupV6(slab, off + 24);
-    else {
-      drop(ctx, slot, version === 4 || version === 6 || len === 0 ? DropReason.Truncated : DropReason.BadVersion);
-      continue;
-    }
-    if (peer === undefined) {
-      drop(ctx, slot, DropReason.WgNoRoute);
-      continue;
-    }
+    const peer = refs[i] as Peer;
     if (peer.endpoint[0] === 0) {
-      drop(ctx, slot, DropReason.WgNoEndpoint);
+      drop(ctx, peer, slot, DropReason.WgNoEndpoint);
       continue;
     }
     const kp = peer.keypairs.current;
@@ -77,24 +73,23 @@ export function sendTunBatch(ctx: DatapathContext, batch: PacketBatch): void {
     }
   }
   batch.count = 0;
-  flushTx(ctx);
 }
 
 /**
  * Pads, writes the transport header in front of the packet and appends it to the out
- * batch (flushing first when full). The slot now belongs to the out batch.
+ * batch (the datapath sends it first when full). The slot now belongs to the out batch.
  */
 export function queueTransport(ctx: DatapathContext, peer: Peer, kp: Keypair, slot: number, off: number, len: number): void {
   const pool = ctx.pool;
   if (peer.endpoint[0] === 0) {
-    drop(ctx, slot, DropReason.WgNoEndpoint);
+    drop(ctx, peer, slot, DropReason.WgNoEndpoint);
     return;
   }
   const padded = len + calculatePaddingSize(len, ctx.mtu);
   const base = slot * pool.slotSize;
   const h = off - MESSAGE_TRANSPORT_HEADER_SIZE;
   if (h < base || off + padded + AEAD_TAG_SIZE > base + pool.slotSize) {
-    drop(ctx, slot, DropReason.TooBig);
+    drop(ctx, peer, slot, DropReason.TooBig);
     return;
   }
   const slab = pool.slab;
@@ -109,18 +104,13 @@ export function queueTransport(ctx: DatapathContext, peer: Peer, kp: Keypair, sl
   writeU32LE(slab, h + 4, kp.remoteIndex);
   writeU32LE(slab, h + 8, lo);
   writeU32LE(slab, h + 12, (counter - lo) / TWO_32);
-  const tx = ctx.tx;
-  if (tx.batch.count === tx.batch.capacity) flushTx(ctx);
-  const i = tx.batch.push(slot, off, padded);
-  tx.keyIndex[i] = kp.sendSlot;
-  tx.peers[i] = peer;
-  tx.batch.setEndpoint(i, peer.endpoint, 0);
+  ctx.io.queue(slot, off, padded, peer.endpoint, 0, peer, kp.sendSlot);
 }
 
 /** Holds a packet until the peer has a session; the oldest makes room when full. */
 export function stagePacket(ctx: DatapathContext, peer: Peer, slot: number, off: number, len: number): void {
   const evicted = peer.staged.push(slot, off, len);
-  if (evicted >= 0) drop(ctx, evicted, DropReason.WgStagedQueueFull);
+  if (evicted >= 0) drop(ctx, peer, evicted, DropReason.WgStagedQueueFull);
 }
 
 /**
@@ -149,7 +139,7 @@ export function sendKeepalive(ctx: DatapathContext, peer: Peer, now: number): vo
   if (!ctx.up) return;
   if (peer.staged.count === 0) {
     const slot = ctx.pool.acquire();
-    if (slot < 0) ctx.drops.count(DropReason.PoolExhausted);
+    if (slot < 0) ctx.dropFor(peer, DropReason.PoolExhausted);
     else peer.staged.push(slot, ctx.pool.dataOffset(slot), 0);
   }
   sendStagedPackets(ctx, peer, now);
@@ -165,49 +155,60 @@ export function keepKeyFreshSending(ctx: DatapathContext, peer: Peer, now: numbe
 }
 
 /**
- * Seals the out batch in one AEAD call, turns each entry into its whole datagram
- * (header + ciphertext + tag), sends them in one call, releases the slots and runs the
- * per-peer bookkeeping once per run of consecutive packets to one peer (a batch is usually
- * one or a few runs): transfer counter, timers, rekey check.
+ * Seals the transport messages among out-batch entries [from, to) in one AEAD call and
+ * turns each into its whole datagram (header + ciphertext + tag). Handshake messages
+ * (TAG_WHOLE) are left as they are.
  */
-export function flushTx(ctx: DatapathContext): void {
-  const tx = ctx.tx;
-  const b = tx.batch;
-  const n = b.count;
-  if (n === 0) return;
-  const pool = ctx.pool;
-  ctx.aead.seal(pool.slab, b.offsets, b.lengths, ctx.keyTable.keys, tx.keyIndex, n);
-  for (let i = 0; i < n; i++) {
-    b.offsets[i] -= MESSAGE_TRANSPORT_HEADER_SIZE;
-    b.lengths[i] += MESSAGE_TRANSPORT_HEADER_SIZE + AEAD_TAG_SIZE;
+export function sealPrepared(ctx: DatapathContext, scratch: SealScratch, out: OutBatch, from: number, to: number): void {
+  let m = 0;
+  for (let i = from; i < to; i++) {
+    const key = out.tags[i];
+    if (key === TAG_WHOLE) continue;
+    scratch.offsets[m] = out.offsets[i];
+    scratch.lengths[m] = out.lengths[i];
+    scratch.keyIndex[m] = key;
+    scratch.entry[m] = i;
+    m++;
   }
-  const sent = ctx.udp.sendBatch(b);
-  if (sent < n) ctx.drops.count(DropReason.UdpSendFailed, n - sent);
-  for (let i = 0; i < n; i++) pool.release(b.slots[i]);
-  b.count = 0;
+  if (m === 0) return;
+  ctx.aead.seal(ctx.pool.slab, scratch.offsets, scratch.lengths, ctx.keyTable.keys, scratch.keyIndex, m);
+  for (let j = 0; j < m; j++) {
+    const i = scratch.entry[j];
+    out.offsets[i] -= MESSAGE_TRANSPORT_HEADER_SIZE;
+    out.lengths[i] += MESSAGE_TRANSPORT_HEADER_SIZE + AEAD_TAG_SIZE;
+  }
+}
+
+/**
+ * After a send: transfer counters from the per-entry results, then the per-peer
+ * bookkeeping once per run of consecutive transport messages to one peer (a batch is
+ * usually one or a few runs): timers, rekey check. Entries that met -EAGAIN are still
+ * queued and are counted when they go out.
+ */
+export function sentToPeers(ctx: DatapathContext, out: OutBatch, count: number, results: Int32Array): void {
   const now = ctx.batchNow;
-  let run = tx.peers[0] as Peer;
-  let bytes = 0;
+  let run: Peer | null = null;
   let data = false;
-  for (let i = 0; i < n; i++) {
-    const peer = tx.peers[i] as Peer;
-    tx.peers[i] = null;
+  for (let i = 0; i < count; i++) {
+    const r = results[i];
+    if (r === EAGAIN) continue;
+    const peer = out.refs[i] as Peer | null;
+    if (peer === null) continue;
+    const len = out.lengths[i];
+    if (r === 0) peer.txBytes += len;
+    if (out.tags[i] === TAG_WHOLE) continue;
     if (peer !== run) {
-      sentToPeer(ctx, run, bytes, data, now);
+      if (run !== null) transportSent(ctx, run, data, now);
       run = peer;
-      bytes = 0;
       data = false;
     }
-    const len = b.lengths[i];
-    if (i < sent) bytes += len;
     if (len !== MESSAGE_TRANSPORT_MIN_SIZE) data = true;
   }
-  sentToPeer(ctx, run, bytes, data, now);
+  if (run !== null) transportSent(ctx, run, data, now);
 }
 
 /** wireguard-go's sequential sender after a send: timers, then keepKeyFreshSending. */
-function sentToPeer(ctx: DatapathContext, peer: Peer, bytes: number, data: boolean, now: number): void {
-  peer.txBytes += bytes;
+function transportSent(ctx: DatapathContext, peer: Peer, data: boolean, now: number): void {
   const t = peer.timers;
   t.anyAuthenticatedPacketTraversal(now, peer.persistentKeepaliveInterval);
   t.anyAuthenticatedPacketSent();

@@ -3,46 +3,22 @@
  * 100,000 sequence-numbered datagrams with sendBatch, a receiver process in the other
  * reads them with recvBatch. None may be lost, reordered, truncated or corrupted: with
  * UDP GSO/GRO off, on with nothing to group, on with runs that are sent and received
- * coalesced, and on with runs too large for the path MTU (the GSO fallback).
+ * coalesced, on with runs too large for the path MTU (the GSO fallback), and on with
+ * runs of normal and jumbo datagrams (one refusal teaches a size limit; GSO stays on).
+ * Last, a link slowed by a qdisc and a small send buffer make sendBatch meet EAGAIN: the
+ * unsent rest of each batch waits for whenWritable and none is lost or sent twice.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import { netns, requireHost, vethPair, type Netns } from '../support/netns.js';
+import { netns, requireHost, vethPair } from '../support/netns.js';
+import { nextJson, startHelper } from './helpers/child.js';
 
 const TOTAL = 100_000;
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const helper = (name: string) => fileURLToPath(new URL(`./helpers/${name}`, import.meta.url));
-
-/** Starts a helper script under node + tsx inside the namespace. */
-function startHelper(ns: Netns, script: string, args: string[]): { child: ChildProcess; lines: AsyncIterator<string>; stderr: () => string } {
-  const child = ns.spawn(process.execPath, ['--import', 'tsx', helper(script), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  return { child, lines, stderr: () => err };
-}
-
-async function nextJson(h: ReturnType<typeof startHelper>, what: string, timeoutMs: number): Promise<Record<string, unknown>> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no output within ${timeoutMs} ms; stderr: ${h.stderr()}`)), timeoutMs);
-  });
-  try {
-    const r = await Promise.race([h.lines.next(), timeout]);
-    if (r.done) throw new Error(`${what} exited without output; stderr: ${h.stderr()}`);
-    return JSON.parse(r.value) as Record<string, unknown>;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 interface RoundTrip {
   /** Subnet 10.77.N.0/24 (unique per test, so tests may run side by side). */
   net: number;
-  shape: 'varied' | 'runs' | 'large';
+  shape: 'varied' | 'runs' | 'large' | 'mixed';
   offload: boolean;
   total: number;
   /** Veth MTU (default 1500). */
@@ -115,4 +91,49 @@ test('GSO runs larger than the path MTU allows go out one by one (fragmented), n
   assert.ok((sent.gsoFallbacks as number) >= 1, `fallbacks: ${sent.gsoFallbacks}`);
   assert.equal(sent.gsoDatagrams, 0);
   assert.equal(got.groMessages, 0);
+});
+
+test('runs of normal and too-large datagrams: one refusal teaches the size limit, GSO stays on for the normal runs', { timeout: 60_000 }, async (t) => {
+  if (!requireHost(t, [])) return;
+  // Runs of 1200-byte and 3000-byte datagrams over a 1500-byte MTU. The first 3000-byte
+  // run is refused as GSO (EMSGSIZE on 6.14+, EINVAL before) and goes out one by one;
+  // from then on datagrams above 2999 bytes are never grouped (no more refusals), while
+  // the 1200-byte runs still leave as GSO messages and arrive coalesced.
+  const total = 20_000;
+  const { sent, got } = await roundTrip(t, { net: 4, shape: 'mixed', offload: true, total, mtu: 1500 });
+  assert.equal(sent.gso, true, 'GSO stayed on');
+  assert.equal(sent.gsoFallbacks, 1, 'one refused message, not one per large run');
+  assert.equal(sent.gsoSizeLimit, 2999);
+  const large = total / 2;
+  assert.ok((sent.gsoOversize as number) > large * 0.9, `large datagrams sent alone: ${sent.gsoOversize}`);
+  assert.ok((sent.gsoDatagrams as number) > large * 0.5, `normal datagrams sent coalesced: ${sent.gsoDatagrams}`);
+  assert.ok((got.groDatagrams as number) > large * 0.5, `datagrams received coalesced: ${got.groDatagrams}`);
+});
+
+test('EAGAIN mid-batch on a slowed link: the unsent rest waits for whenWritable and goes again, none lost or sent twice', { timeout: 60_000 }, async (t) => {
+  if (!requireHost(t, ['tc'])) return;
+  const nsA = netns(t, 'fyua');
+  const nsB = netns(t, 'fyub');
+  const { a } = vethPair(nsA, '10.77.5.1/24', nsB, '10.77.5.2/24');
+  // 40 Mbit/s out of A: datagrams wait in the qdisc, holding the small send buffer.
+  nsA.run('tc', ['qdisc', 'add', 'dev', a, 'root', 'tbf', 'rate', '40mbit', 'burst', '16k', 'latency', '400ms']);
+  const total = 3000;
+  const receiver = startHelper(nsB, 'udp-receiver.ts', ['10.77.5.2', String(total), 'large', '1']);
+  const { port } = await nextJson(receiver, 'receiver', 15_000);
+  const sender = startHelper(nsA, 'udp-backpressure.ts', ['10.77.5.1', '10.77.5.2', String(port), String(total)]);
+  const sent = await nextJson(sender, 'sender', 30_000);
+  assert.equal(sent.error, undefined, `sender: ${JSON.stringify(sent)}; stderr: ${sender.stderr()}`);
+  const got = await nextJson(receiver, 'receiver', 10_000);
+  t.diagnostic(`sender ${JSON.stringify(sent)} receiver ${JSON.stringify(got)}`);
+  assert.equal(sent.sent, total);
+  assert.equal(sent.sendErrors, 0, 'EAGAIN is not a refusal');
+  assert.ok((sent.blocked as number) >= 3, `batches cut short by EAGAIN: ${sent.blocked}`);
+  assert.ok((sent.midBatch as number) >= 1, `EAGAIN after the first entry: ${sent.midBatch}`);
+  assert.equal(sent.writableCalls, sent.blocked, 'whenWritable called back once per wait');
+  assert.equal(sent.emptyWakeups, 0, 'every writable callback could send');
+  assert.ok((sent.sendBlocked as number) >= (sent.blocked as number));
+  assert.deepEqual(
+    { received: got.received, outOfOrder: got.outOfOrder, badPayload: got.badPayload, truncated: got.truncated },
+    { received: total, outOfOrder: 0, badPayload: 0, truncated: 0 },
+  );
 });

@@ -1,6 +1,7 @@
 /**
  * Shared fixture for the WireGuard device tests.
- * Two WgDevices A and B on a FakeNetwork, each with a FakeTun and its own pool, a shared
+ * Two WgDevices A and B, each mounted on its own Datapath with a FakeTun, a FakeUdp on one
+ * FakeNetwork and its own pool, a shared
  * FakeClock for both clocks, seeded jitter, and helpers to build inner packets and to let
  * the in-memory ports drain.
  */
@@ -17,10 +18,12 @@ import { type BatchAead, nativeBatchAead } from '../../src/wireguard/batch-aead.
 import { generatePrivateKey } from '../../src/wireguard/keys.js';
 import { MessageType } from '../../src/wireguard/constants.js';
 import { WgDevice, type WgDeviceOptions } from '../../src/wireguard/device.js';
+import { Datapath, type DatapathOptions } from '../../src/datapath/datapath.js';
 import type { Peer } from '../../src/wireguard/peer.js';
 
 export interface Side {
   name: string;
+  dp: Datapath;
   dev: WgDevice;
   tun: FakeTun;
   udp: FakeUdp;
@@ -46,6 +49,8 @@ export interface PairOptions {
   /** Extra device options for A / B. */
   optsA?: Partial<WgDeviceOptions>;
   optsB?: Partial<WgDeviceOptions>;
+  /** Extra datapath options for both sides. */
+  datapath?: Partial<DatapathOptions>;
   /** Give B an endpoint for A (default true). */
   bKnowsA?: boolean;
   slotCount?: number;
@@ -77,9 +82,11 @@ export function makePair(options: PairOptions = {}): Pair {
     const local: Endpoint = { family: 4, address, port: portCounter++ };
     const udp = new FakeUdp(net, local, pool, 128);
     const tun = new FakeTun(`wg-${name}`, pool, 128);
-    const dev = new WgDevice({ pool, tun, udp, aead, now: clock.now, wallNow: clock.now, random: seededRandom(seed), tickIntervalMs: 0, ...extra });
+    const dp = new Datapath({ pool, tun, now: clock.now, tickIntervalMs: 0, ...options.datapath });
+    const dev = new WgDevice({ pool, aead, now: clock.now, wallNow: clock.now, random: seededRandom(seed), ...extra });
+    dp.addPlane(dev, udp);
     dev.setPrivateKey(generatePrivateKey());
-    return { name, dev, tun, udp, pool, local, v4, v6 };
+    return { name, dp, dev, tun, udp, pool, local, v4, v6 };
   };
   const a0 = mk('a', '192.0.2.1', '10.0.0.1', 'fd00::1', options.aeadA ?? nativeBatchAead, options.optsA, 1);
   const b0 = mk('b', '192.0.2.2', '10.0.0.2', 'fd00::2', options.aeadB ?? nativeBatchAead, options.optsB, 2);
@@ -94,8 +101,8 @@ export function makePair(options: PairOptions = {}): Pair {
   const a: Side = { ...a0, peer: pa };
   const b: Side = { ...b0, peer: pb };
   if (options.start !== false) {
-    a.dev.start();
-    b.dev.start();
+    a.dp.start();
+    b.dp.start();
   }
   return {
     a,
@@ -103,8 +110,8 @@ export function makePair(options: PairOptions = {}): Pair {
     net,
     clock,
     close() {
-      a.dev.close();
-      b.dev.close();
+      a.dp.close();
+      b.dp.close();
     },
   };
 }
@@ -136,8 +143,8 @@ export async function advance(p: Pair, ms: number, step = 100): Promise<void> {
     const d = Math.min(step, left);
     p.clock.advance(d);
     left -= d;
-    p.a.dev.tick();
-    p.b.dev.tick();
+    p.a.dp.tick();
+    p.b.dp.tick();
     await settle(p);
   }
 }

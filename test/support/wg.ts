@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { controlRequest } from '../../src/control/control-client.js';
 import { netns, run, uniqueName, vethPair, type Netns, type Scope } from './netns.js';
 
 export type Implementation = 'ferry' | 'wireguard-go';
@@ -25,7 +26,10 @@ export interface WgPeer {
   privateKey: string;
   publicKey: string;
   listenPort: number;
+  /** Underlay address (IPv4 or IPv6, as PairOptions.underlay chose). */
   underlay: string;
+  /** `address:port` of the underlay, bracketed for IPv6: what a peer's Endpoint says. */
+  endpoint: string;
   inner4: string;
   inner6: string;
 }
@@ -41,9 +45,9 @@ function nodeArgs(): string[] {
   return (process.env.FERRYD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 }
 
-async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -67,7 +71,8 @@ export async function startDaemon(t: Scope, ns: Netns, impl: Implementation, ifn
     rmSync(`/run/ferry/${ifname}.sock`, { force: true });
     if (process.env.FERRY_TEST_LOG) process.stderr.write(`--- ${impl} ${ifname} output:\n${output}\n`);
   });
-  await waitFor(() => existsSync(sock) || exited, `${impl} ${ifname} to create its socket`);
+  // ferryd through tsx takes seconds to start, many on a loaded machine.
+  await waitFor(() => existsSync(sock) || exited, `${impl} ${ifname} to create its socket`, 30_000);
   if (exited) throw new Error(`${impl} ${ifname} exited during startup: ${output}`);
   return { ifname, pid: child.pid ?? 0 };
 }
@@ -92,26 +97,65 @@ export interface PairOptions {
   keepalive?: number;
   /** Run ferryd from dist/ (compiled) instead of src/ through tsx. */
   compiled?: boolean;
+  /** Inner MTU set with `ip link set mtu` on both tunnel interfaces (default: each implementation's own, 1420). */
+  mtu?: number;
+  /** Underlay family: 4 (10.201.0.1-2/24, the default) or 6 (fd20:201::1-2/64, endpoints in brackets). */
+  underlay?: 4 | 6;
+}
+
+/** The inner MTU the daemon works with: ferryd's control socket for ferry, the link for wireguard-go. */
+export async function daemonMtu(peer: Pick<WgPeer, 'impl' | 'ns' | 'ifname'>): Promise<number> {
+  if (peer.impl === 'ferry') return ((await controlRequest(peer.ifname, 'status')) as { mtu: number }).mtu;
+  return linkMtu(peer);
+}
+
+/** The MTU of the peer's tunnel interface as the kernel has it. */
+export function linkMtu(peer: Pick<WgPeer, 'ns' | 'ifname'>): number {
+  const m = / mtu (\d+) /.exec(peer.ns.run('ip', ['-o', 'link', 'show', 'dev', peer.ifname]));
+  if (!m) throw new Error(`no MTU for ${peer.ifname}`);
+  return Number(m[1]);
 }
 
 /**
- * Two namespaces joined by a veth (underlay 10.201.0.1 / .2), each running one
- * implementation, configured as each other's peer with inner 10.77.0.1-2/24 and fd77::1-2/64.
+ * `ip link set mtu` on the peer's tunnel interface, then waits until the daemon works
+ * with it (ferryd checks the link every second), so no packet meets the old MTU after.
+ * Resolves with how long ferryd took to follow, in ms.
+ */
+export async function setMtu(peer: Pick<WgPeer, 'impl' | 'ns' | 'ifname'>, mtu: number): Promise<number> {
+  const start = Date.now();
+  peer.ns.run('ip', ['link', 'set', 'dev', peer.ifname, 'mtu', String(mtu)]);
+  await waitFor(async () => (await daemonMtu(peer)) === mtu, `${peer.impl} ${peer.ifname} to follow MTU ${mtu}`, 5_000);
+  return Date.now() - start;
+}
+
+/**
+ * Two namespaces joined by a veth (underlay 10.201.0.1 / .2, or fd20:201::1 / ::2), each
+ * running one implementation, configured as each other's peer with inner 10.77.0.1-2/24
+ * and fd77::1-2/64.
  */
 export async function wgPair(t: Scope, options: PairOptions): Promise<{ a: WgPeer; b: WgPeer; psk: string | null }> {
   const nsA = netns(t, 'fya');
   const nsB = netns(t, 'fyb');
-  vethPair(nsA, '10.201.0.1/24', nsB, '10.201.0.2/24');
+  const veth = vethPair(nsA, '10.201.0.1/24', nsB, '10.201.0.2/24');
+  const v6 = options.underlay === 6;
+  if (v6) {
+    nsA.run('ip', ['-6', 'addr', 'add', 'fd20:201::1/64', 'dev', veth.a, 'nodad']);
+    nsB.run('ip', ['-6', 'addr', 'add', 'fd20:201::2/64', 'dev', veth.b, 'nodad']);
+  }
   // ferryd asks for 4 MiB socket buffers itself; wireguard-go (0.0.20220316) takes the
   // namespace default, 208 KiB, and then drops bursts at its socket. Give both the same.
   for (const ns of [nsA, nsB]) ns.run('sysctl', ['-qw', 'net.core.rmem_default=4194304', 'net.core.wmem_default=4194304']);
   const psk = options.psk ? execFileSync('wg', ['genpsk'], { encoding: 'utf8' }).trim() : null;
   const mk = async (ns: Netns, impl: Implementation, n: 1 | 2): Promise<WgPeer> => {
     const { ifname, pid } = await startDaemon(t, ns, impl, undefined, options.compiled);
-    return { impl, ns, ifname, pid, ...genKey(), listenPort: 51820 + n, underlay: `10.201.0.${n}`, inner4: `10.77.0.${n}`, inner6: `fd77::${n}` };
+    const listenPort = 51820 + n;
+    const underlay = v6 ? `fd20:201::${n}` : `10.201.0.${n}`;
+    const endpoint = v6 ? `[${underlay}]:${listenPort}` : `${underlay}:${listenPort}`;
+    return { impl, ns, ifname, pid, ...genKey(), listenPort, underlay, endpoint, inner4: `10.77.0.${n}`, inner6: `fd77::${n}` };
   };
-  const a = await mk(nsA, options.left, 1);
-  const b = await mk(nsB, options.right, 2);
+  const [a, b] = await Promise.all([mk(nsA, options.left, 1), mk(nsB, options.right, 2)]);
+  // Before the links come up, so no packet meets the old MTU.
+  if (options.mtu !== undefined) await Promise.all([a, b].map((p) => setMtu(p, options.mtu as number)));
   for (const [self, other] of [
     [a, b],
     [b, a],
@@ -124,7 +168,7 @@ export async function wgPair(t: Scope, options: PairOptions): Promise<{ a: WgPee
       '[Peer]',
       `PublicKey = ${other.publicKey}`,
       `AllowedIPs = ${other.inner4}/32, ${other.inner6}/128`,
-      `Endpoint = ${other.underlay}:${other.listenPort}`,
+      `Endpoint = ${other.endpoint}`,
     ];
     if (psk) lines.push(`PresharedKey = ${psk}`);
     if (options.keepalive) lines.push(`PersistentKeepalive = ${options.keepalive}`);
@@ -152,3 +196,60 @@ export function wgDump(peer: WgPeer): string[][] {
 }
 
 export { run };
+
+/** Random bytes in a file, made once and sent as often as needed, with their sha256. */
+export interface TransferData {
+  path: string;
+  mib: number;
+  sha256: string;
+}
+
+/** Makes `mib` MiB of random bytes in /dev/shm (visible in every namespace), removed when the scope ends. */
+export function randomData(t: Scope, mib: number): TransferData {
+  const data = makeRandomFile(mib);
+  t.after(() => rmSync(data.path, { force: true }));
+  return data;
+}
+
+function makeRandomFile(mib: number): TransferData {
+  const path = `/dev/shm/ferry-xfer-${uniqueName('d')}`;
+  try {
+    run('sh', ['-c', `head -c ${mib}M /dev/urandom > ${path}`], { timeout: 120_000 });
+    return { path, mib, sha256: run('sha256sum', [path], { timeout: 120_000 }).split(/\s+/)[0] };
+  } catch (err) {
+    rmSync(path, { force: true });
+    throw err;
+  }
+}
+
+export interface TransferResult {
+  /** sha256 of what was sent and of what arrived. */
+  sent: string;
+  received: string;
+  /** Seconds from connect to the sender's end (making and hashing the bytes excluded). */
+  seconds: number;
+}
+
+/**
+ * Sends random bytes from one peer to the other over TCP (ncat), to the receiver's inner
+ * IPv4 address unless `address` says otherwise; returns both sha256 sums. `data` is a
+ * size in MiB (fresh bytes, made and removed here) or a file from randomData.
+ */
+export async function transfer(from: WgPeer, to: WgPeer, data: number | TransferData, address = to.inner4): Promise<TransferResult> {
+  const file = typeof data === 'number' ? makeRandomFile(data) : data;
+  try {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const receiver = to.ns.spawn('sh', ['-c', `ncat -l --recv-only ${address} ${port} | sha256sum`]);
+    let received = '';
+    receiver.stdout?.on('data', (d) => (received += d));
+    // 'close', not 'exit': the hash may still be in the pipe when the process has exited.
+    const receiverDone = new Promise<void>((resolve) => receiver.on('close', () => resolve()));
+    await waitFor(() => to.ns.run('ss', ['-ltnH', `sport = :${port}`]).trim() !== '', `ncat to listen on ${address} port ${port}`);
+    const script = ['s=$(date +%s%N)', `ncat --send-only ${address} ${port} < ${file.path}; rc=$?`, 'e=$(date +%s%N)', 'echo $((e - s))', 'exit $rc'].join('\n');
+    const ns = from.ns.run('sh', ['-c', script], { timeout: 180_000 }).trim();
+    await Promise.race([receiverDone, new Promise((r) => setTimeout(r, 30_000).unref())]);
+    return { sent: file.sha256, received: received.trim().split(/\s+/)[0], seconds: Number(ns) / 1e9 };
+  } finally {
+    if (file !== data) rmSync(file.path, { force: true });
+  }
+}

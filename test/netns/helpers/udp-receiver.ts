@@ -7,6 +7,7 @@
  */
 import { PacketBatch } from '../../../src/buffer/batch.js';
 import { BufferPool } from '../../../src/buffer/pool.js';
+import { ENDPOINT_STRIDE } from '../../../src/io/endpoint.js';
 import { UdpSocket } from '../../../src/io/udp.js';
 import { checkSeq, isSeqShape, readSeq, type SeqShape } from './udp-seq.js';
 
@@ -15,7 +16,7 @@ if (!isSeqShape(shapeText)) throw new Error(`bad shape ${shapeText}`);
 const shape: SeqShape = shapeText;
 const total = Number(totalText);
 const offload = offloadText === '1';
-const pool = new BufferPool({ slotCount: 1024 });
+const pool = new BufferPool({ slotCount: 1024, slotSize: 4096 }); // room for SEQ_MAX_SIZE (udp-seq.ts)
 const sock = UdpSocket.open({ pool, family: 4, address, rcvbuf: 8 << 20, gso: offload, gro: offload });
 const batch = new PacketBatch(256);
 const ack = new PacketBatch(1);
@@ -50,7 +51,7 @@ sock.start(() => {
     received++;
   }
   // Acknowledge to whoever sent the last datagram of the batch.
-  ack.setEndpoint(0, batch.endpoints, (batch.count - 1) * 24);
+  ack.setEndpoint(0, batch.endpoints, (batch.count - 1) * ENDPOINT_STRIDE);
   pool.releaseMany(batch.slots, batch.count);
   batch.clear();
   const ackOff = ack.offsets[0];

@@ -19,7 +19,7 @@ if (!isSeqShape(shapeText)) throw new Error(`bad shape ${shapeText}`);
 const shape: SeqShape = shapeText;
 const total = Number(totalText);
 const offload = offloadText === '1';
-const pool = new BufferPool({ slotCount: 512 });
+const pool = new BufferPool({ slotCount: 512, slotSize: 4096 }); // room for SEQ_MAX_SIZE (udp-seq.ts)
 const sock = UdpSocket.open({ pool, family: 4, address: local, gso: offload, gro: offload });
 const dest = new Uint8Array(ENDPOINT_STRIDE);
 encodeEndpoint({ family: 4, address: peer, port: Number(portText) }, dest);
@@ -73,8 +73,8 @@ sock.start(() => {
     clearInterval(watchdog);
     sock.close();
     pool.assertNoLeaks();
-    const { sent, gso, gsoMessages, gsoDatagrams, gsoFallbacks } = sock;
-    console.log(JSON.stringify({ sent, bursts, ms: Date.now() - started, gso, gsoMessages, gsoDatagrams, gsoFallbacks }));
+    const { sent, gso, gsoMessages, gsoDatagrams, gsoFallbacks, gsoSizeLimit, gsoOversize } = sock;
+    console.log(JSON.stringify({ sent, bursts, ms: Date.now() - started, gso, gsoMessages, gsoDatagrams, gsoFallbacks, gsoSizeLimit, gsoOversize }));
     process.exit(0);
   }
   pump();

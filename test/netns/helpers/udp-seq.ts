@@ -2,16 +2,22 @@
  * payload whose size and bytes both derive from it, so loss, reordering and corruption
  * are all visible to the receiver. Shapes: "varied" changes the size every datagram
  * (nothing for GSO to group); "runs" keeps it for 37 datagrams at a time (GSO groups,
- * broken at 64 and at every size change); "large" is 1400 bytes throughout. */
-export type SeqShape = 'varied' | 'runs' | 'large';
+ * broken at 64 and at every size change); "large" is 1400 bytes throughout; "mixed"
+ * alternates runs of 37 datagrams of 1200 bytes and of 3000 bytes (larger than a
+ * 1500-byte path MTU: fragmented, never a GSO segment). */
+export type SeqShape = 'varied' | 'runs' | 'large' | 'mixed';
+
+/** Largest datagram of any shape (helpers size their pool slots for it). */
+export const SEQ_MAX_SIZE = 3000;
 
 export function isSeqShape(x: string): x is SeqShape {
-  return x === 'varied' || x === 'runs' || x === 'large';
+  return x === 'varied' || x === 'runs' || x === 'large' || x === 'mixed';
 }
 
 export function seqSize(seq: number, shape: SeqShape = 'varied'): number {
   if (shape === 'runs') return 8 + ((Math.floor(seq / 37) * 97) % 1400);
   if (shape === 'large') return 1400;
+  if (shape === 'mixed') return Math.floor(seq / 37) % 2 === 0 ? 1200 : 3000;
   return 8 + ((seq * 13) % 1200);
 }
 

@@ -1,0 +1,56 @@
+/**
+ * How a feature joins an interface daemon. WireGuard is always there (the UAPI socket and
+ * `wg` drive it, config file or not); every other plane or stage (VXLAN, the load
+ * balancer) is a PlaneModule: when the interface's config file asks for it (its [Ferry…]
+ * sections), mount() puts the plane on the datapath (Datapath.addPlane with its own port)
+ * or the stage before routing (datapath.translate), registers its control operations, and
+ * returns a handle the daemon uses for status, readiness, reloads and shutdown.
+ */
+import type { BufferPool } from '../buffer/pool.js';
+import type { WgQuickConfig } from '../config/model.js';
+import type { ControlServer } from '../control/control-server.js';
+import type { Datapath } from '../datapath/datapath.js';
+import type { UdpOpenOptions } from '../io/udp.js';
+import type { UdpPort } from '../io/ports.js';
+import type { Logger } from './logger.js';
+
+export interface PlaneHost {
+  readonly ifname: string;
+  readonly pool: BufferPool;
+  readonly datapath: Datapath;
+  readonly control: ControlServer;
+  readonly logger: Logger;
+  /** Opens a UDP socket in the daemon's namespace on the daemon's pool. */
+  openUdp(options: Omit<UdpOpenOptions, 'pool'>): UdpPort;
+}
+
+export interface HostedPlane {
+  readonly name: string;
+  /** What `ferry status` shows for it. */
+  status(): Record<string, unknown>;
+  /** Ready for traffic (the /readyz probe); the reason when not. */
+  ready(): { ready: boolean; reason?: string };
+  /**
+   * Applies a changed config file (SIGHUP, syncconf) without disturbing what did not
+   * change. Throws to refuse the file; then nothing of it may have been applied.
+   */
+  reload(config: WgQuickConfig): void;
+  close(): void;
+}
+
+export interface PlaneModule {
+  readonly name: string;
+  /** Mounts the feature when `config` asks for it; null when it does not. */
+  mount(config: WgQuickConfig, host: PlaneHost): HostedPlane | null;
+}
+
+const modules: PlaneModule[] = [];
+
+/** Registers a feature; its module calls this once at load (src/daemon/modules.ts imports them all). */
+export function registerPlaneModule(module: PlaneModule): void {
+  if (!modules.some((m) => m.name === module.name)) modules.push(module);
+}
+
+export function planeModules(): readonly PlaneModule[] {
+  return modules;
+}
