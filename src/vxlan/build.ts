@@ -4,25 +4,34 @@
  * daemon and by the interop test runner, so both build the same thing.
  */
 import type { BufferPool } from '../buffer/pool.js';
-import type { RouteTable } from '../datapath/route-table.js';
+import type { Datapath } from '../datapath/datapath.js';
+import type { UdpPort } from '../io/ports.js';
 import { ErrorCode, FerryError, isSystemError } from '../errors.js';
-import { UdpSocket } from '../io/udp.js';
-import type { IpPrefix } from '../table/prefix-trie.js';
+import { type UdpOpenOptions, UdpSocket } from '../io/udp.js';
+import { formatPrefix, type IpPrefix } from '../table/prefix-trie.js';
 import { VxlanPlane } from './l3-plane.js';
 import type { VxlanSettings } from './settings.js';
 
 /** Underlay socket buffers, as ferryd's WireGuard port has them. */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
-export function createL3Plane(settings: VxlanSettings, routes: RouteTable, localAddresses: readonly IpPrefix[]): VxlanPlane {
-  if (settings.mode !== 'l3') throw new FerryError(ErrorCode.InvalidArgument, 'createL3Plane needs Mode = l3');
-  const plane = new VxlanPlane({ routes, mac: settings.vtepMac, vni: settings.vni, port: settings.port, localAddresses });
-  try {
-    for (const p of settings.peers) plane.addPeer({ remote: p.remote, mac: p.vtepMac as Uint8Array, subnets: p.subnets });
-  } catch (err) {
-    plane.peers.clear();
-    throw err;
+/**
+ * Mounts an L3 VTEP on the datapath with its port and adds the settings' peers (their
+ * subnets routed to it). Checked first, since a datapath cannot unmount a plane: a subnet
+ * another plane routes is a RouteConflict, thrown before anything is mounted (the caller
+ * closes the port). The settings were checked by vxlanSettings (no MAC or subnet twice).
+ */
+export function mountL3Plane(datapath: Datapath, port: UdpPort, settings: VxlanSettings, localAddresses: readonly IpPrefix[], name = 'vxlan'): VxlanPlane {
+  if (settings.mode !== 'l3') throw new FerryError(ErrorCode.InvalidArgument, 'an L3 VTEP needs Mode = l3');
+  for (const peer of settings.peers) {
+    for (const p of peer.subnets) {
+      const owner = datapath.routes.conflict(p, name);
+      if (owner !== null) throw new FerryError(ErrorCode.RouteConflict, `peer ${peer.remote}: subnet ${formatPrefix(p)} is already routed to ${owner}`);
+    }
   }
+  const plane = new VxlanPlane({ mac: settings.vtepMac, vni: settings.vni, port: settings.port, localAddresses, name });
+  datapath.addPlane(plane, port);
+  for (const p of settings.peers) plane.addPeer({ remote: p.remote, mac: p.vtepMac as Uint8Array, subnets: p.subnets });
   return plane;
 }
 
@@ -30,19 +39,19 @@ export function createL3Plane(settings: VxlanSettings, routes: RouteTable, local
  * Binds Local:Port; without Local, dual-stack [::]:Port (IPv4 peers then work too), or
  * 0.0.0.0:Port on a host without IPv6.
  */
-export function openVxlanUnderlay(pool: BufferPool, settings: VxlanSettings): UdpSocket {
+export function openVxlanUnderlay(pool: BufferPool, settings: VxlanSettings, open: (o: UdpOpenOptions) => UdpPort = (o) => UdpSocket.open(o)): UdpPort {
   // recvTos: the outer ECN field, for RFC 6040 decapsulation. dontFragment: outer packets
   // carry DF and are never fragmented (the inner MTU leaves room for the headers).
   const common = { pool, port: settings.port, rcvbuf: SOCKET_BUFFER_BYTES, sndbuf: SOCKET_BUFFER_BYTES, recvTos: true, dontFragment: true };
   // zeroChecksum6: IPv6 peers configured with udp6zerocsumtx send zero UDP checksums.
   if (settings.local !== null) {
     const v6 = settings.local.includes(':');
-    return UdpSocket.open({ ...common, family: v6 ? 6 : 4, address: settings.local, ...(v6 ? { zeroChecksum6: true } : {}) });
+    return open({ ...common, family: v6 ? 6 : 4, address: settings.local, ...(v6 ? { zeroChecksum6: true } : {}) });
   }
   try {
-    return UdpSocket.open({ ...common, family: 6, address: '::', v6only: false, zeroChecksum6: true });
+    return open({ ...common, family: 6, address: '::', v6only: false, zeroChecksum6: true });
   } catch (err) {
-    if (isSystemError(err) && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) return UdpSocket.open({ ...common, family: 4, address: '0.0.0.0' });
+    if (isSystemError(err) && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) return open({ ...common, family: 4, address: '0.0.0.0' });
     throw err;
   }
 }

@@ -35,7 +35,7 @@ function node(net: FakeNetwork, underlay: string, ourMac: Uint8Array, addresses:
   const family = underlay.includes(':') ? 6 : 4;
   const udp = new FakeUdp(net, { family, address: underlay, port: options.port ?? 8472 }, pool, 16);
   const dp = new Datapath({ pool, tun, tickIntervalMs: 0 });
-  const plane = new VxlanPlane({ routes: dp.routes, mac: ourMac, vni: options.vni, port: options.port, localAddresses: addresses.map(parsePrefix) });
+  const plane = new VxlanPlane({ mac: ourMac, vni: options.vni, port: options.port, localAddresses: addresses.map(parsePrefix) });
   dp.addPlane(plane, udp);
   dp.start();
   return {
@@ -279,4 +279,10 @@ test('the peer table refuses our own MAC, a MAC or a subnet twice, and non-unica
   assert.equal(a.plane.peers.size, 1);
   assert.equal(a.dp.routes.size, 1);
   a.close();
+});
+
+test('peers join once the plane is mounted: their routes go through its PlaneIo', () => {
+  const plane = new VxlanPlane({ mac: MAC_A });
+  assert.throws(() => plane.addPeer({ remote: '192.0.2.2', mac: MAC_B, subnets: [parsePrefix('10.244.2.0/24')] }), /once the plane is mounted/);
+  assert.equal(plane.peers.size, 0);
 });

@@ -15,7 +15,6 @@
 import type { PacketBatch } from '../buffer/batch.js';
 import type { OutBatch } from '../datapath/out-batch.js';
 import type { Plane, PlaneIo } from '../datapath/plane.js';
-import type { RouteTable } from '../datapath/route-table.js';
 import { ErrorCode, FerryError } from '../errors.js';
 import { ENDPOINT_STRIDE } from '../io/endpoint.js';
 import { bytesEqual, readU16 } from '../packet/bytes.js';
@@ -41,8 +40,6 @@ export const VxlanTag = {
 const EAGAIN = -11;
 
 export interface VxlanPlaneOptions {
-  /** The datapath's route table: peers' subnets are claimed there. */
-  routes: RouteTable;
   /** Our VTEP MAC (6 bytes, unicast). */
   mac: Uint8Array;
   vni?: number;
@@ -91,10 +88,10 @@ export class VxlanPlane implements Plane {
     this.mac = Uint8Array.from(options.mac);
     this.locals = new LocalAddresses(options.localAddresses ?? []);
     this.neighbors = new NeighborResponder(this.mac, this.locals);
-    this.peers = new VtepPeers(options.routes, this, this.mac, options.maxPeers ?? MAX_PEERS);
+    this.peers = new VtepPeers(() => this.io, this.mac, options.maxPeers ?? MAX_PEERS);
   }
 
-  /** Adds a remote VTEP and routes its subnets here (see VtepPeers.add for what throws). */
+  /** Adds a remote VTEP and routes its subnets here, once mounted (see VtepPeers.add for what throws). */
   addPeer(spec: VtepPeerSpec): VtepPeer {
     return this.peers.add(spec, this.port);
   }

@@ -1,11 +1,11 @@
 /**
  * The VTEP peer table of an L3 overlay: peers by index, by MAC (per packet, from an
  * inner frame's source) and by subnet. Adding a peer claims its subnets in the
- * datapath's route table with the peer as the route's reference, all or nothing; a
- * subnet another plane holds is a RouteConflict and leaves everything as it was.
+ * datapath's route table (through the plane's PlaneIo) with the peer as the route's
+ * reference, all or nothing; a subnet another plane holds is a RouteConflict and leaves
+ * everything as it was.
  */
-import type { Plane } from '../datapath/plane.js';
-import type { RouteTable } from '../datapath/route-table.js';
+import type { PlaneIo } from '../datapath/plane.js';
 import { ErrorCode, FerryError } from '../errors.js';
 import { bytesEqual } from '../packet/bytes.js';
 import { MAC_LENGTH } from '../packet/constants.js';
@@ -30,8 +30,8 @@ export class VtepPeers {
   private count = 0;
 
   constructor(
-    private readonly routes: RouteTable,
-    private readonly plane: Plane,
+    /** The plane's PlaneIo once it is mounted (peers are added after that). */
+    private readonly io: () => PlaneIo | null,
     private readonly ourMac: Uint8Array,
     readonly maxPeers = MAX_PEERS,
   ) {
@@ -59,11 +59,13 @@ export class VtepPeers {
   }
 
   /**
-   * Adds a peer and routes its subnets to the plane. Throws InvalidArgument (its MAC is
-   * ours or another peer's, a subnet is another peer's, the table is full) or
-   * RouteConflict (another plane holds a subnet); nothing changes then.
+   * Adds a peer and routes its subnets to the plane. Throws InvalidArgument (the plane is
+   * not mounted, its MAC is ours or another peer's, a subnet is another peer's, the table
+   * is full) or RouteConflict (another plane holds a subnet); nothing changes then.
    */
   add(spec: VtepPeerSpec, port: number): VtepPeer {
+    const io = this.io();
+    if (io === null) throw new FerryError(ErrorCode.InvalidArgument, 'VXLAN peers are added once the plane is mounted on a datapath');
     const peer = new VtepPeer(spec, port);
     const mac = macToString(peer.mac, 0);
     if (bytesEqual(peer.mac, 0, this.ourMac, 0, MAC_LENGTH)) throw new FerryError(ErrorCode.InvalidArgument, `peer ${peer.remote}: VTEP MAC ${mac} is this VTEP's own`);
@@ -78,10 +80,10 @@ export class VtepPeers {
     }
     if (new Set(keys).size !== keys.length) throw new FerryError(ErrorCode.InvalidArgument, `peer ${peer.remote}: a subnet is listed twice`);
     for (const p of peer.subnets) {
-      const owner = this.routes.conflict(p, this.plane.name);
+      const owner = io.routeConflict(p);
       if (owner !== null) throw new FerryError(ErrorCode.RouteConflict, `peer ${peer.remote}: subnet ${subnetKey(p)} is already routed to ${owner}`);
     }
-    for (const p of peer.subnets) this.routes.claim(p, this.plane, peer);
+    for (const p of peer.subnets) io.claimRoute(p, peer);
     const index = this.freeIndexes.length > 0 ? (this.freeIndexes.pop() as number) : this.byIndex.length;
     peer.index = index;
     this.byIndex[index] = peer;
@@ -94,7 +96,7 @@ export class VtepPeers {
   /** Removes a peer and its routes. */
   remove(peer: VtepPeer): boolean {
     if (peer.index < 0 || this.byIndex[peer.index] !== peer) return false;
-    this.routes.releaseRef(this.plane.name, peer);
+    this.io()?.releaseRoutes(peer);
     this.byMac.delete(peer.mac, 0);
     for (const p of peer.subnets) this.bySubnet.delete(subnetKey(p));
     this.byIndex[peer.index] = null;

@@ -13,8 +13,9 @@ import { loadConfig } from '../../src/config/config-file.js';
 import { vxlanSettings } from '../../src/config/vxlan-settings.js';
 import { Datapath } from '../../src/datapath/datapath.js';
 import { TunDevice } from '../../src/io/tun.js';
+import type { UdpSocket } from '../../src/io/udp.js';
 import { macToString } from '../../src/packet/format.js';
-import { createL3Plane, openVxlanUnderlay } from '../../src/vxlan/build.js';
+import { mountL3Plane, openVxlanUnderlay } from '../../src/vxlan/build.js';
 import { vxlanInnerMtu } from '../../src/vxlan/constants.js';
 
 const [configPath, ifname] = process.argv.slice(2);
@@ -33,9 +34,8 @@ let ioErrors = 0;
 const dp = new Datapath({ pool, tun, mtu, onIoError: (where, err) => {
   if (ioErrors++ < 5) console.error(`io error at ${where}: ${String(err)}`);
 } });
-const plane = createL3Plane(settings, dp.routes, config.interface.addresses);
-const udp = openVxlanUnderlay(pool, settings);
-dp.addPlane(plane, udp);
+const udp = openVxlanUnderlay(pool, settings) as UdpSocket;
+const plane = mountL3Plane(dp, udp, settings, config.interface.addresses);
 dp.start();
 
 function stats(): Record<string, unknown> {
