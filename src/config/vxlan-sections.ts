@@ -3,6 +3,7 @@
  * key, with file:line. What spans sections (peers without [FerryVxlan], a MAC or subnet
  * given twice) is checked when the settings are built (vxlan-settings.ts).
  */
+import { formatPrefix } from '../table/prefix-trie.js';
 import { registerExtension } from './extensions.js';
 import type { IssueList } from './issues.js';
 import type { ExtensionSection } from './model.js';
@@ -57,6 +58,11 @@ registerExtension({
   name: VXLAN_PEER_SECTION,
   keys: VXLAN_PEER_KEYS,
   multiple: true,
+  // ferry up routes each peer's subnets into the interface (flannel's onlink routes).
+  routes(section) {
+    const subnets = section.entries.find((e) => e.key.toLowerCase() === 'subnets');
+    return subnets === undefined ? [] : parseSubnets(subnets.value).map(formatPrefix);
+  },
   check(section, issues) {
     checkValues(section, issues);
     if (!section.entries.some((e) => e.key.toLowerCase() === 'remote')) issues.error(section.line, `[${VXLAN_PEER_SECTION}] has no Remote: expected the peer's underlay address`);

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { formatPrefix } from '../table/prefix-trie.js';
-import { DEFAULT_PORT, DEFAULT_VNI } from '../vxlan/constants.js';
+import { DEFAULT_PORT, DEFAULT_VNI, VXLAN_OVERHEAD_IPV4, VXLAN_OVERHEAD_IPV6 } from '../vxlan/constants.js';
 import type { VxlanMode, VxlanPeerSettings, VxlanSettings } from '../vxlan/settings.js';
 import { deriveVtepMac } from '../vxlan/vtep-mac.js';
 import { IssueList } from './issues.js';
@@ -121,4 +121,27 @@ export function vxlanSettings(config: WgQuickConfig, options: VxlanSettingsOptio
     underlayFamily,
     line: main.line,
   };
+}
+
+/**
+ * Where the VXLAN underlay of a config goes, for `ferry up`'s MTU when MTU is not set:
+ * the peers' addresses, each with its overhead (50 over IPv4, 70 over IPv6), and the
+ * overhead to take from the default route when no peer gives a path. Null without
+ * [FerryVxlan]. The file was checked by the parser; nothing here throws for it.
+ */
+export function vxlanUnderlay(config: WgQuickConfig): { peers: Array<{ address: string; overhead: number }>; fallbackOverhead: number } | null {
+  const main = config.extensions.find((s) => s.name.toLowerCase() === VXLAN_SECTION.toLowerCase());
+  if (main === undefined) return null;
+  const overhead = (family: 4 | 6) => (family === 6 ? VXLAN_OVERHEAD_IPV6 : VXLAN_OVERHEAD_IPV4);
+  const peers: Array<{ address: string; overhead: number }> = [];
+  for (const s of config.extensions) {
+    if (s.name.toLowerCase() !== VXLAN_PEER_SECTION.toLowerCase()) continue;
+    const remote = entry(s, 'Remote');
+    if (remote === undefined) continue;
+    const r = parseUnderlayAddress('Remote', remote.value);
+    peers.push({ address: r.address, overhead: overhead(r.family) });
+  }
+  const local = entry(main, 'Local');
+  const family = local !== undefined ? parseUnderlayAddress('Local', local.value).family : peers.some((p) => p.overhead === VXLAN_OVERHEAD_IPV6) ? 6 : 4;
+  return { peers, fallbackOverhead: overhead(family) };
 }

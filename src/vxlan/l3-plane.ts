@@ -63,8 +63,8 @@ export interface VxlanStats {
 export class VxlanPlane implements Plane {
   readonly name: string;
   readonly drops = new DropCounters();
-  readonly vni: number;
-  readonly port: number;
+  vni: number;
+  port: number;
   readonly mac: Uint8Array;
   readonly peers: VtepPeers;
   readonly locals: LocalAddresses;
@@ -89,6 +89,28 @@ export class VxlanPlane implements Plane {
     this.locals = new LocalAddresses(options.localAddresses ?? []);
     this.neighbors = new NeighborResponder(this.mac, this.locals);
     this.peers = new VtepPeers(() => this.io, this.mac, options.maxPeers ?? MAX_PEERS);
+  }
+
+  /**
+   * Changes the VNI and our VTEP MAC (a reload). The MAC is rewritten in place: the
+   * responder and the peer table hold the same bytes. Refused when a peer has that MAC.
+   */
+  setIdentity(vni: number, mac: Uint8Array): void {
+    if (!Number.isInteger(vni) || vni < 0 || vni > VXLAN_VNI_MAX) throw new FerryError(ErrorCode.InvalidArgument, `VNI must be an integer in [0, ${VXLAN_VNI_MAX}], got ${vni}`);
+    if (mac.length !== MAC_LENGTH || (mac[0] & 1) !== 0) throw new FerryError(ErrorCode.InvalidArgument, 'the VTEP MAC must be 6 bytes and unicast');
+    if (this.peers.find(mac) !== null) throw new FerryError(ErrorCode.InvalidArgument, 'the VTEP MAC is a peer\'s');
+    this.vni = vni;
+    this.mac.set(mac);
+  }
+
+  /** Changes the port peers listen on (a reload with a new Port): every peer's record follows. */
+  setOverlayPort(port: number): void {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new FerryError(ErrorCode.InvalidArgument, `VXLAN port must be an integer in [1, 65535], got ${port}`);
+    this.port = port;
+    for (const peer of this.peers.list()) {
+      peer.endpoint[2] = port >>> 8;
+      peer.endpoint[3] = port & 0xff;
+    }
   }
 
   /** Adds a remote VTEP and routes its subnets here, once mounted (see VtepPeers.add for what throws). */

@@ -14,7 +14,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** File -> methods that run on the control path only. */
 const HOT_FILES: Record<string, string[]> = {
-  'l3-plane.ts': ['addPeer', 'removePeer', 'attach', 'close'],
+  'l3-plane.ts': ['addPeer', 'removePeer', 'attach', 'close', 'setIdentity', 'setOverlayPort'],
   'neighbor-responder.ts': [],
   'local-addresses.ts': ['set', 'prefixes'],
   'mac-table.ts': ['clear', 'heldValues'],
