@@ -98,7 +98,7 @@ test('ferry up: a VXLAN-only interface beside kernel nodes (MTU, routes, traffic
   const shown = await cli('vxlan', 'show', ifname);
   assert.equal(shown.code, 0, shown.err);
   assert.match(shown.out, new RegExp(`^interface: ${ifname}\\n  vxlan: vni 1, port 8472, local ${F.underlay}\\n  vtep mac: ${F.mac}\\n`));
-  assert.match(shown.out, /\npeer: 10\.206\.0\.2\n  vtep mac: 02:4b:00:00:06:02\n  subnets: 10\.244\.2\.0\/24\n  transfer: .+ received, .+ sent\n/);
+  assert.match(shown.out, /\npeer: 10\.206\.0\.2\n {2}vtep mac: 02:4b:00:00:06:02\n {2}subnets: 10\.244\.2\.0\/24\n {2}transfer: .+ received, .+ sent\n/);
   assert.equal((await cli('vxlan', 'fdb', ifname)).out, `${K1.mac} dev ${ifname} dst ${K1.underlay} port 8472 vni 1 self permanent\n`);
 
   // A peer at run time (its route, as with wg set, is the operator's).
