@@ -31,6 +31,8 @@ export interface UdpOpenNativeOptions {
   zeroChecksum6?: boolean;
   /** Path MTU discovery "do": DF set, never fragmented locally (EMSGSIZE instead). */
   dontFragment?: boolean;
+  /** Bind an address the host does not have yet (IP_FREEBIND). */
+  freebind?: boolean;
 }
 
 export interface NativeIo {

@@ -96,6 +96,11 @@ export interface UdpOpenOptions {
    * Default false: the kernel's default (DF while the datagram fits the path MTU).
    */
   dontFragment?: boolean;
+  /**
+   * Bind even when the host does not have the address yet (IP_FREEBIND): an underlay
+   * address that comes up after the daemon, such as the interface's own. Default false.
+   */
+  freebind?: boolean;
 }
 
 export class UdpSocket implements UdpPort {
@@ -161,7 +166,7 @@ export class UdpSocket implements UdpPort {
     const address = options.address ?? (family === 4 ? '0.0.0.0' : '::');
     const port = options.port ?? 0;
     const reserveSize = options.reserve ?? Math.min(DEFAULT_RESERVE, options.pool.slotCount);
-    for (const k of ['gso', 'gro', 'noChecksum', 'recvTos', 'zeroChecksum6', 'dontFragment'] as const) {
+    for (const k of ['gso', 'gro', 'noChecksum', 'recvTos', 'zeroChecksum6', 'dontFragment', 'freebind'] as const) {
       const v = options[k];
       if (v !== undefined && typeof v !== 'boolean') throw new FerryError(ErrorCode.InvalidArgument, `UDP option ${k} must be a boolean`);
     }
@@ -179,6 +184,7 @@ export class UdpSocket implements UdpPort {
       recvTos: options.recvTos,
       zeroChecksum6: options.zeroChecksum6,
       dontFragment: options.dontFragment,
+      freebind: options.freebind,
     };
     const fd = native.udpOpen(family, address, port, nativeOptions);
     try {

@@ -46,7 +46,8 @@ export function openVxlanUnderlay(pool: BufferPool, settings: VxlanSettings, ope
   // zeroChecksum6: IPv6 peers configured with udp6zerocsumtx send zero UDP checksums.
   if (settings.local !== null) {
     const v6 = settings.local.includes(':');
-    return open({ ...common, family: v6 ? 6 : 4, address: settings.local, ...(v6 ? { zeroChecksum6: true } : {}) });
+    // freebind: Local may be an address that comes up after the daemon (the interface's own, over WireGuard).
+    return open({ ...common, family: v6 ? 6 : 4, address: settings.local, freebind: true, ...(v6 ? { zeroChecksum6: true } : {}) });
   }
   try {
     return open({ ...common, family: 6, address: '::', v6only: false, zeroChecksum6: true });
