@@ -6,7 +6,7 @@
  */
 import { controlRequest } from '../control/control-client.js';
 import type { CliIo } from './wg/cli-io.js';
-import { formatBytes } from './wg/format.js';
+import { filterAnsi, formatBytes } from './wg/format.js';
 
 export const VXLAN_DESCRIPTION = 'Shows and changes the VXLAN VTEP of a ferry interface';
 
@@ -61,7 +61,7 @@ export function formatShow(ifname: string, v: ShowView): string {
     out += `\npeer: ${p.remote}\n`;
     out += `  vtep mac: ${p.vtepMac}\n`;
     out += `  subnets: ${p.subnets.join(', ')}\n`;
-    if (p.rxBytes > 0 || p.txBytes > 0) out += `  transfer: ${formatBytes(BigInt(p.rxBytes))} received, ${formatBytes(BigInt(p.txBytes))} sent\n`;
+    if (p.rxBytes > 0 || p.txBytes > 0) out += `  transfer: ${filterAnsi(formatBytes(BigInt(p.rxBytes)))} received, ${filterAnsi(formatBytes(BigInt(p.txBytes)))} sent\n`;
     if (p.txErrors > 0) out += `  send errors: ${p.txErrors}\n`;
   }
   return out;
