@@ -2,11 +2,15 @@
  * npm run demo — ferry end to end on this machine, with nothing to configure:
  * two network namespaces joined by a veth, a WireGuard tunnel between them (ferryd on
  * one side; wireguard-go on the other when installed, else a second ferryd), real traffic
- * through it, a readable account of what happened, and everything removed at the end.
+ * through it, then a VXLAN overlay between a ferry VTEP and the kernel's vxlan device
+ * programmed as flannel programs it, a readable account of what happened, and everything
+ * removed at the end.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { formatShow } from '../src/cli/vxlan-verb.js';
 import { initCrypto } from '../src/wireguard/crypto.js';
 import { formatKeyBase64, formatKeyHex, generatePrivateKey, publicKeyFromPrivate } from '../src/wireguard/keys.js';
 import { uapiGet, uapiSet } from '../src/control/uapi-client.js';
@@ -18,6 +22,8 @@ const NS_A = `ferry-demo-a-${tag}`;
 const NS_B = `ferry-demo-b-${tag}`;
 const IF_A = `fdemo${tag}a`.slice(0, 15);
 const IF_B = `fdemo${tag}b`.slice(0, 15);
+const IF_V = `fdemo${tag}v`.slice(0, 15);
+const CONF_DIR = mkdtempSync(join(tmpdir(), 'ferry-demo-'));
 const children: ChildProcess[] = [];
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 
@@ -48,7 +54,11 @@ function cleanup(): void {
       /* not made yet */
     }
   }
-  for (const i of [IF_A, IF_B]) rmSync(`/var/run/wireguard/${i}.sock`, { force: true });
+  for (const i of [IF_A, IF_B, IF_V]) {
+    rmSync(`/var/run/wireguard/${i}.sock`, { force: true });
+    rmSync(`/run/ferry/${i}.sock`, { force: true });
+  }
+  rmSync(CONF_DIR, { recursive: true, force: true });
 }
 process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
@@ -56,12 +66,12 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.
 /** ferryd's opt-in HTTP port (probes and metrics), on the loopback of its namespace. */
 const HTTP = '127.0.0.1:9586';
 
-async function startDaemon(ns: string, ifname: string, impl: 'ferryd' | 'wireguard-go', http = false): Promise<void> {
+async function startDaemon(ns: string, ifname: string, impl: 'ferryd' | 'wireguard-go', opts: { http?: boolean; configFile?: string } = {}): Promise<void> {
   const args = impl === 'ferryd' ? [process.execPath, '--import', 'tsx', join(REPO, 'src/cli/ferryd.ts'), '-f', ifname] : ['wireguard-go', '-f', ifname];
   const child = spawn('ip', ['netns', 'exec', ns, ...args], {
     cwd: REPO,
     stdio: 'ignore',
-    env: { ...process.env, LOG_LEVEL: 'silent', WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1', ...(http ? { FERRY_HTTP: HTTP } : {}) },
+    env: { ...process.env, LOG_LEVEL: 'silent', WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1', ...(opts.http ? { FERRY_HTTP: HTTP } : {}), ...(opts.configFile ? { FERRY_CONFIG_FILE: opts.configFile } : {}) },
   });
   children.push(child);
   const sock = `/var/run/wireguard/${ifname}.sock`;
@@ -146,7 +156,7 @@ async function main(): Promise<void> {
   say(`   namespaces ${NS_A} (underlay 10.210.0.1) and ${NS_B} (10.210.0.2), joined by a veth`);
 
   say(bold('2. A WireGuard tunnel'));
-  await startDaemon(NS_A, IF_A, 'ferryd', true);
+  await startDaemon(NS_A, IF_A, 'ferryd', { http: true });
   await startDaemon(NS_B, IF_B, peerImpl);
   say(`   ${NS_A}: ferryd on ${IF_A}    ${NS_B}: ${peerImpl} on ${IF_B}${peerImpl === 'ferryd' ? ' (install wireguard-go to see ferry talk to it)' : ''}`);
   const keyA = generatePrivateKey();
@@ -211,10 +221,71 @@ async function main(): Promise<void> {
   say(`   ferryd drops (ferry drops ${IF_A}): ${dropText === '' ? 'none' : dropText}`);
   const rcvbufErrors = udpRcvbufErrors(NS_B);
   if (rcvbufErrors > 0) say(`   ${peerImpl}'s UDP socket overflowed ${rcvbufErrors} times (kernel RcvbufErrors in ${NS_B}): that is the gap between what ferryd sent and ${peerImpl} received; TCP resent those segments`);
-  say(bold('5. Cleaning up'));
+  const vxlanOk = await vxlanPart();
+  say(bold('7. Cleaning up'));
   cleanup();
   say(`   daemons stopped, namespaces ${NS_A} and ${NS_B} deleted`);
-  if (!ok) process.exit(1);
+  if (!ok || !vxlanOk) process.exit(1);
+}
+
+/**
+ * Steps 5 and 6: flannel's overlay with a ferry node in it. Namespace B runs the kernel's vxlan
+ * device exactly as flannel programs flannel.1 for a peer; namespace A runs ferryd with a
+ * [FerryVxlan] config file. Returns true when traffic crossed both ways.
+ */
+async function vxlanPart(): Promise<boolean> {
+  const FERRY_MAC = '02:f0:de:00:00:01';
+  const KERNEL_MAC = '02:4b:de:00:00:02';
+  say(bold('5. A VXLAN overlay: a ferry node and a kernel (flannel-style) node'));
+  const kdev = `fdemo${tag}k`.slice(0, 15);
+  const cmds: string[][] = [
+    ['ip', 'link', 'add', kdev, 'address', KERNEL_MAC, 'type', 'vxlan', 'id', '1', 'dstport', '8472', 'local', '10.210.0.2', 'dev', `${IF_B}v`, 'nolearning'],
+    ['ip', 'addr', 'add', '10.244.2.0/32', 'dev', kdev],
+    ['ip', 'link', 'set', kdev, 'up'],
+    ['ip', 'neigh', 'replace', '10.244.1.0', 'lladdr', FERRY_MAC, 'dev', kdev, 'nud', 'permanent'],
+    ['bridge', 'fdb', 'replace', FERRY_MAC, 'dev', kdev, 'dst', '10.210.0.1', 'self', 'permanent'],
+    ['ip', 'route', 'replace', '10.244.1.0/24', 'via', '10.244.1.0', 'dev', kdev, 'onlink'],
+  ];
+  for (const c of cmds) inNs(NS_B, c[0], c.slice(1));
+  say(`   ${NS_B}: the kernel's vxlan device ${kdev}, subnet 10.244.2.0/24, programmed as flannel does:`);
+  for (const c of cmds.slice(3)) say(`     ${c.join(' ')}`);
+  // On a veth the kernel leaves inner checksums to "hardware": make the veth behave like a wire.
+  if (has('ethtool')) inNs(NS_B, 'ethtool', ['-K', `${IF_B}v`, 'tx', 'off']);
+  const conf = join(CONF_DIR, `${IF_V}.conf`);
+  const text = `[Interface]\nAddress = 10.244.1.0/32\n\n[FerryVxlan]\nVNI = 1\nPort = 8472\nLocal = 10.210.0.1\nVtepMAC = ${FERRY_MAC}\n\n[FerryVxlanPeer]\nRemote = 10.210.0.2\nVtepMAC = ${KERNEL_MAC}\nSubnets = 10.244.2.0/24\n`;
+  writeFileSync(conf, text, { mode: 0o600 });
+  await startDaemon(NS_A, IF_V, 'ferryd', { configFile: conf });
+  inNs(NS_A, 'ip', ['addr', 'add', '10.244.1.0/32', 'dev', IF_V]);
+  inNs(NS_A, 'ip', ['link', 'set', IF_V, 'mtu', '1450', 'up']);
+  inNs(NS_A, 'ip', ['route', 'add', '10.244.2.0/24', 'dev', IF_V]);
+  say(`   ${NS_A}: ferryd on ${IF_V} with this config (subnet 10.244.1.0/24; MTU 1500 - 50, the subnet routed in, as ferry up does):`);
+  for (const l of text.trim().split('\n')) say(`     ${l}`);
+
+  say(bold('6. Traffic through the overlay'));
+  let ok = true;
+  for (const [from, to, who] of [
+    [NS_A, '10.244.2.0', 'ferry -> kernel'],
+    [NS_B, '10.244.1.0', 'kernel -> ferry'],
+  ]) {
+    try {
+      const out = inNs(from, 'ping', ['-c', '3', '-i', '0.2', '-W', '3', to]);
+      say(`   ping ${who}: ${/(\d+) received/.exec(out)?.[1] ?? '?'} of 3 replies, ${/= [\d.]+\/([\d.]+)\//.exec(out)?.[1] ?? '?'} ms average`);
+    } catch {
+      say(`   ping ${who}: no reply`);
+      ok = false;
+    }
+  }
+  let show = (await controlRequest(IF_V, 'vxlan-show')) as Parameters<typeof formatShow>[1];
+  // ferryd follows `ip link set mtu` within a second.
+  for (let i = 0; i < 30 && show.mtu !== 1450; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    show = (await controlRequest(IF_V, 'vxlan-show')) as Parameters<typeof formatShow>[1];
+  }
+  say(`   ferry vxlan show ${IF_V}:`);
+  for (const l of formatShow(IF_V, show).trimEnd().split('\n')) say(`     ${l}`);
+  const k = JSON.parse(inNs(NS_B, 'ip', ['-s', '-j', 'link', 'show', kdev]))[0] as { stats64: { rx: { packets: number }; tx: { packets: number } } };
+  say(`   the kernel's ${kdev}: ${k.stats64.rx.packets} packets received, ${k.stats64.tx.packets} sent; it cannot tell ferry from another flannel.1`);
+  return ok;
 }
 
 main().then(

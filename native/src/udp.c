@@ -81,7 +81,13 @@ static int set_bufsize(int fd, int force_opt, int opt, int size) {
 }
 
 /* udpOpen(family, address, port, options?) -> fd. Non-blocking, close-on-exec, bound.
- * options: { rcvbuf, sndbuf, mark, reuseport, v6only, noChecksum }. IPv6 sockets are
+ * options: { rcvbuf, sndbuf, mark, reuseport, v6only, noChecksum, recvTos, zeroChecksum6,
+ * dontFragment }. For tunnels: recvTos (IP_RECVTOS, and IPV6_RECVTCLASS on an IPv6 socket)
+ * reports each datagram's TOS in its endpoint record; zeroChecksum6 (UDP_NO_CHECK6_RX)
+ * accepts IPv6 datagrams with a zero UDP checksum (RFC 6935, 6936); dontFragment
+ * (IP_PMTUDISC_DO, IPV6_PMTUDISC_DO) sets DF and never fragments locally (EMSGSIZE instead);
+ * freebind (IP_FREEBIND) binds an address the host does not have yet (an interface that
+ * comes up later, such as the TUN the daemon is about to configure). IPv6 sockets are
  * dual-stack unless v6only: IPv4 peers then appear as family-4 endpoint records.
  * noChecksum (SO_NO_CHECK) sends IPv4 datagrams with a zero UDP checksum, as VXLAN
  * commonly does; the kernel then refuses UDP_SEGMENT (EINVAL). */
@@ -90,7 +96,8 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int64_t family, port, rcvbuf = 0, sndbuf = 0, mark = 0;
-  bool has_rcv, has_snd, has_mark, has_reuse, has_v6only, has_nocheck, reuseport = false, v6only = false, nocheck = false;
+  bool has_rcv, has_snd, has_mark, has_reuse, has_v6only, has_nocheck, has_tos, has_zero6, has_df, has_free, reuseport = false,
+       v6only = false, nocheck = false, recvtos = false, zero6 = false, df = false, freebind = false;
   char address[64];
   if (!arg_int(env, argv[0], "udpOpen: family", 4, 6, &family)) return NULL;
   if (family == 5) return throw_rangef(env, "udpOpen: family must be 4 or 6, got 5");
@@ -109,7 +116,12 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   if (!opt_bool(env, opts, "reuseport", "udpOpen: options.reuseport", &reuseport, &has_reuse)) return NULL;
   if (!opt_bool(env, opts, "v6only", "udpOpen: options.v6only", &v6only, &has_v6only)) return NULL;
   if (!opt_bool(env, opts, "noChecksum", "udpOpen: options.noChecksum", &nocheck, &has_nocheck)) return NULL;
+  if (!opt_bool(env, opts, "recvTos", "udpOpen: options.recvTos", &recvtos, &has_tos)) return NULL;
+  if (!opt_bool(env, opts, "zeroChecksum6", "udpOpen: options.zeroChecksum6", &zero6, &has_zero6)) return NULL;
+  if (!opt_bool(env, opts, "dontFragment", "udpOpen: options.dontFragment", &df, &has_df)) return NULL;
+  if (!opt_bool(env, opts, "freebind", "udpOpen: options.freebind", &freebind, &has_free)) return NULL;
   if (has_v6only && family == 4) return throw_rangef(env, "udpOpen: options.v6only applies to family 6 only");
+  if (zero6 && family == 4) return throw_rangef(env, "udpOpen: options.zeroChecksum6 applies to family 6 only");
 
   sockaddr_any sa;
   socklen_t salen;
@@ -129,6 +141,14 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
    * IPv4 datagrams' as v4-mapped IPV6_PKTINFO). */
   else if (family == 4 && (r = setopt_int(fd, IPPROTO_IP, IP_PKTINFO, 1)) < 0) step = "setsockopt IP_PKTINFO";
   else if (family == 6 && (r = setopt_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)) < 0) step = "setsockopt IPV6_RECVPKTINFO";
+  /* IP_RECVTOS and IP_MTU_DISCOVER on an IPv6 socket too: its IPv4 datagrams take the IPv4 path. */
+  else if (recvtos && (r = setopt_int(fd, IPPROTO_IP, IP_RECVTOS, 1)) < 0) step = "setsockopt IP_RECVTOS";
+  else if (recvtos && family == 6 && (r = setopt_int(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1)) < 0) step = "setsockopt IPV6_RECVTCLASS";
+  else if (zero6 && (r = setopt_int(fd, SOL_UDP, UDP_NO_CHECK6_RX, 1)) < 0) step = "setsockopt UDP_NO_CHECK6_RX";
+  else if (df && (r = setopt_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)) < 0) step = "setsockopt IP_MTU_DISCOVER";
+  else if (df && family == 6 && (r = setopt_int(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO)) < 0) step = "setsockopt IPV6_MTU_DISCOVER";
+  /* IP_FREEBIND covers IPv6 sockets too (Linux reads it for both families). */
+  else if (freebind && (r = setopt_int(fd, IPPROTO_IP, IP_FREEBIND, 1)) < 0) step = "setsockopt IP_FREEBIND";
   else if (bind(fd, &sa.sa, salen) < 0) {
     r = -errno;
     step = "bind";

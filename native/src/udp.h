@@ -16,15 +16,20 @@
 #ifndef SOL_UDP
 #define SOL_UDP 17
 #endif
+#ifndef UDP_NO_CHECK6_RX
+#define UDP_NO_CHECK6_RX 102
+#endif
 
 /* Datagrams per recvmmsg/sendmmsg call; longer batches go in chunks. */
 #define MAX_BATCH 1024
 
 /* Endpoint record (src/io/endpoint.ts), EP_STRIDE bytes per datagram:
- *   remote part [0, 24): family (4, 6; 0 unset), reserved, port BE, address 16, scope id LE
+ *   remote part [0, 24): family (4, 6; 0 unset), TOS, port BE, address 16, scope id LE
  *   local part [24, 48): family (4, 6; 0 unset), 3 reserved, ifindex LE, address 16
  * The local part is the address a datagram was received on (IP_PKTINFO / IPV6_PKTINFO)
- * and, when set on send, the source address the reply leaves from. */
+ * and, when set on send, the source address the reply leaves from. The TOS byte is the
+ * received datagram's TOS / traffic class (recvTos sockets) and, when not 0 on send, the
+ * one to send with (IP_TOS / IPV6_TCLASS). */
 #define EP_STRIDE 48
 #define EP_REMOTE_SIZE 24
 #define EP_LOCAL 24
@@ -37,15 +42,16 @@ typedef union {
   struct sockaddr_in6 in6;
 } sockaddr_any;
 
-/* Room for the cmsgs of one received message: UDP_GRO and IPV6_PKTINFO or IP_PKTINFO. */
+/* Room for the cmsgs of one received message: UDP_GRO, IPV6_PKTINFO or IP_PKTINFO, and
+ * IP_TOS or IPV6_TCLASS. */
 typedef union {
   char buf[128];
   struct cmsghdr align;
 } recv_cmsg;
 
-/* Room for the cmsgs of one sent message: UDP_SEGMENT and a source (IPV6_PKTINFO). */
+/* Room for the cmsgs of one sent message: UDP_SEGMENT, a source (IPV6_PKTINFO) and a TOS. */
 typedef union {
-  char buf[64];
+  char buf[96];
   struct cmsghdr align;
 } send_cmsg;
 
@@ -66,6 +72,11 @@ socklen_t ep_read_remote(const uint8_t *ep, sockaddr_any *sa);
 /* Fills the local part from a received message's IP_PKTINFO / IPV6_PKTINFO (zero when
  * there is none) and returns the UDP_GRO segment size it carries (0: none). */
 int ep_parse_cmsgs(uint8_t *ep, struct msghdr *h);
+/* The TOS (IP_TOS) or traffic class (IPV6_TCLASS) a received message reports, or 0. */
+uint8_t ep_received_tos(struct msghdr *h);
+/* Appends the cmsg that sends with TOS ep[1] (IP_TOS toward family 4, IPV6_TCLASS toward
+ * family 6) at buf; returns its CMSG_SPACE, or 0 (nothing) when ep[1] is 0. */
+size_t ep_tos_cmsg(const uint8_t *ep, uint8_t *buf);
 /* True when the local part names a source to send from: set, and of the remote's family. */
 bool ep_has_source(const uint8_t *ep);
 /* Appends a source cmsg (IP_PKTINFO or IPV6_PKTINFO) for the record at buf; returns its

@@ -92,6 +92,31 @@ int ep_parse_cmsgs(uint8_t *ep, struct msghdr *h) {
   return seg;
 }
 
+uint8_t ep_received_tos(struct msghdr *h) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS && c->cmsg_len >= CMSG_LEN(1)) return *(uint8_t *)CMSG_DATA(c);
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int v;
+      memcpy(&v, CMSG_DATA(c), sizeof v);
+      return (uint8_t)v;
+    }
+  }
+  return 0;
+}
+
+/* IP_TOS also for a family-4 record on an IPv6 socket: Linux sends those on the IPv4 path,
+ * whose cmsg parser takes IP_TOS. */
+size_t ep_tos_cmsg(const uint8_t *ep, uint8_t *buf) {
+  if (ep[1] == 0) return 0;
+  struct cmsghdr *c = (struct cmsghdr *)buf;
+  int v = ep[1];
+  c->cmsg_level = ep[0] == 6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  c->cmsg_type = ep[0] == 6 ? IPV6_TCLASS : IP_TOS;
+  c->cmsg_len = CMSG_LEN(sizeof v);
+  memcpy(CMSG_DATA(c), &v, sizeof v);
+  return CMSG_SPACE(sizeof v);
+}
+
 bool ep_has_source(const uint8_t *ep) {
   return ep[EP_LOCAL] != 0 && ep[EP_LOCAL] == ep[0];
 }

@@ -108,6 +108,7 @@ napi_value udp_recv_batch(napi_env env, napi_callback_info info) {
       uint8_t *ep = a.eps + i * EP_STRIDE;
       ep_write_remote(ep, &t_addrs[j]);
       ep_parse_cmsgs(ep, h);
+      ep[1] = ep_received_tos(h);
     }
     total += r;
     if (r < chunk) break;
@@ -277,6 +278,7 @@ napi_value udp_recv_batch_gro(napi_env env, napi_callback_info info) {
       int32_t len = (h->msg_flags & MSG_TRUNC) ? -1 : (int32_t)t_msgs[j].msg_len;
       int seg = ep_parse_cmsgs(rec[j].ep, h);
       ep_write_remote(rec[j].ep, &t_addrs[j]);
+      rec[j].ep[1] = ep_received_tos(h);
       if (len > 0 && seg > 0 && seg < len) {
         coalesced++;
         datagrams += (len + seg - 1) / seg;

@@ -104,6 +104,8 @@ static socklen_t build_control(send_cmsg *ctl, int nseg, int32_t size, const uin
     used = CMSG_SPACE(sizeof gso_size);
   }
   if (with_source) used += ep_source_cmsg(ep, (uint8_t *)ctl->buf + used);
+  /* A GSO run shares its record, TOS byte included. */
+  used += ep_tos_cmsg(ep, (uint8_t *)ctl->buf + used);
   return (socklen_t)used;
 }
 

@@ -3,3 +3,4 @@
  * its schema (extensions.ts). One import per feature, so the parser knows them all.
  */
 import './ferry-section.js';
+import './vxlan-sections.js';

@@ -2,4 +2,4 @@
  * Every plane module of this build (plane-module.ts). Importing a feature's daemon module
  * registers it; the interface daemon imports this file once.
  */
-export {};
+import './vxlan-module.js';

@@ -9,7 +9,9 @@ import { ErrorCode, FerryError } from '../errors.js';
  *
  *   remote part, [0, 24) (ENDPOINT_REMOTE_SIZE):
  *   [0]      family: 4 or 6 (0 = unset)
- *   [1]      reserved, 0
+ *   [1]      TOS / traffic class: on receive, the datagram's when the socket reports it
+ *            (UdpOpenOptions.recvTos), else 0; on send, the one to send with (0: the
+ *            socket's default)
  *   [2..3]   port, big-endian
  *   [4..19]  address: IPv4 in [4..7], IPv6 in [4..19]
  *   [20..23] IPv6 scope id, little-endian

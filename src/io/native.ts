@@ -25,6 +25,14 @@ export interface UdpOpenNativeOptions {
   reuseport?: boolean;
   v6only?: boolean;
   noChecksum?: boolean;
+  /** Report each datagram's TOS / traffic class in byte 1 of its endpoint record. */
+  recvTos?: boolean;
+  /** IPv6: accept datagrams with a zero UDP checksum (UDP_NO_CHECK6_RX). */
+  zeroChecksum6?: boolean;
+  /** Path MTU discovery "do": DF set, never fragmented locally (EMSGSIZE instead). */
+  dontFragment?: boolean;
+  /** Bind an address the host does not have yet (IP_FREEBIND). */
+  freebind?: boolean;
 }
 
 export interface NativeIo {

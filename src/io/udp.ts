@@ -77,6 +77,30 @@ export interface UdpOpenOptions {
    * (RFC 7348 §5). The kernel refuses GSO on such a socket, so GSO falls back on first use.
    */
   noChecksum?: boolean;
+  /**
+   * Report each received datagram's outer TOS (IPv4) or traffic class (IPv6) in byte 1
+   * of its endpoint record (IP_RECVTOS, IPV6_RECVTCLASS): VXLAN decapsulates ECN from it
+   * (RFC 6040). Default false (byte 1 is then 0). Whatever the option, a send whose
+   * record has a non-zero byte 1 goes out with that TOS.
+   */
+  recvTos?: boolean;
+  /**
+   * IPv6 only: accept datagrams whose UDP checksum is zero (UDP_NO_CHECK6_RX), which RFC
+   * 6935/6936 allow for tunnels (Linux's vxlan udp6zerocsumtx). Default false: the kernel
+   * drops them, as RFC 8200 says for UDP in general.
+   */
+  zeroChecksum6?: boolean;
+  /**
+   * Never fragment (IP_PMTUDISC_DO / IPV6_PMTUDISC_DO): DF on every IPv4 datagram, and a
+   * datagram over the path MTU is refused with EMSGSIZE instead of fragmented locally.
+   * Default false: the kernel's default (DF while the datagram fits the path MTU).
+   */
+  dontFragment?: boolean;
+  /**
+   * Bind even when the host does not have the address yet (IP_FREEBIND): an underlay
+   * address that comes up after the daemon, such as the interface's own. Default false.
+   */
+  freebind?: boolean;
 }
 
 export class UdpSocket implements UdpPort {
@@ -142,7 +166,7 @@ export class UdpSocket implements UdpPort {
     const address = options.address ?? (family === 4 ? '0.0.0.0' : '::');
     const port = options.port ?? 0;
     const reserveSize = options.reserve ?? Math.min(DEFAULT_RESERVE, options.pool.slotCount);
-    for (const k of ['gso', 'gro', 'noChecksum'] as const) {
+    for (const k of ['gso', 'gro', 'noChecksum', 'recvTos', 'zeroChecksum6', 'dontFragment', 'freebind'] as const) {
       const v = options[k];
       if (v !== undefined && typeof v !== 'boolean') throw new FerryError(ErrorCode.InvalidArgument, `UDP option ${k} must be a boolean`);
     }
@@ -157,6 +181,10 @@ export class UdpSocket implements UdpPort {
       reuseport: options.reuseport,
       v6only: options.v6only,
       noChecksum: options.noChecksum,
+      recvTos: options.recvTos,
+      zeroChecksum6: options.zeroChecksum6,
+      dontFragment: options.dontFragment,
+      freebind: options.freebind,
     };
     const fd = native.udpOpen(family, address, port, nativeOptions);
     try {

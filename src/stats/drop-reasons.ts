@@ -62,6 +62,25 @@ export const DropReason = {
   LbBackendFailed: 41,
   /** An ICMP error quoting a flow that the connection table does not hold. */
   LbIcmpUnknownFlow: 42,
+  // vxlan (continued)
+  /** A VXLAN header with a reserved bit set (the kernel drops these too, unlike RFC 7348's "ignore"). */
+  VxlanReservedBits: 43,
+  /** An inner frame whose source MAC is our own VTEP's: it came back around a loop. */
+  VxlanLoop: 44,
+  /** An inner frame to a unicast MAC that is not ours (L3 mode accepts ours, broadcast, multicast). */
+  VxlanNotForUs: 45,
+  /** An ARP or neighbour solicitation for an address that is not ours, or an ARP/ND message we do not answer. */
+  VxlanNeighborIgnored: 46,
+  /** An inner packet the route table sent to the plane without room in front for the VXLAN and Ethernet headers. */
+  VxlanNoHeadroom: 47,
+  /** L2: the FDB is full and a new source MAC could not be learned (the frame is still delivered). */
+  VxlanFdbFull: 48,
+  /** RFC 6040: the outer header says CE but the inner packet is not ECN-capable. */
+  VxlanEcnNotEct: 49,
+  /** An inner frame whose EtherType the VTEP does not carry (L3: IPv4, IPv6 and ARP only; VLAN tags). */
+  VxlanUnsupportedEtherType: 50,
+  /** L2: a frame whose source MAC is a static FDB entry arrived from another VTEP (the kernel drops these too). */
+  VxlanStaticMacMoved: 51,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

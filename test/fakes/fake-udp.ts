@@ -41,6 +41,8 @@ export interface Datagram {
   from: Endpoint;
   to: Endpoint;
   data: Uint8Array;
+  /** The outer IP TOS / traffic class: sent from endpoint byte 1, seen there by the receiver, as a recvTos port reports it. */
+  tos?: number;
 }
 
 /** Decides the fate of a datagram: return false to drop it. May modify it. */
@@ -206,6 +208,7 @@ export class FakeUdp implements UdpPort {
       const i = batch.push(slot, off, len);
       encodeEndpoint(d.from, batch.endpoints, i * ENDPOINT_STRIDE);
       encodeEndpointLocal({ family: d.to.family, address: d.to.address, ifindex: 0 }, batch.endpoints, i * ENDPOINT_STRIDE);
+      if (d.tos !== undefined) batch.endpoints[i * ENDPOINT_STRIDE + 1] = d.tos;
       added++;
       this.received++;
     }
@@ -242,7 +245,8 @@ export class FakeUdp implements UdpPort {
       }
       this.sendResults[i] = 0;
       const data = Uint8Array.from(this.pool.slab.subarray(batch.offsets[i], batch.offsets[i] + batch.lengths[i]));
-      this.network.send({ from: { ...this.local }, to: to!, data });
+      const tos = batch.endpoints[off + 1];
+      this.network.send({ from: { ...this.local }, to: to!, data, ...(tos !== 0 ? { tos } : {}) });
       ok++;
       this.sent++;
     }

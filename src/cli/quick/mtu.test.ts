@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { endpointHost, routeMtu, tunnelMtu } from './mtu.js';
+import { endpointHost, routeMtu, tunnelMtu, vxlanTunnelMtu } from './mtu.js';
 
 test('endpointHost takes what wg-quick\'s regex takes: IPv4, bracketed IPv6; not scoped IPv6', () => {
   assert.equal(endpointHost('192.0.2.1:51820'), '192.0.2.1');
@@ -40,4 +40,15 @@ test('tunnelMtu: the default route when no endpoint gives one, else 1500 - 80 = 
   assert.equal(await tunnelMtu([null], async () => 1500), 1420);
   assert.equal(await tunnelMtu([], async () => null), 1420);
   assert.equal(await tunnelMtu([0], async () => null), 1420);
+});
+
+test('vxlanTunnelMtu: the smallest path MTU minus 50 (IPv4) or 70 (IPv6); else the default route, else 1500, minus the fallback', async () => {
+  const never = async () => {
+    throw new Error('the default route is not consulted when a peer gives a path');
+  };
+  assert.equal(await vxlanTunnelMtu([{ mtu: 1500, overhead: 50 }], 50, never), 1450);
+  assert.equal(await vxlanTunnelMtu([{ mtu: 1500, overhead: 50 }, { mtu: 1500, overhead: 70 }, { mtu: null, overhead: 50 }], 50, never), 1430);
+  assert.equal(await vxlanTunnelMtu([{ mtu: 9000, overhead: 50 }, { mtu: 1400, overhead: 50 }], 50, never), 1350);
+  assert.equal(await vxlanTunnelMtu([], 70, async () => 9000), 8930);
+  assert.equal(await vxlanTunnelMtu([{ mtu: null, overhead: 50 }], 50, async () => null), 1450);
 });
