@@ -112,7 +112,7 @@ test('bad values are rejected with file:line, every one of them', () => {
   ]);
   assert.deepEqual(errors('[FerryVxlan]\n[FerryVxlanPeer]\nRemote = 192.0.2.2\nSubnets = 10.244.2.0/24,\n'), ['4: Subnets has an empty entry: expected a comma-separated list of ADDRESS/PREFIX']);
   assert.deepEqual(errors('[FerryVxlan]\nLearning = true\n'), ['2: Learning applies to Mode = l2 only: an L3 VTEP (the default mode) has static peers']);
-  assert.deepEqual(errors('[FerryVxlan]\nVNI = 1\n[FerryVxlan]\nVNI = 2\n'), ['3: [FerryVxlan] is given twice (first at line 1): expected it once per file']);
+  assert.deepEqual(errors('[FerryVxlan]\nVNI = 1\n[FerryVxlan]\nVNI = 2\n'), ['3: [FerryVxlan] is given twice (first at line 1): expected one [FerryVxlan] section']);
 });
 
 test('what spans sections: peers without [FerryVxlan], shared remotes, MACs and subnets, mixed families, what a mode needs', () => {
