@@ -224,7 +224,8 @@ export class Datapath implements LaneHost {
   tick(now = this.clock()): void {
     if (!this.up) return;
     this.now = now;
-    for (const lane of this.lanes) lane.plane.tick(now);
+    // Indexed: the tick runs too rarely to be optimised, and an iterator would be garbage each time.
+    for (let i = 0; i < this.lanes.length; i++) this.lanes[i].plane.tick(now);
     this.translate?.tick(now);
     this.flushAll();
   }
@@ -233,8 +234,9 @@ export class Datapath implements LaneHost {
 
   private readTun(): void {
     const batch = this.tunIn;
+    // Once per wake, not per batch: a clock that returns a fraction (performance.now) boxes a number per call.
+    this.now = this.clock();
     for (let k = 0; k < this.batchesPerWake && this.up && this.blockedLanes === 0; k++) {
-      this.now = this.clock();
       let n = 0;
       try {
         n = this.tun.readBatch(batch);
@@ -256,8 +258,8 @@ export class Datapath implements LaneHost {
     const port = lane.port;
     if (port === null) return;
     const batch = lane.input;
+    this.now = this.clock();
     for (let k = 0; k < this.batchesPerWake && this.up; k++) {
-      this.now = this.clock();
       let n = 0;
       try {
         n = port.recvBatch(batch);
