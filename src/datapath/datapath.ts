@@ -383,10 +383,14 @@ export class Datapath implements LaneHost {
       if (this.lanes[i].plane.poll(this.now, this.pollBudget)) more = true;
     }
     this.flushAll();
-    if (more && !this.pollScheduled) {
-      this.pollScheduled = true;
-      setImmediate(this.onPollTurn);
-    }
+    if (more) this.schedulePoll();
+  }
+
+  /** Comes back on the next loop turn for deferred work left over (a handshake flood); once per turn. */
+  private schedulePoll(): void {
+    if (this.pollScheduled) return;
+    this.pollScheduled = true;
+    setImmediate(this.onPollTurn);
   }
 
   private tooBig(slot: number, off: number, len: number): void {
