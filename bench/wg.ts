@@ -3,7 +3,8 @@
  *
  * A ferryd pair and a wireguard-go pair on identical topologies (two namespaces, veth
  * underlay, inner MTU 1420), in one run: iperf3 TCP through each, alternating; ping RTT
- * p50/p99 through each; ferryd's RSS while under load. Last line:
+ * p50/p99 through each; ferryd's RSS while under load; both daemons' CPU time per GB
+ * delivered (/proc/PID/stat), which other load on a shared machine moves less than Gbit/s. Last line:
  * {"bench":"wg","metric":"tcp_throughput","value":<ferry Gbit/s>,"unit":"Gbit/s","baseline":<wireguard-go Gbit/s>,"ratio":…}
  */
 import { execFileSync } from 'node:child_process';
@@ -29,6 +30,15 @@ async function cleanup(): Promise<void> {
 }
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -40,9 +50,18 @@ function pingRtts(a: WgPeer, b: WgPeer, count = 200): { p50: number; p99: number
   return { p50: rtts[Math.floor(rtts.length * 0.5)], p99: rtts[Math.min(rtts.length - 1, Math.floor(rtts.length * 0.99))] };
 }
 
-async function iperf(a: WgPeer, b: WgPeer, watchPid?: number): Promise<{ gbps: number; retransmits: number; rssMaxMiB?: number }> {
+interface IperfResult {
+  gbps: number;
+  retransmits: number;
+  /** Both daemons' CPU time per GB delivered: less sensitive than Gbit/s to other load on the machine. */
+  cpuSecondsPerGB: number;
+  rssMaxMiB?: number;
+}
+
+async function iperf(a: WgPeer, b: WgPeer, watchPid?: number): Promise<IperfResult> {
   const server = b.ns.spawn('iperf3', ['-s', '-1', '-B', b.inner4]);
   await new Promise((r) => setTimeout(r, 300));
+  const cpu0 = cpuSeconds(a.pid) + cpuSeconds(b.pid);
   let rssMax = 0;
   const timer = watchPid ? setInterval(() => (rssMax = Math.max(rssMax, rssMiB(watchPid))), 250) : undefined;
   const text = await new Promise<string>((resolve, reject) => {
@@ -51,10 +70,16 @@ async function iperf(a: WgPeer, b: WgPeer, watchPid?: number): Promise<{ gbps: n
     c.stdout?.on('data', (d) => (out += d));
     c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`iperf3 exited ${code}: ${out.slice(0, 500)}`))));
   });
+  const cpu = cpuSeconds(a.pid) + cpuSeconds(b.pid) - cpu0;
   if (timer) clearInterval(timer);
   server.kill();
-  const j = JSON.parse(text) as { end: { sum_received: { bits_per_second: number }; sum_sent: { retransmits?: number } } };
-  return { gbps: j.end.sum_received.bits_per_second / 1e9, retransmits: j.end.sum_sent.retransmits ?? 0, ...(watchPid ? { rssMaxMiB: round(rssMax, 1) } : {}) };
+  const j = JSON.parse(text) as { end: { sum_received: { bits_per_second: number; bytes: number }; sum_sent: { retransmits?: number } } };
+  return {
+    gbps: j.end.sum_received.bits_per_second / 1e9,
+    retransmits: j.end.sum_sent.retransmits ?? 0,
+    cpuSecondsPerGB: cpu / (j.end.sum_received.bytes / 1e9),
+    ...(watchPid ? { rssMaxMiB: round(rssMax, 1) } : {}),
+  };
 }
 
 async function main(): Promise<void> {
@@ -67,20 +92,28 @@ async function main(): Promise<void> {
 
   const ferryRuns: number[] = [];
   const goRuns: number[] = [];
+  const ferryCpu: number[] = [];
+  const goCpu: number[] = [];
   let rssMax = 0;
   for (let r = 0; r < ROUNDS; r++) {
     const f = await iperf(ferry.a, ferry.b, ferry.a.pid);
     ferryRuns.push(f.gbps);
+    ferryCpu.push(f.cpuSecondsPerGB);
     rssMax = Math.max(rssMax, f.rssMaxMiB ?? 0);
-    emit({ run: 'ferry', round: r, gbps: round(f.gbps, 3), retransmits: f.retransmits, sender_rss_max_mib: f.rssMaxMiB });
+    emit({ run: 'ferry', round: r, gbps: round(f.gbps, 3), retransmits: f.retransmits, cpu_s_per_gb: round(f.cpuSecondsPerGB, 2), sender_rss_max_mib: f.rssMaxMiB });
     const g = await iperf(go.a, go.b);
     goRuns.push(g.gbps);
-    emit({ run: 'wireguard-go', round: r, gbps: round(g.gbps, 3), retransmits: g.retransmits });
+    goCpu.push(g.cpuSecondsPerGB);
+    emit({ run: 'wireguard-go', round: r, gbps: round(g.gbps, 3), retransmits: g.retransmits, cpu_s_per_gb: round(g.cpuSecondsPerGB, 2) });
   }
   const fp = pingRtts(ferry.a, ferry.b);
   const gp = pingRtts(go.a, go.b);
   emit({ metric: 'ping_rtt_ms', ferry: fp, wireguard_go: gp });
   emit({ metric: 'ferryd_rss_mib', idle_after_load: round(rssMiB(ferry.a.pid), 1), max_under_load: round(rssMax, 1) });
+  // CPU of both daemons per GB delivered: lower is better, so the ratio is wireguard-go's over ferry's.
+  const fc = median(ferryCpu);
+  const gc = median(goCpu);
+  emit({ metric: 'cpu_per_gb', value: round(fc, 2), unit: 'CPU s/GB', baseline: round(gc, 2), ratio: round(gc / fc, 3) });
   const value = median(ferryRuns);
   const baseline = median(goRuns);
   await cleanup();

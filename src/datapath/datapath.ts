@@ -225,7 +225,8 @@ export class Datapath implements LaneHost {
   tick(now = this.clock()): void {
     if (!this.up) return;
     this.now = now;
-    for (const lane of this.lanes) lane.plane.tick(now);
+    // Indexed: the tick runs too rarely to be optimised, and an iterator would be garbage each time.
+    for (let i = 0; i < this.lanes.length; i++) this.lanes[i].plane.tick(now);
     this.translate?.tick(now);
     this.flushAll();
   }
@@ -234,8 +235,9 @@ export class Datapath implements LaneHost {
 
   private readTun(): void {
     const batch = this.tunIn;
+    // Once per wake, not per batch: a clock that returns a fraction (performance.now) boxes a number per call.
+    this.now = this.clock();
     for (let k = 0; k < this.batchesPerWake && this.up && this.blockedLanes === 0; k++) {
-      this.now = this.clock();
       let n = 0;
       try {
         n = this.tun.readBatch(batch);
@@ -257,8 +259,8 @@ export class Datapath implements LaneHost {
     const port = lane.port;
     if (port === null) return;
     const batch = lane.input;
+    this.now = this.clock();
     for (let k = 0; k < this.batchesPerWake && this.up; k++) {
-      this.now = this.clock();
       let n = 0;
       try {
         n = port.recvBatch(batch);
@@ -382,10 +384,14 @@ export class Datapath implements LaneHost {
       if (this.lanes[i].plane.poll(this.now, this.pollBudget)) more = true;
     }
     this.flushAll();
-    if (more && !this.pollScheduled) {
-      this.pollScheduled = true;
-      setImmediate(this.onPollTurn);
-    }
+    if (more) this.schedulePoll();
+  }
+
+  /** Comes back on the next loop turn for deferred work left over (a handshake flood); once per turn. */
+  private schedulePoll(): void {
+    if (this.pollScheduled) return;
+    this.pollScheduled = true;
+    setImmediate(this.onPollTurn);
   }
 
   private tooBig(slot: number, off: number, len: number): void {
