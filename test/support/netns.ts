@@ -10,13 +10,25 @@ export interface Scope {
 }
 
 let counter = 0;
-const live = new Set<string>();
+const live = new Set<Netns>();
 const liveLinks = new Set<string>();
 
-process.on('exit', () => {
-  for (const ns of live) tryRun('ip', ['netns', 'del', ns]);
+/** Kills every daemon a namespace holds and deletes the namespaces and tracked links. */
+function cleanupAll(): void {
+  for (const ns of [...live]) ns.destroy();
   for (const l of liveLinks) tryRun('ip', ['link', 'del', l]);
-});
+  liveLinks.clear();
+}
+
+process.on('exit', cleanupAll);
+// A test process killed by the runner (a file timeout) or by Ctrl-C never reaches 'exit':
+// clean up, then die of the same signal.
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    cleanupAll();
+    process.kill(process.pid, signal);
+  });
+}
 
 /** A name no other test process on this machine uses; at most 15 chars (IFNAMSIZ - 1). */
 export function uniqueName(prefix: string): string {
@@ -57,7 +69,7 @@ export class Netns {
   constructor(prefix = 'fy') {
     this.name = uniqueName(prefix);
     run('ip', ['netns', 'add', this.name]);
-    live.add(this.name);
+    live.add(this);
     this.run('ip', ['link', 'set', 'lo', 'up']);
   }
 
@@ -90,7 +102,7 @@ export class Netns {
     }
     this.children.clear();
     tryRun('ip', ['netns', 'del', this.name]);
-    live.delete(this.name);
+    live.delete(this);
   }
 }
 
