@@ -14,6 +14,20 @@
 
 static __thread recv_cmsg t_rctrl[MAX_BATCH];
 
+/* Message j of the next recvmmsg reads into [base, base + len), with its sender and cmsgs in the thread's arrays. */
+static void prepare_recv(int j, void *base, size_t len) {
+  t_iovs[j].iov_base = base;
+  t_iovs[j].iov_len = len;
+  struct msghdr *h = &t_msgs[j].msg_hdr;
+  h->msg_name = &t_addrs[j];
+  h->msg_namelen = sizeof t_addrs[j];
+  h->msg_iov = &t_iovs[j];
+  h->msg_iovlen = 1;
+  h->msg_control = t_rctrl[j].buf;
+  h->msg_controllen = sizeof t_rctrl[j].buf;
+  h->msg_flags = 0;
+}
+
 static bool recv_fatal(int err) {
   return err == EBADF || err == ENOTSOCK || err == EFAULT || err == EINVAL || err == EOPNOTSUPP;
 }
@@ -77,16 +91,7 @@ napi_value udp_recv_batch(napi_env env, napi_callback_info info) {
     for (int j = 0; j < chunk; j++) {
       int64_t off = load_i32(a.offsets, total + j);
       if (!window_ok(off, a.max_len, a.slab_len)) return throw_changed(env, fn, total + j);
-      t_iovs[j].iov_base = a.slab + off;
-      t_iovs[j].iov_len = (size_t)a.max_len;
-      struct msghdr *h = &t_msgs[j].msg_hdr;
-      h->msg_name = &t_addrs[j];
-      h->msg_namelen = sizeof t_addrs[j];
-      h->msg_iov = &t_iovs[j];
-      h->msg_iovlen = 1;
-      h->msg_control = t_rctrl[j].buf;
-      h->msg_controllen = sizeof t_rctrl[j].buf;
-      h->msg_flags = 0;
+      prepare_recv(j, a.slab + off, (size_t)a.max_len);
     }
     int r = recvmmsg(a.fd, t_msgs, (unsigned)chunk, MSG_DONTWAIT, NULL);
     if (r < 0) {
@@ -246,16 +251,7 @@ napi_value udp_recv_batch_gro(napi_env env, napi_callback_info info) {
     /* The ring is empty: read at most one message per slot still to fill. */
     int want = a.count - total < GRO_RING_MSGS ? (int)(a.count - total) : GRO_RING_MSGS;
     for (int j = 0; j < want; j++) {
-      t_iovs[j].iov_base = bufs + (size_t)j * GRO_BUF_BYTES;
-      t_iovs[j].iov_len = GRO_BUF_BYTES;
-      struct msghdr *h = &t_msgs[j].msg_hdr;
-      h->msg_name = &t_addrs[j];
-      h->msg_namelen = sizeof t_addrs[j];
-      h->msg_iov = &t_iovs[j];
-      h->msg_iovlen = 1;
-      h->msg_control = t_rctrl[j].buf;
-      h->msg_controllen = sizeof t_rctrl[j].buf;
-      h->msg_flags = 0;
+      prepare_recv(j, bufs + (size_t)j * GRO_BUF_BYTES, GRO_BUF_BYTES);
     }
     int n = recvmmsg(a.fd, t_msgs, (unsigned)want, MSG_DONTWAIT, NULL);
     if (n < 0) {
