@@ -14,6 +14,8 @@ import { ProcessIo, toBytes, type CliIo } from './wg/cli-io.js';
 import { genkeyMain, pubkeyMain } from './wg/genkey.js';
 import { setMain } from './wg/set.js';
 import { setconfMain } from './wg/setconf.js';
+import { readWgConfig } from './wg/conf.js';
+import { withFerrySections } from './planes-sync.js';
 import { showMain } from './wg/show.js';
 import { showconfMain } from './wg/showconf.js';
 import { verbHelp, WG_VERBS, type WgVerb } from './wg/usage.js';
@@ -30,7 +32,8 @@ const VERBS: Record<WgVerb, VerbMain> = {
   set: setMain,
   setconf: (io, args) => setconfMain(io, 'setconf', args),
   addconf: (io, args) => setconfMain(io, 'addconf', args),
-  syncconf: (io, args) => setconfMain(io, 'syncconf', args),
+  // [Ferry…] sections go to the interface's ferry daemon first (planes-sync.ts).
+  syncconf: (io, args) => setconfMain(io, 'syncconf', args, withFerrySections(readWgConfig, args[0])),
   genkey: (io, args) => genkeyMain(io, 'genkey', args),
   genpsk: (io, args) => genkeyMain(io, 'genpsk', args),
   pubkey: pubkeyMain,

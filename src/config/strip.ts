@@ -2,9 +2,10 @@
  * `wg-quick strip`: the config as wg(8) can read it. Like wg-quick's parse_options it
  * keeps every line (comments and blank lines too, each trimmed of surrounding spaces and
  * tabs as bash's `read` does) except the wg-quick keys of [Interface] sections, and prints
- * them followed by one more newline (its `echo "$WG_CONFIG"`). On top of that, ferry drops
- * its [Ferry…] sections whole, and turns PrivateKeyFile / PresharedKeyFile into the
- * PrivateKey / PresharedKey lines wg understands.
+ * them followed by one more newline (its `echo "$WG_CONFIG"`). On top of that, ferry turns
+ * PrivateKeyFile / PresharedKeyFile into the PrivateKey / PresharedKey lines wg
+ * understands, and keeps its [Ferry…] sections whole for `ferry syncconf` (`ferry strip`)
+ * or drops them for the real wg(8), which knows no such section ('drop').
  */
 import { formatKeyBase64 } from '../wireguard/keys.js';
 import { FERRY_SECTION_PREFIX, WG_QUICK_KEYS } from './constants.js';
@@ -16,7 +17,7 @@ const QUICK = new Set<string>(WG_QUICK_KEYS.map((k) => k.toLowerCase()));
 const IFS_EDGES = /^[ \t]+|[ \t]+$/g;
 
 /** Strips a parsed config, or parses (and so validates) a text first. */
-export function stripConfig(input: WgQuickConfig | string, options: ParseOptions = {}): string {
+export function stripConfig(input: WgQuickConfig | string, options: ParseOptions = {}, ferrySections: 'keep' | 'drop' = 'drop'): string {
   const config = typeof input === 'string' ? parseConfig(input, options) : input;
   const out: string[] = [];
   let section: 'none' | 'interface' | 'peer' | 'ferry' | 'other' = 'none';
@@ -27,7 +28,7 @@ export function stripConfig(input: WgQuickConfig | string, options: ParseOptions
       section = lower === 'interface' ? 'interface' : lower === 'peer' ? 'peer' : lower.startsWith(FERRY_SECTION_PREFIX) ? 'ferry' : 'other';
       if (section === 'peer') peer++;
     }
-    if (section === 'ferry') continue;
+    if (section === 'ferry' && ferrySections === 'drop') continue;
     if (l.kind === 'entry') {
       const key = l.key.toLowerCase();
       if (section === 'interface' && QUICK.has(key)) continue;

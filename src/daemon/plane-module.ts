@@ -10,6 +10,7 @@ import type { BufferPool } from '../buffer/pool.js';
 import type { WgQuickConfig } from '../config/model.js';
 import type { ControlServer } from '../control/control-server.js';
 import type { Datapath } from '../datapath/datapath.js';
+import type { DeviceKind } from '../datapath/l2-path.js';
 import type { UdpOpenOptions } from '../io/udp.js';
 import type { UdpPort } from '../io/ports.js';
 import type { Logger } from './logger.js';
@@ -33,8 +34,10 @@ export interface HostedPlane {
   /**
    * Applies a changed config file (SIGHUP, syncconf) without disturbing what did not
    * change. Throws to refuse the file; then nothing of it may have been applied.
+   * 'removed': the file no longer asks for the feature, which took itself off the
+   * datapath (Datapath.removePlane); the daemon forgets the handle.
    */
-  reload(config: WgQuickConfig): void;
+  reload(config: WgQuickConfig): void | 'removed';
   close(): void;
 }
 
@@ -42,6 +45,8 @@ export interface PlaneModule {
   readonly name: string;
   /** Mounts the feature when `config` asks for it; null when it does not. */
   mount(config: WgQuickConfig, host: PlaneHost): HostedPlane | null;
+  /** The device the feature needs when `config` asks for it ('tap': an L2 VTEP); null or absent: a TUN will do. */
+  device?(config: WgQuickConfig): DeviceKind | null;
 }
 
 const modules: PlaneModule[] = [];

@@ -18,8 +18,10 @@ import type { VxlanPlane } from '../vxlan/l3-plane.js';
 import { FakeTun } from '../../test/fakes/fake-tun.js';
 import { FakeNetwork, FakeUdp } from '../../test/fakes/fake-udp.js';
 import { createLogger } from './logger.js';
-import { type HostedPlane, planeModules } from './plane-module.js';
+import { type HostedPlane, type PlaneHost, type PlaneModule, planeModules } from './plane-module.js';
+import type { VxlanL2Plane } from '../vxlan/l2-plane.js';
 import './modules.js';
+import { PRIV } from '../../test/support/test-keys.js';
 
 const PEER_B = '[FerryVxlanPeer]\nRemote = 192.0.2.2\nVtepMAC = 02:00:00:00:00:02\nSubnets = 10.244.2.0/24\n';
 const PEER_C = '[FerryVxlanPeer]\nRemote = 192.0.2.3\nVtepMAC = 02:00:00:00:00:03\nSubnets = 10.244.3.0/24\n';
@@ -29,25 +31,33 @@ function file(head: string, ...peers: string[]): ReturnType<typeof parseConfig> 
   return parseConfig(`[Interface]\nAddress = 10.244.1.0/32\n\n[FerryVxlan]\nLocal = 192.0.2.1\n${mac}${head}\n${peers.join('\n')}`, { file: 'flannel1.conf' });
 }
 
-function setup(): { dp: Datapath; hosted: HostedPlane; plane: () => VxlanPlane; opened: Endpoint[]; pool: BufferPool } {
-  const pool = new BufferPool({ slotCount: 256 });
+function hostOn(dp: Datapath, pool: BufferPool, opened: Endpoint[], control = new ControlServer('/nonexistent/ferry-test.sock')): PlaneHost {
   const net = new FakeNetwork();
-  const dp = new Datapath({ pool, tun: new FakeTun('flannel1', pool, 8), tickIntervalMs: 0 });
-  const opened: Endpoint[] = [];
-  const module = planeModules().find((m) => m.name === 'vxlan')!;
-  const hosted = module.mount(file(''), {
+  return {
     ifname: 'flannel1',
     pool,
     datapath: dp,
-    control: new ControlServer('/nonexistent/ferry-test.sock'),
+    control,
     logger: createLogger('test', 'silent'),
     openUdp: (o) => {
       const local: Endpoint = { family: o.family, address: o.address ?? '0.0.0.0', port: o.port ?? 0 };
       opened.push(local);
       return new FakeUdp(net, local, pool, 4);
     },
-  })!;
-  return { dp, hosted, plane: () => dp.plane('vxlan') as VxlanPlane, opened, pool };
+  };
+}
+
+function setup(): { dp: Datapath; hosted: HostedPlane; plane: () => VxlanPlane; opened: Endpoint[]; pool: BufferPool; host: PlaneHost } {
+  const pool = new BufferPool({ slotCount: 256 });
+  const dp = new Datapath({ pool, tun: new FakeTun('flannel1', pool, 8), tickIntervalMs: 0 });
+  const opened: Endpoint[] = [];
+  const host = hostOn(dp, pool, opened);
+  const hosted = vxlanModule().mount(file(''), host)!;
+  return { dp, hosted, plane: () => dp.plane('vxlan') as VxlanPlane, opened, pool, host };
+}
+
+function vxlanModule(): PlaneModule {
+  return planeModules().find((m) => m.name === 'vxlan')!;
 }
 
 test('no [FerryVxlan], no plane; with it, a VTEP on Local:Port with the file\'s peers routed', () => {
@@ -88,11 +98,56 @@ test('a reload the module refuses changes nothing', () => {
   const { dp, hosted, plane } = setup();
   hosted.reload(file('', PEER_B));
   const before = plane().peers.list();
-  assert.throws(() => hosted.reload(parseConfig('[Interface]\nAddress = 10.244.1.0/32\n', { file: 'flannel1.conf' })), (e: unknown) => isConfigError(e) && /removing \[FerryVxlan\].*needs a restart/.test((e as Error).message));
-  assert.throws(() => hosted.reload(file('Mode = l2', PEER_B.replace(/Subnets.*\n/, ''))), /Mode changed from l3 to l2/);
+  assert.throws(() => hosted.reload(file('Mode = l2', PEER_B.replace(/Subnets.*\n/, ''))), (e: unknown) => isConfigError(e) && /Mode changed from l3 to l2: that needs a new device/.test((e as Error).message));
   dp.routes.claim(parsePrefix('10.244.3.0/24'), { name: 'wireguard' } as VxlanPlane, 'a peer');
   assert.throws(() => hosted.reload(file('VNI = 9', PEER_C)), (e: Error & { code?: string }) => e.code === ErrorCode.RouteConflict);
   assert.deepEqual(plane().peers.list(), before, 'B is still there, C not added');
   assert.equal(plane().vni, 1, 'the VNI did not change either');
   dp.close();
+});
+
+test('removing [FerryVxlan] takes the plane off the datapath (routes, port); the module mounts again later', () => {
+  const { dp, hosted, host, pool } = setup();
+  hosted.reload(file('', PEER_B));
+  assert.ok(dp.routes.size > 0);
+  assert.equal(hosted.reload(parseConfig('[Interface]\nAddress = 10.244.1.0/32\n', { file: 'flannel1.conf' })), 'removed');
+  assert.equal(dp.plane('vxlan'), undefined);
+  assert.equal(dp.routes.size, 0, 'its peers\' routes went with it');
+  const again = vxlanModule().mount(file('', PEER_B), host)!;
+  assert.equal((dp.plane('vxlan') as VxlanPlane).peers.size, 1, 'the same Local:Port binds again: the old socket was closed');
+  assert.ok(again !== null);
+  dp.close();
+  pool.assertNoLeaks();
+});
+
+test('Mode = l2: needs a TAP (device() says so), mounts an L2 VTEP with flood and static entries, reloads peers, Learning and Port', () => {
+  const l2File = (head: string, ...peers: string[]) => parseConfig(`[FerryVxlan]\nMode = l2\nLocal = 192.0.2.1\nVtepMAC = 02:00:00:00:00:01\n${head}\n${peers.join('\n')}`, { file: 'l2.conf' });
+  const peerB = '[FerryVxlanPeer]\nRemote = 192.0.2.2\n';
+  const peerC = '[FerryVxlanPeer]\nRemote = 192.0.2.3\nVtepMAC = 0a:00:00:00:00:03\n';
+  assert.equal(vxlanModule().device?.(l2File('')), 'tap');
+  assert.equal(vxlanModule().device?.(file('')), null);
+  const pool = new BufferPool({ slotCount: 256 });
+  const opened: Endpoint[] = [];
+  const tun = new Datapath({ pool, tun: new FakeTun('flannel1', pool, 8), tickIntervalMs: 0 });
+  assert.throws(() => vxlanModule().mount(l2File(''), hostOn(tun, pool, opened)), /needs the interface to be a TAP/);
+  tun.close();
+  const dp = new Datapath({ pool, tun: new FakeTun('l2', pool, 8), tickIntervalMs: 0, device: 'tap' });
+  assert.throws(() => vxlanModule().mount(file(''), hostOn(dp, pool, opened)), /Mode = l3 needs the interface to be a TUN/);
+  assert.throws(() => vxlanModule().mount(parseConfig(`[Interface]\nPrivateKey = ${PRIV}\n[FerryVxlan]\nMode = l2\n`, { file: 'l2.conf' }), hostOn(dp, pool, opened)), /l2.conf:3: Mode = l2 makes the interface a TAP/);
+  const hosted = vxlanModule().mount(l2File('Learning = true', peerB, peerC), hostOn(dp, pool, opened))!;
+  const plane = dp.plane('vxlan') as VxlanL2Plane;
+  assert.equal(dp.l2?.plane, plane);
+  assert.deepEqual(plane.fdb.list(0).map((e) => [e.mac, e.address, e.static]), [['0a:00:00:00:00:03', '192.0.2.3', true], ['00:00:00:00:00:00', '192.0.2.2', true], ['00:00:00:00:00:00', '192.0.2.3', true]]);
+  assert.equal(plane.learning, true);
+  const b = plane.peers.list()[0];
+  hosted.reload(l2File('Port = 4789', peerB));
+  assert.deepEqual(plane.peers.list(), [b], 'B stays, C went');
+  assert.equal(plane.learning, false);
+  assert.deepEqual(plane.fdb.list(0).map((e) => [e.mac, e.address, e.port]), [['00:00:00:00:00:00', '192.0.2.2', 4789]]);
+  assert.deepEqual(opened.at(-1), { family: 4, address: '192.0.2.1', port: 4789 });
+  assert.throws(() => hosted.reload(file('', PEER_B)), /Mode changed from l2 to l3/);
+  assert.equal(hosted.reload(parseConfig('[Interface]\n', { file: 'l2.conf' })), 'removed');
+  assert.equal(dp.l2?.plane, null);
+  dp.close();
+  pool.assertNoLeaks();
 });

@@ -1,11 +1,12 @@
 /**
  * VXLAN in the interface daemon: when the config file has [FerryVxlan], mount an L3 VTEP
  * on the datapath with its own underlay socket (Local:Port), route the peers' subnets to
- * it, and answer `ferry vxlan …` on the control socket. A reload (SIGHUP) checks the
- * whole file first, then changes only what changed: unchanged peers keep their routes and
- * counters, a new Port or Local gets a new socket, a new VNI or VtepMAC is applied in
- * place. Removing [FerryVxlan] or changing Mode needs a restart (a datapath cannot
- * unmount a plane), and is refused.
+ * it, and answer `ferry vxlan …` on the control socket; with Mode = l2 the interface is a
+ * TAP and an L2 VTEP takes every frame (vxlan-l2-hosted.ts). A reload (SIGHUP, syncconf)
+ * checks the whole file first, then changes only what changed: unchanged peers keep their
+ * routes and counters, a new Port or Local gets a new socket, a new VNI or VtepMAC is
+ * applied in place, a file without [FerryVxlan] takes the plane off the datapath
+ * (Datapath.removePlane). Changing Mode needs another device (TUN or TAP): refused.
  */
 import { ConfigError } from '../config/issues.js';
 import type { WgQuickConfig } from '../config/model.js';
@@ -18,6 +19,8 @@ import { peerChanges } from '../vxlan/peer-diff.js';
 import type { VxlanSettings } from '../vxlan/settings.js';
 import { type HostedPlane, type PlaneHost, registerPlaneModule } from './plane-module.js';
 import { registerVxlanOps } from './vxlan-ops.js';
+import { hostL2Plane } from './vxlan-l2-hosted.js';
+import { registerNoVxlanOps } from './vxlan-l2-ops.js';
 
 const NAME = 'vxlan';
 
@@ -28,7 +31,8 @@ function refuse(config: WgQuickConfig, line: number, message: string): never {
 function mount(config: WgQuickConfig, host: PlaneHost): HostedPlane | null {
   let settings = vxlanSettings(config, { ifname: host.ifname });
   if (settings === null) return null;
-  if (settings.mode !== 'l3') refuse(config, settings.line, 'Mode = l2 (a TAP) is not supported by this build: expected Mode = l3');
+  if (settings.mode === 'l2') return hostL2Plane(config, settings, host, NAME);
+  if (host.datapath.l2 !== null) refuse(config, settings.line, 'Mode = l3 needs the interface to be a TUN, and it was made a TAP: that needs a restart (ferry down, ferry up)');
   const log = host.logger.child({ ifname: host.ifname, plane: NAME });
   const open = (s: VxlanSettings) => openVxlanUnderlay(host.pool, s, (o) => host.openUdp(o));
   const port = open(settings);
@@ -52,11 +56,17 @@ function mount(config: WgQuickConfig, host: PlaneHost): HostedPlane | null {
     name: NAME,
     status: () => ({ vni: vtep.vni, port: vtep.port, vtepMac: macToString(vtep.mac, 0), peers: vtep.peers.size, rxPackets: vtep.stats.rxPackets, txPackets: vtep.stats.txPackets }),
     ready: () => (host.datapath.portOf(vtep) === null ? { ready: false, reason: 'no VXLAN underlay socket' } : { ready: true }),
-    reload(next: WgQuickConfig): void {
+    reload(next: WgQuickConfig): void | 'removed' {
       const now = settings as VxlanSettings;
       const want = vxlanSettings(next, { ifname: host.ifname });
-      if (want === null) refuse(next, 0, 'removing [FerryVxlan] from a running interface needs a restart (ferry down, ferry up): the reload was refused');
-      if (want.mode !== now.mode) refuse(next, want.line, `Mode changed from ${now.mode} to ${want.mode}: that needs a restart (ferry down, ferry up)`);
+      if (want === null) {
+        // The peers' routes go with the plane; the host's routes into the interface stay (ferry down removes them).
+        host.datapath.removePlane(vtep);
+        registerNoVxlanOps(host.control, host.ifname);
+        log.info('reload: [FerryVxlan] removed, the VTEP is off the datapath');
+        return 'removed';
+      }
+      if (want.mode !== now.mode) refuse(next, want.line, `Mode changed from ${now.mode} to ${want.mode}: that needs a new device, a TAP instead of a TUN (ferry down, ferry up)`);
       const changes = peerChanges(vtep.peers.list(), want.peers);
       // Check everything before changing anything: the routes the new peers need…
       const leaving = new Set(changes.remove);
@@ -87,4 +97,13 @@ function mount(config: WgQuickConfig, host: PlaneHost): HostedPlane | null {
   };
 }
 
-registerPlaneModule({ name: NAME, mount });
+/** Mode = l2 needs a TAP. Checked by the parser already; a file with errors leaves it to mount() to report them. */
+function device(config: WgQuickConfig): 'tap' | null {
+  try {
+    return vxlanSettings(config, { ifname: 'unused', hostId: 'unused: the MAC plays no part here' })?.mode === 'l2' ? 'tap' : null;
+  } catch {
+    return null;
+  }
+}
+
+registerPlaneModule({ name: NAME, mount, device });

@@ -26,6 +26,7 @@ import { registerInterfaceOps } from './interface-ops.js';
 import { keyFingerprint, type Logger } from './logger.js';
 import './modules.js';
 import { type HostedPlane, type PlaneHost, planeModules } from './plane-module.js';
+import { registerPlanesSync } from './planes-sync.js';
 import { daemonPoolOptions } from './pool-size.js';
 import { DeviceUapiBackend } from './uapi-backend.js';
 import { IoErrorLog } from './io-error-log.js';
@@ -64,8 +65,12 @@ export class WgDaemon {
   private exitResolve!: (reason: string) => void;
   /** Resolves with the reason once the daemon has shut down. */
   readonly exited: Promise<string>;
-  /** Planes mounted from the config file (WireGuard is `device`). */
-  readonly hosted: HostedPlane[] = [];
+  /** Planes mounted from the config file (WireGuard is `device`); the control ops read this same array. */
+  readonly hosted: HostedPlane[];
+  /** What plane modules are given, at start and when a reload asks for a feature that was not mounted. */
+  private planeHost!: PlaneHost;
+  /** The config the planes were last given (start, reload, syncconf); null without a config file. */
+  planesConfig: WgQuickConfig | null = null;
 
   private constructor(
     readonly ifname: string,
@@ -78,7 +83,9 @@ export class WgDaemon {
     /** Applies UAPI-style changes; shared by the UAPI socket and config reloads. */
     readonly backend: DeviceUapiBackend,
     private readonly logger: Logger,
+    hosted: HostedPlane[],
   ) {
+    this.hosted = hosted;
     this.exited = new Promise((resolve) => (this.exitResolve = resolve));
   }
 
@@ -88,9 +95,11 @@ export class WgDaemon {
     await initCrypto();
     const pool = new BufferPool(daemonPoolOptions(options.pool));
     const mtu = options.mtu ?? DEFAULT_MTU;
-    const tun = TunDevice.open(ifname, { pool, mtu });
+    // An L2 VTEP needs a TAP (Ethernet frames); everything else runs on a TUN.
+    const deviceKind = config !== null && planeModules().some((m) => m.device?.(config) === 'tap') ? 'tap' : 'tun';
+    const tun = TunDevice.open(ifname, { pool, mtu, tap: deviceKind === 'tap' });
     const ioErrors = new IoErrorLog(logger.child({ ifname: tun.name }));
-    const datapath = new Datapath({ pool, tun, mtu, onIoError: ioErrors.report });
+    const datapath = new Datapath({ pool, tun, mtu, onIoError: ioErrors.report, device: deviceKind });
     const hosted: HostedPlane[] = [];
     let control: ControlServer | undefined;
     try {
@@ -103,15 +112,15 @@ export class WgDaemon {
       // The control socket first: the UAPI socket appearing is what wg-quick and scripts
       // wait for, so everything must answer by then.
       control = new ControlServer(controlSocketPath(ifname, options.controlDir ?? CONTROL_DIR));
+      const host: PlaneHost = {
+        ifname: tun.name,
+        pool,
+        datapath,
+        control,
+        logger,
+        openUdp: (o: Omit<UdpOpenOptions, 'pool'>): UdpPort => UdpSocket.open({ ...o, pool }),
+      };
       if (config !== null) {
-        const host: PlaneHost = {
-          ifname: tun.name,
-          pool,
-          datapath,
-          control,
-          logger,
-          openUdp: (o: Omit<UdpOpenOptions, 'pool'>): UdpPort => UdpSocket.open({ ...o, pool }),
-        };
         for (const module of planeModules()) {
           const plane = module.mount(config, host);
           if (plane !== null) hosted.push(plane);
@@ -130,8 +139,10 @@ export class WgDaemon {
         await control.close();
         throw err;
       }
-      const daemon = new WgDaemon(tun.name, pool, tun, datapath, device, uapi, control, backend, logger);
-      daemon.hosted.push(...hosted);
+      const daemon = new WgDaemon(tun.name, pool, tun, datapath, device, uapi, control, backend, logger, hosted);
+      daemon.planeHost = host;
+      daemon.planesConfig = config;
+      registerPlanesSync(control, daemon, logger.child({ ifname: tun.name }));
       daemon.watch(options.socketCheckMs ?? 1000);
       datapath.start();
       logger.info({ ifname: tun.name, listenPort: device.listenPort, planes: datapath.planes.map((p) => p.name), uapi: uapi.path }, 'interface up');
@@ -156,9 +167,21 @@ export class WgDaemon {
     this.exitResolve(reason);
   }
 
-  /** Every hosted plane's reload, after WireGuard's (reload.ts). Throws to refuse. */
+  /**
+   * Every hosted plane's reload, after WireGuard's (reload.ts); a plane the file no longer
+   * asks for takes itself off, and a feature the file now asks for is mounted. Throws to
+   * refuse (each plane checks the whole file before it changes anything).
+   */
   reloadPlanes(config: WgQuickConfig): void {
-    for (const h of this.hosted) h.reload(config);
+    for (const h of [...this.hosted]) {
+      if (h.reload(config) === 'removed') this.hosted.splice(this.hosted.indexOf(h), 1);
+    }
+    for (const module of planeModules()) {
+      if (this.hosted.some((h) => h.name === module.name)) continue;
+      const plane = module.mount(config, this.planeHost);
+      if (plane !== null) this.hosted.push(plane);
+    }
+    this.planesConfig = config;
   }
 
   private watch(socketCheckMs: number): void {

@@ -8,6 +8,9 @@
  *                                          └─► drop, with a reason
  *   port batch ─► plane.decapsulate ─► translate ─► TUN (or, when translated, route as above)
  *
+ * When the device is a TAP (options.device), frames skip translation and routing: every
+ * frame goes to the one L2 plane and what it delivers goes back to the TAP (l2-path.ts).
+ *
  * Every out batch and the TUN batch are flushed once per wake; then the planes get their
  * deferred work (handshakes) within a budget. Time is injected; tick() drives every timer.
  */
@@ -17,6 +20,7 @@ import { ErrorCode, FerryError } from '../errors.js';
 import type { TunPort, UdpPort } from '../io/ports.js';
 import { DropCounters, DropReason } from '../stats/drop-reasons.js';
 import { replyTooBig, TooBigReply } from './too-big.js';
+import { type DeviceKind, L2Path } from './l2-path.js';
 import { Lane, type LaneHost } from './lane.js';
 import { Origin, type Plane, type TranslateStage, Verdict } from './plane.js';
 import { RouteKind, RouteTable } from './route-table.js';
@@ -43,6 +47,8 @@ export interface DatapathOptions {
   pollBudget?: number;
   /** Told about I/O errors that were survived (rate-limited by the caller's logger). */
   onIoError?: (where: string, err: unknown) => void;
+  /** 'tap': the device carries Ethernet frames, all of them for one L2 plane (setL2Plane). Default 'tun'. */
+  device?: DeviceKind;
 }
 
 /** Counters of the datapath itself (planes count their own). */
@@ -63,6 +69,8 @@ export class Datapath implements LaneHost {
   readonly stats: DatapathStats = { tunRead: 0, tunWritten: 0, sendBlocks: 0, ioErrors: 0, tooBig: 0 };
   /** The translation stage before routing (the load balancer), or null. */
   translate: TranslateStage | null = null;
+  /** The layer-2 path when the device is a TAP; null for a TUN. */
+  readonly l2: L2Path | null;
   now = 0;
   private mtuValue: number;
   private readonly clock: () => number;
@@ -98,6 +106,7 @@ export class Datapath implements LaneHost {
     this.onIoError = options.onIoError;
     this.tunIn = new PacketBatch(this.batchSize);
     this.tunOut = new PacketBatch(this.batchSize);
+    this.l2 = options.device === 'tap' ? new L2Path(this.pool, this.drops) : null;
     this.now = this.clock();
     this.onTunReadable = () => this.readTun();
     this.onLaneReadable = (lane) => this.readLane(lane);
@@ -138,6 +147,41 @@ export class Datapath implements LaneHost {
     plane.attach(lane);
     if (port !== null) this.setPort(plane, port);
     if (this.up) plane.start(this.now);
+  }
+
+  /**
+   * Unmounts a plane (its config section went away): its routes are released, what its
+   * out batch holds is sent if the socket takes it, the rest released; its port is closed
+   * (the datapath owns a mounted plane's port), then the plane itself.
+   */
+  removePlane(plane: Plane): void {
+    const lane = this.laneOf(plane);
+    lane.encapsulate();
+    lane.send();
+    if (lane.blocked) {
+      lane.blocked = false;
+      this.laneBlocked(lane, false);
+    }
+    this.routes.releaseOwner(plane.name);
+    this.l2?.detach(lane);
+    this.lanes.splice(this.lanes.indexOf(lane), 1);
+    const port = lane.port;
+    if (port !== null) {
+      port.cancelWhenWritable?.(lane.onWritable);
+      port.pause();
+      port.close();
+      lane.port = null;
+    }
+    if (this.up) plane.stop();
+    plane.close();
+    lane.releaseAll();
+    this.flushTun();
+  }
+
+  /** On a TAP: makes a mounted plane the one every frame goes to (null: none). */
+  setL2Plane(plane: Plane | null): void {
+    if (this.l2 === null) throw new FerryError(ErrorCode.InvalidArgument, 'the device is a TUN: only a TAP has an L2 plane');
+    this.l2.attach(plane === null ? null : this.laneOf(plane));
   }
 
   portOf(plane: Plane): UdpPort | null {
@@ -247,7 +291,8 @@ export class Datapath implements LaneHost {
       }
       if (n === 0) break;
       this.stats.tunRead += n;
-      this.routeTunBatch(batch);
+      if (this.l2 !== null) this.l2.forward(batch, this.mtuValue);
+      else this.routeTunBatch(batch);
       this.encapsulateRouted();
       if (n < batch.capacity) break;
     }
@@ -323,8 +368,10 @@ export class Datapath implements LaneHost {
     else this.drop(slot, route.reason);
   }
 
-  /** LaneHost: an inner packet from a plane toward the host. */
-  deliverFromPlane(slot: number, off: number, len: number): void {
+  /** LaneHost: an inner packet (a frame, on a TAP) from a plane toward the host. */
+  deliverFromPlane(slot: number, off: number, len: number, lane: Lane): void {
+    const l2 = this.l2;
+    if (l2 !== null) return l2.accepts(lane) ? this.toTun(slot, off, len) : this.drop(slot, DropReason.TapIpPacket);
     const stage = this.translate;
     if (stage !== null) {
       const verdict = stage.translate(this.pool.slab, off, len, Origin.Plane, this.now);

@@ -22,8 +22,8 @@ export interface LaneHost {
   readonly routes: RouteTable;
   readonly now: number;
   readonly mtu: number;
-  /** An inner packet from a plane toward the host. */
-  deliverFromPlane(slot: number, offset: number, length: number): void;
+  /** An inner packet from a plane (this lane's) toward the host. */
+  deliverFromPlane(slot: number, offset: number, length: number, lane: Lane): void;
   flushTun(): void;
   /** The lane's socket refused more (true) or drained (false). */
   laneBlocked(lane: Lane, blocked: boolean): void;
@@ -97,7 +97,7 @@ export class Lane implements PlaneIo {
   }
 
   deliver(slot: number, offset: number, length: number): void {
-    this.host.deliverFromPlane(slot, offset, length);
+    this.host.deliverFromPlane(slot, offset, length, this);
   }
 
   flush(): void {

@@ -40,6 +40,7 @@ export const DropReason = {
   // vxlan
   VxlanBadHeader: 30,
   VxlanUnknownVni: 31,
+  /** L2: a frame for a MAC no FDB entry names, and no all-zero (flood) entry to send it to (the kernel: no remote). */
   VxlanNoFdbEntry: 32,
   // load balancer
   LbNoBackend: 33,
@@ -81,6 +82,12 @@ export const DropReason = {
   VxlanUnsupportedEtherType: 50,
   /** L2: a frame whose source MAC is a static FDB entry arrived from another VTEP (the kernel drops these too). */
   VxlanStaticMacMoved: 51,
+  // datapath (continued)
+  /** An IP packet a plane delivered (WireGuard) on an interface that is a TAP, which carries Ethernet frames only. */
+  TapIpPacket: 52,
+  // vxlan (continued)
+  /** L2: an inner frame whose source MAC is multicast or all-zero (the kernel drops these: not a valid station). */
+  VxlanBadSourceMac: 53,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

@@ -1,6 +1,7 @@
 /**
- * From checked settings to a running L3 VTEP: the plane with its peers (their subnets
- * claimed in the route table) and the underlay socket bound to Local:Port. Used by the
+ * From checked settings to a running VTEP: an L3 plane with its peers (their subnets
+ * claimed in the route table) or an L2 plane with its FDB, and the underlay socket bound
+ * to Local:Port. Used by the
  * daemon and by the interop test runner, so both build the same thing.
  */
 import type { BufferPool } from '../buffer/pool.js';
@@ -9,6 +10,7 @@ import type { UdpPort } from '../io/ports.js';
 import { ErrorCode, FerryError, isSystemError } from '../errors.js';
 import { type UdpOpenOptions, UdpSocket } from '../io/udp.js';
 import { formatPrefix, type IpPrefix } from '../table/prefix-trie.js';
+import { VxlanL2Plane } from './l2-plane.js';
 import { VxlanPlane } from './l3-plane.js';
 import type { VxlanSettings } from './settings.js';
 
@@ -55,4 +57,19 @@ export function openVxlanUnderlay(pool: BufferPool, settings: VxlanSettings, ope
     if (isSystemError(err) && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) return open({ ...common, family: 4, address: '0.0.0.0' });
     throw err;
   }
+}
+
+/**
+ * Mounts an L2 VTEP on a datapath whose device is a TAP, with its port, as the plane every
+ * frame goes to; each configured peer becomes a flood entry (and a static entry for its
+ * MAC when given), as `bridge fdb append 00:00:00:00:00:00 … dst REMOTE` makes them.
+ */
+export function mountL2Plane(datapath: Datapath, port: UdpPort, settings: VxlanSettings, name = 'vxlan'): VxlanL2Plane {
+  if (settings.mode !== 'l2') throw new FerryError(ErrorCode.InvalidArgument, 'an L2 VTEP needs Mode = l2');
+  if (datapath.l2 === null) throw new FerryError(ErrorCode.InvalidArgument, 'an L2 VTEP needs the interface to be a TAP');
+  const plane = new VxlanL2Plane({ mac: settings.vtepMac, vni: settings.vni, port: settings.port, learning: settings.learning, name });
+  for (const p of settings.peers) plane.addPeer({ remote: p.remote, mac: p.vtepMac });
+  datapath.addPlane(plane, port);
+  datapath.setL2Plane(plane);
+  return plane;
 }

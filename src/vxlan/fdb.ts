@@ -34,6 +34,9 @@ const SWEEP_INTERVAL_MS = 1000;
 export interface FdbEntryView {
   mac: string;
   remote: string;
+  /** The remote VTEP's address and port, apart. */
+  address: string;
+  port: number;
   static: boolean;
   /** Milliseconds since the MAC was last seen (learned entries). */
   ageMs: number;
@@ -170,13 +173,38 @@ export class Fdb {
     for (let e = 0; e < this.maxEntries; e++) {
       if (this.inUse[e] === 0) continue;
       const ep = decodeEndpoint(this.endpoints, e * ENDPOINT_STRIDE);
-      out.push({ mac: macToString(this.macs, e * MAC_LENGTH), remote: ep ? formatEndpoint(ep) : '?', static: this.isStatic[e] === 1, ageMs: this.isStatic[e] === 1 ? 0 : now - this.lastSeen[e] });
+      out.push({ mac: macToString(this.macs, e * MAC_LENGTH), remote: ep ? formatEndpoint(ep) : '?', address: ep?.address ?? '?', port: ep?.port ?? 0, static: this.isStatic[e] === 1, ageMs: this.isStatic[e] === 1 ? 0 : now - this.lastSeen[e] });
     }
     for (let i = 0; i < this.floodCount; i++) {
       const ep = decodeEndpoint(this.flood, i * ENDPOINT_STRIDE);
-      out.push({ mac: '00:00:00:00:00:00', remote: ep ? formatEndpoint(ep) : '?', static: true, ageMs: 0 });
+      out.push({ mac: '00:00:00:00:00:00', remote: ep ? formatEndpoint(ep) : '?', address: ep?.address ?? '?', port: ep?.port ?? 0, static: true, ageMs: 0 });
     }
     return out;
+  }
+
+  /** Points every entry, flood entries too, at a new overlay port (a reload with a new Port). */
+  setPort(port: number): void {
+    for (let e = 0; e < this.maxEntries; e++) {
+      if (this.inUse[e] === 0) continue;
+      this.endpoints[e * ENDPOINT_STRIDE + 2] = port >>> 8;
+      this.endpoints[e * ENDPOINT_STRIDE + 3] = port & 0xff;
+    }
+    for (let i = 0; i < this.floodCount; i++) {
+      this.flood[i * ENDPOINT_STRIDE + 2] = port >>> 8;
+      this.flood[i * ENDPOINT_STRIDE + 3] = port & 0xff;
+    }
+  }
+
+  /** Forgets every learned entry (static and flood entries stay). */
+  flushLearned(): number {
+    let removed = 0;
+    for (let e = 0; e < this.maxEntries; e++) {
+      if (this.inUse[e] === 1 && this.isStatic[e] === 0) {
+        this.removeEntry(e);
+        removed++;
+      }
+    }
+    return removed;
   }
 
   private removeEntry(e: number): void {

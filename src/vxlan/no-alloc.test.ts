@@ -15,11 +15,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** File -> methods that run on the control path only. */
 const HOT_FILES: Record<string, string[]> = {
   'l3-plane.ts': ['addPeer', 'removePeer', 'attach', 'close', 'setIdentity', 'setOverlayPort'],
+  'l2-plane.ts': ['addPeer', 'removePeer', 'attach', 'close', 'setIdentity', 'setOverlayPort', 'setLearning', 'checkIdentity', 'checkPort'],
   'neighbor-responder.ts': [],
   'local-addresses.ts': ['set', 'prefixes'],
   'mac-table.ts': ['clear', 'heldValues'],
   'vtep-peers.ts': ['list', 'add', 'remove', 'clear', 'subnetKey'],
-  'fdb.ts': ['addStatic', 'remove', 'appendFlood', 'removeFlood', 'list'],
+  'fdb.ts': ['addStatic', 'remove', 'appendFlood', 'removeFlood', 'list', 'setPort', 'flushLearned'],
 };
 
 test('hot-path functions and methods of the VTEP allocate nothing', () => {

@@ -2,17 +2,18 @@
  * VXLAN in the daemon: `ferry up` with a VXLAN-only config file against kernel nodes
  * programmed as flannel does (the MTU and the subnets' routes set by ferry up, traffic
  * both ways), `ferry vxlan show|fdb|add-peer|del-peer` over the control socket, and a
- * SIGHUP reload that adds and removes peers without disturbing the unchanged one.
+ * SIGHUP reload that adds and removes peers without disturbing the unchanged one;
+ * `ferry syncconf` with [Ferry…] sections, and [FerryVxlan] removed and back at run time.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { run as ferryCli } from '../../src/cli/ferry.js';
 import { MemoryIo } from '../../src/cli/wg/cli-io.js';
 import { controlRequest } from '../../src/control/control-client.js';
 import { netns, requireHost, run, trackLink, uniqueName, type Netns } from '../support/netns.js';
 import { alive, ferry, waitFor, workspace } from '../support/quick-workspace.js';
+import { PEER_A } from '../support/test-keys.js';
 import { kernelVtep, programFlannelPeer } from '../support/vxlan-host.js';
 
 const TOOLS = ['ping', 'bridge', 'ethtool', 'wg', 'bash'];
@@ -22,7 +23,7 @@ const K2 = { underlay: '10.206.0.3', vtep: '10.244.3.0', subnet: '10.244.3.0/24'
 
 /** `ferry ARGS…` in this process (the control socket is a path, whatever the namespace). */
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = new MemoryIo({}, tmpdir());
+  const io = new MemoryIo();
   const code = await ferryCli(io, argv);
   return { code, out: io.stdout, err: io.stderr };
 }
@@ -158,4 +159,62 @@ test('SIGHUP: a changed file adds and removes VXLAN peers, the unchanged one kee
   const down = ferry(nsF, 'down', path);
   assert.equal(down.status, 0, down.stderr);
   await waitFor(() => !alive(pid), 'ferryd to exit');
+});
+
+test('ferry syncconf carries [Ferry…] sections: a new peer applied, the unchanged one undisturbed; a bad file changes nothing; [FerryVxlan] removed and back without ferry down', async (t) => {
+  if (!requireHost(t, TOOLS)) return;
+  const { nsF, nsK1, nsK2 } = topology(t);
+  const ws = workspace(t);
+  const ifname = uniqueName('fyvy');
+  ws.track(nsF, ifname);
+  const path = ws.config(ifname, config([K1]));
+  assert.equal(ferry(nsF, 'up', path, { FERRYD: ws.ferryd }).status, 0);
+  const pid = ((await controlRequest(ifname, 'status')) as { pid: number }).pid;
+  assert.ok(ping(nsF, K1.vtep, 3));
+  const before = (await show(ifname)).peers[0];
+
+  // The file gains K2; `ferry syncconf IF <(ferry strip IF)`, the strip's output in a file here.
+  ws.config(ifname, config([K1, K2]));
+  const stripped = ferry(nsF, 'strip', path);
+  assert.equal(stripped.status, 0, stripped.stderr);
+  assert.match(stripped.stdout, /^\[FerryVxlanPeer\]\nRemote = 10\.206\.0\.3\n/m, 'strip keeps the [Ferry…] sections');
+  assert.doesNotMatch(stripped.stdout, /^Address/m, 'and drops wg-quick keys');
+  const syncFile = `${ws.dir}/sync.conf`;
+  writeFileSync(syncFile, stripped.stdout, { mode: 0o600 });
+  const synced = await cli('syncconf', ifname, syncFile);
+  assert.equal(synced.code, 0, synced.err);
+  const peers = (await show(ifname)).peers;
+  assert.deepEqual(peers.map((p) => p.remote).sort(), [K1.underlay, K2.underlay]);
+  assert.ok(peers.find((p) => p.remote === K1.underlay)!.txPackets >= before.txPackets, 'K1 is the same peer: its counters went on');
+  nsF.run('ip', ['route', 'add', K2.subnet, 'dev', ifname]);
+  assert.ok(ping(nsF, K2.vtep) && ping(nsK2, F.vtep), 'the new peer is reachable both ways');
+  assert.ok(ping(nsK1, F.vtep), 'the unchanged one too');
+  const addresses = ((await controlRequest(ifname, 'vxlan-show')) as { addresses: string[] }).addresses;
+  assert.deepEqual(addresses, [`${F.vtep}/32`], 'syncconf leaves the addresses (not in a stripped file) as they were');
+
+  // A bad [Ferry…] value and a WireGuard peer in one file: neither is applied.
+  const bad = `${stripped.stdout.replace('[FerryVxlan]\n', '[FerryVxlan]\nVNI = 16777216\n')}[Peer]\nPublicKey = ${PEER_A}\nAllowedIPs = 10.99.0.0/16\n`;
+  writeFileSync(syncFile, bad, { mode: 0o600 });
+  const refused = await cli('syncconf', ifname, syncFile);
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, /sync\.conf:\d+: VNI "16777216" is invalid/);
+  assert.match(refused.err, /nothing was changed/);
+  assert.equal((await show(ifname)).peers.length, 2, 'the VXLAN peers are as they were');
+  assert.equal((await cli('show', ifname, 'peers')).out, '', 'no WireGuard peer was added');
+
+  // A file whose only [Ferry…] section is [Ferry]: VXLAN goes, without ferry down…
+  writeFileSync(syncFile, '[Interface]\n\n[Ferry]\nHttp = 127.0.0.1:9586\n', { mode: 0o600 });
+  const removed = await cli('syncconf', ifname, syncFile);
+  assert.equal(removed.code, 0, removed.err);
+  assert.equal(((await controlRequest(ifname, 'status')) as { kind: string }).kind, 'wireguard');
+  const gone = await cli('vxlan', 'show', ifname);
+  assert.equal(gone.code, 1);
+  assert.match(gone.err, /has no VXLAN VTEP/);
+  assert.equal(ping(nsF, K1.vtep, 1), false);
+  // …and comes back with the daemon's own file (SIGHUP), on the same interface.
+  ws.config(ifname, config([K1]));
+  process.kill(pid, 'SIGHUP');
+  await waitFor(async () => ((await controlRequest(ifname, 'status')) as { kind: string }).kind === 'wireguard+vxlan', 'VXLAN to be mounted again');
+  assert.ok(ping(nsF, K1.vtep) && ping(nsK1, F.vtep), 'the VTEP is back');
+  assert.ok(alive(pid), 'the same daemon throughout');
 });

@@ -6,10 +6,8 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { netns, requireHost, run, trackLink, uniqueName, vethPair, type Netns } from '../support/netns.js';
+import { randomFile, tcpTransfer } from '../support/tcp-transfer.js';
 import { ferryConfig, type FerryVtep, kernelVtep, linkCounters, programFlannelPeer, sendDatagram, startFerryVtep } from '../support/vxlan-host.js';
 
 const FERRY_MAC = '02:f0:00:00:01:01';
@@ -82,31 +80,6 @@ test('ferry and a flannel-programmed kernel VTEP (dstport 8472): ping both ways,
   assert.ok(s.peers[0].tx >= 12 && s.peers[0].rx >= 12, JSON.stringify(s.peers));
   assert.deepEqual(s.drops, {});
 });
-
-/** A file of random bytes and its sha256, removed when the test ends. */
-function randomFile(t: TestContext, bytes: number): { path: string; sha256: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-vxlan-data-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'data');
-  run('sh', ['-c', `head -c ${bytes} /dev/urandom > ${path}`], { timeout: 60_000 });
-  return { path, sha256: run('sha256sum', [path]).split(' ')[0] };
-}
-
-/** Sends a file over TCP with ncat from one namespace to a listener in another; returns the sha256 the receiver computed. */
-async function tcpTransfer(from: Netns, to: Netns, address: string, port: number, file: string): Promise<string> {
-  const receiver = to.spawn('sh', ['-c', `ncat -l ${address} ${port} --recv-only | sha256sum`]);
-  let out = '';
-  receiver.stdout?.on('data', (d) => (out += d));
-  const done = new Promise<number | null>((r) => receiver.on('exit', r));
-  const until = Date.now() + 10_000;
-  while (to.run('ss', ['-ltnH', `sport = :${port}`]).trim() === '') {
-    if (Date.now() > until) throw new Error(`ncat did not listen on ${address}:${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  from.run('sh', ['-c', `ncat --send-only ${address.includes(':') ? `${address}` : address} ${port} < ${file}`], { timeout: 180_000 });
-  assert.equal(await done, 0);
-  return out.split(' ')[0];
-}
 
 test('a 256 MiB TCP transfer each way arrives whole (sha256)', async (t) => {
   if (!requireHost(t, ['ping', 'bridge', 'ethtool', 'ncat', 'ss', 'sha256sum'])) return;
