@@ -13,7 +13,7 @@ import { MemoryIo } from '../../src/cli/wg/cli-io.js';
 import { controlRequest } from '../../src/control/control-client.js';
 import { netns, requireHost, run, trackLink, uniqueName, type Netns } from '../support/netns.js';
 import { alive, ferry, waitFor, workspace } from '../support/quick-workspace.js';
-import { PEER_A } from '../support/test-keys.js';
+import { PEER_A, PEER_B } from '../support/test-keys.js';
 import { kernelVtep, programFlannelPeer } from '../support/vxlan-host.js';
 
 const TOOLS = ['ping', 'bridge', 'ethtool', 'wg', 'bash'];
@@ -180,9 +180,13 @@ test('ferry syncconf carries [Ferry…] sections: a new peer applied, the unchan
   assert.match(stripped.stdout, /^\[FerryVxlanPeer\]\nRemote = 10\.206\.0\.3\n/m, 'strip keeps the [Ferry…] sections');
   assert.doesNotMatch(stripped.stdout, /^Address/m, 'and drops wg-quick keys');
   const syncFile = `${ws.dir}/sync.conf`;
-  writeFileSync(syncFile, stripped.stdout, { mode: 0o600 });
+  // A WireGuard peer in the same file: the UAPI part is applied too.
+  writeFileSync(syncFile, `${stripped.stdout}[Peer]\nPublicKey = ${PEER_B}\nAllowedIPs = 10.98.0.0/16\n`, { mode: 0o600 });
   const synced = await cli('syncconf', ifname, syncFile);
   assert.equal(synced.code, 0, synced.err);
+  const wgPeers = await cli('show', ifname, 'peers');
+  assert.equal(wgPeers.code, 0, wgPeers.err);
+  assert.equal(wgPeers.out, `${PEER_B}\n`);
   const peers = (await show(ifname)).peers;
   assert.deepEqual(peers.map((p) => p.remote).sort(), [K1.underlay, K2.underlay]);
   assert.ok(peers.find((p) => p.remote === K1.underlay)!.txPackets >= before.txPackets, 'K1 is the same peer: its counters went on');
@@ -194,13 +198,14 @@ test('ferry syncconf carries [Ferry…] sections: a new peer applied, the unchan
 
   // A bad [Ferry…] value and a WireGuard peer in one file: neither is applied.
   const bad = `${stripped.stdout.replace('[FerryVxlan]\n', '[FerryVxlan]\nVNI = 16777216\n')}[Peer]\nPublicKey = ${PEER_A}\nAllowedIPs = 10.99.0.0/16\n`;
+  assert.notEqual(bad, stripped.stdout);
   writeFileSync(syncFile, bad, { mode: 0o600 });
   const refused = await cli('syncconf', ifname, syncFile);
   assert.equal(refused.code, 1);
   assert.match(refused.err, /sync\.conf:\d+: VNI "16777216" is invalid/);
   assert.match(refused.err, /nothing was changed/);
   assert.equal((await show(ifname)).peers.length, 2, 'the VXLAN peers are as they were');
-  assert.equal((await cli('show', ifname, 'peers')).out, '', 'no WireGuard peer was added');
+  assert.equal((await cli('show', ifname, 'peers')).out, `${PEER_B}\n`, 'the WireGuard peers are as they were: A not added, B not removed');
 
   // A file whose only [Ferry…] section is [Ferry]: VXLAN goes, without ferry down…
   writeFileSync(syncFile, '[Interface]\n\n[Ferry]\nHttp = 127.0.0.1:9586\n', { mode: 0o600 });
