@@ -9,6 +9,7 @@
 import type { BufferPool } from '../buffer/pool.js';
 import type { WgQuickConfig } from '../config/model.js';
 import type { ControlServer } from '../control/control-server.js';
+import type { Labels, MetricsText } from '../control/prometheus-text.js';
 import type { Datapath } from '../datapath/datapath.js';
 import type { UdpOpenOptions } from '../io/udp.js';
 import type { UdpPort } from '../io/ports.js';
@@ -35,6 +36,8 @@ export interface HostedPlane {
    * change. Throws to refuse the file; then nothing of it may have been applied.
    */
   reload(config: WgQuickConfig): void;
+  /** Adds its own `ferry_*` families to /metrics; `labels` name the interface. */
+  metrics?(m: MetricsText, labels: Labels): void;
   close(): void;
 }
 

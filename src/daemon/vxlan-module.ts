@@ -18,6 +18,7 @@ import { peerChanges } from '../vxlan/peer-diff.js';
 import type { VxlanSettings } from '../vxlan/settings.js';
 import { type HostedPlane, type PlaneHost, registerPlaneModule } from './plane-module.js';
 import { registerVxlanOps } from './vxlan-ops.js';
+import { writeVxlanMetrics } from './vxlan-metrics.js';
 
 const NAME = 'vxlan';
 
@@ -83,6 +84,7 @@ function mount(config: WgQuickConfig, host: PlaneHost): HostedPlane | null {
       settings = want;
       log.info({ added: changes.add.length, removed: changes.remove.length, unchanged: changes.unchanged, port: newPort !== null ? want.port : undefined, identityChanged }, 'reload: VXLAN applied');
     },
+    metrics: (m, labels) => writeVxlanMetrics(m, labels, vtep),
     close: () => {},
   };
 }
