@@ -1,7 +1,8 @@
 /**
  * What an operator reads of a running ferryd (issue #11): /metrics parsed as Prometheus
  * exposition with counters that match the traffic and what `wg show transfer` reports,
- * and a whole session's logs at debug level free of every key in base64 and hex.
+ * `ferry top` showing the peer and the traffic, and a whole session's logs at debug level
+ * free of every key in base64 and hex.
  *
  * ferryd (A) talks to wireguard-go (B) with a preshared key; A serves FERRY_HTTP on its
  * namespace's loopback and logs at debug level to a pipe this test reads.
@@ -10,6 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { netns, type Netns, requireHost, uniqueName, vethPair } from '../support/netns.js';
 import { FERRYD, genKey, REPO, setconf, startDaemon } from '../support/wg.js';
@@ -124,6 +126,15 @@ test('ferryd against wireguard-go: /metrics match the traffic and wg show; a deb
   assert.ok(noRoute - dropsBefore >= 5, `the 5 pings without a route were counted (${dropsBefore} → ${noRoute})`);
   assert.equal(one(samples, 'ferry_plane_drops_total', { interface: ifname, plane: 'datapath', reason: 'no_route' }), noRoute, 'all of them by the datapath');
   assert.equal(one(samples, 'ferry_ready', { interface: ifname }), 1);
+
+  // ferry top, one frame, while a ping runs: the peer, its handshake, traffic moving.
+  const pinger = nsA.spawn('ping', ['-c', '3000', '-i', '0.01', '10.78.0.2']);
+  t.after(() => void pinger.kill('SIGKILL'));
+  const frame = nsA.run(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/ferry.ts'), 'top', ifname, '--once', '--interval', '1'], { timeout: 30_000 });
+  assert.match(frame, new RegExp(`^ferry top: ${ifname} \\(wireguard\\)  up `, 'm'));
+  assert.match(frame, /^tun: from host [1-9]\d*\/s, to host [1-9]\d*\/s; /m, 'packets moved during the frame');
+  assert.match(frame, new RegExp(`^  ${keyB.publicKey.slice(0, 8).replace(/[+/]/g, '\\$&')} +10\\.203\\.0\\.2:51832 +\\d+s ago +[1-9]`, 'm'), 'the peer, its endpoint, a recent handshake, bytes received');
+  assert.match(frame, /^ {2}no_route +\S+ +[1-9]\d*$/m, 'the drop reason seen');
 
   ferryd.kill('SIGTERM');
   assert.equal(await exited, 0, log);
