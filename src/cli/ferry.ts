@@ -4,7 +4,7 @@
  * syncconf, genkey, genpsk, pubkey) with wg's arguments, output, messages and exit codes
  * (0 success, 1 any failure, as wg); wg-quick's verbs (up, down, save, strip) with
  * wg-quick's semantics; and ferry's own verbs (status, drops, stats, vxlan) answered by
- * the ferry control socket. See docs/cli.md.
+ * the ferry control socket, and `top`, a live view of them. See docs/cli.md.
  *
  * `ferry VERB --help` (or -h) prints the verb's help on stdout and exits 0.
  */
@@ -23,6 +23,7 @@ import { ExitError } from './wg/values.js';
 import { QUICK_VERBS, quickVerbHelp, runQuickVerb, type QuickVerb } from './quick/index.js';
 import { FERRY_VERBS, ferryVerbHelp, ferryVerbMain, type FerryVerb } from './ferry-verbs.js';
 import { VXLAN_DESCRIPTION, vxlanHelp, vxlanMain } from './vxlan-verb.js';
+import { TOP_DESCRIPTION, topHelp, topMain } from './top.js';
 
 type VerbMain = (io: CliIo, args: readonly string[]) => Promise<number>;
 
@@ -50,6 +51,7 @@ export function mainUsage(prog: string): string {
   for (const { verb, description } of QUICK_VERBS) out += `  ${verb}: ${description}\n`;
   for (const { verb, description } of FERRY_VERBS) out += `  ${verb}: ${description}\n`;
   out += `  vxlan: ${VXLAN_DESCRIPTION}\n`;
+  out += `  top: ${TOP_DESCRIPTION}\n`;
   return `${out}You may pass \`--help' to any of these subcommands to view usage.\n`;
 }
 
@@ -102,6 +104,13 @@ export async function run(io: CliIo, argv: readonly string[]): Promise<number> {
       return 0;
     }
     return vxlanMain(io, args);
+  }
+  if (verb === 'top') {
+    if (wantsHelp) {
+      io.out(topHelp(io.prog));
+      return 0;
+    }
+    return topMain(io, args);
   }
   if (!isVerb(verb)) {
     io.err(`Invalid subcommand: \`${verb}'\n${mainUsage(io.prog)}`);

@@ -2,10 +2,14 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initCrypto } from '../wireguard/crypto.js';
 import { formatKeyBase64 } from '../wireguard/keys.js';
-import { closeAndCheck, handshake, makePair } from '../../test/support/wg-device-harness.js';
+import { closeAndCheck, handshake, ipv4Packet, makePair, settle } from '../../test/support/wg-device-harness.js';
 import { wgInterfaceHealth, type HealthSource } from './interface-health.js';
 
 before(() => initCrypto());
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 function source(p: ReturnType<typeof makePair>): HealthSource {
   const tun = Object.assign(p.a.tun, { readPackets: 0, writtenPackets: 0 });
@@ -45,8 +49,11 @@ test('metrics: pool, packets by port and direction, every drop reason, the WireG
   assert.match(text, /^ferry_drops_total\{interface="wg0",reason="wg_decrypt_failed"\} 0$/m);
   assert.match(text, /^ferry_drops_total\{interface="wg0",reason="lb_conntrack_full"\} 0$/m);
   assert.match(text, /^ferry_ready\{interface="wg0"\} 1$/m);
-  assert.ok(text.includes(`wireguard_latest_handshake_seconds{interface="wg0",public_key="${key}"} `));
-  assert.ok(text.includes(`wireguard_sent_bytes_total{interface="wg0",public_key="${key}"} `));
+  // The common WireGuard exporter's names and labels, and what `wg show transfer` reports.
+  const peer = `interface="wg0",public_key="${key}",allowed_ips="10.0.0.2/32,fd00::2/128"`;
+  assert.match(text, new RegExp(`^wireguard_latest_handshake_seconds\\{${escape(peer)}\\} [1-9]\\d{9}$`, 'm'));
+  assert.ok(text.includes(`wireguard_sent_bytes_total{${peer}} ${p.a.peer.txBytes}\n`));
+  assert.ok(text.includes(`wireguard_received_bytes_total{${peer}} ${p.a.peer.rxBytes}\n`));
   // Every sample line belongs to a family declared before it.
   const declared = new Set<string>();
   for (const line of text.trimEnd().split('\n')) {
@@ -54,4 +61,19 @@ test('metrics: pool, packets by port and direction, every drop reason, the WireG
     if (type) declared.add(type[1]);
     else if (!line.startsWith('#')) assert.ok(declared.has(line.split(/[{ ]/)[0]), line);
   }
+});
+
+test('metrics: drops by the stage that decided them, and datapath batches', async (t) => {
+  const p = makePair();
+  t.after(() => closeAndCheck(p));
+  await handshake(p);
+  p.a.tun.inject(ipv4Packet(p.a.v4, '10.9.9.9', 'nowhere'));
+  p.a.tun.inject(ipv4Packet(p.a.v4, '10.9.9.8', 'nowhere'));
+  await settle(p);
+  const text = wgInterfaceHealth(source(p), { flags: () => 0x1091 }).metrics();
+  assert.match(text, /^ferry_plane_drops_total\{interface="wg0",plane="datapath",reason="no_route"\} 2$/m);
+  assert.match(text, /^ferry_drops_total\{interface="wg0",reason="no_route"\} 2$/m);
+  assert.doesNotMatch(text, /^ferry_plane_drops_total\{[^}]*reason="wg_decrypt_failed"/m, 'reasons that never happened are left out of the finer families');
+  assert.match(text, /^ferry_datapath_packets_total\{interface="wg0",direction="read"\} 3$/m);
+  assert.match(text, /^ferry_datapath_mtu\{interface="wg0"\} \d+$/m);
 });

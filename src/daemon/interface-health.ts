@@ -7,9 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { MetricsText } from '../control/prometheus-text.js';
-import { DROP_REASON_COUNT, dropReasonName } from '../stats/drop-reasons.js';
-import { formatKeyBase64 } from '../wireguard/keys.js';
 import { interfaceDrops } from './interface-ops.js';
+import { writeInterfaceMetrics } from './metrics.js';
 import type { WgDaemon } from './wg-daemon.js';
 
 export interface Readiness {
@@ -43,13 +42,6 @@ export function linkFlags(ifname: string): number | null {
   }
 }
 
-interface UdpCounters {
-  received?: number;
-  sent?: number;
-  sendErrors?: number;
-  recvErrors?: number;
-}
-
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
@@ -64,7 +56,7 @@ function bytes(n: number): string {
 
 export function wgInterfaceHealth(daemon: HealthSource, options: { flags?: (ifname: string) => number | null } = {}): InterfaceHealth {
   const flags = options.flags ?? linkFlags;
-  const { device, pool, tun, datapath } = daemon;
+  const { device, datapath } = daemon;
   const handshaken = () => device.getPeers().filter((p) => p.lastHandshakeWallMs > 0);
 
   return {
@@ -114,31 +106,7 @@ export function wgInterfaceHealth(daemon: HealthSource, options: { flags?: (ifna
       const iface = { interface: daemon.ifname };
       const ready = this.isReady().ready ? 1 : 0;
       m.family('ferry_ready', 'gauge', 'Whether the interface is up and every plane is ready (what /readyz answers).').sample('ferry_ready', iface, ready);
-      m.family('ferry_pool_slots', 'gauge', 'Slots of the packet buffer pool.').sample('ferry_pool_slots', iface, pool.slotCount);
-      m.family('ferry_pool_slot_bytes', 'gauge', 'Bytes per pool slot.').sample('ferry_pool_slot_bytes', iface, pool.slotSize);
-      m.family('ferry_pool_in_use', 'gauge', 'Pool slots holding a packet now.').sample('ferry_pool_in_use', iface, pool.inUse);
-      m.family('ferry_pool_exhausted_total', 'counter', 'Times a slot was wanted and the pool was empty (backpressure).').sample('ferry_pool_exhausted_total', iface, pool.exhausted);
-      const udp = (datapath.portOf(device) ?? {}) as UdpCounters;
-      m.family('ferry_packets_total', 'counter', 'Packets through the TUN and the UDP underlay, by port and direction.');
-      m.sample('ferry_packets_total', { ...iface, port: 'tun', direction: 'rx' }, tun.readPackets);
-      m.sample('ferry_packets_total', { ...iface, port: 'tun', direction: 'tx' }, tun.writtenPackets);
-      m.sample('ferry_packets_total', { ...iface, port: 'udp', direction: 'rx' }, udp.received ?? 0);
-      m.sample('ferry_packets_total', { ...iface, port: 'udp', direction: 'tx' }, udp.sent ?? 0);
-      m.family('ferry_io_errors_total', 'counter', 'I/O errors survived, by port and operation.');
-      m.sample('ferry_io_errors_total', { ...iface, port: 'tun', op: 'write' }, tun.writeErrors);
-      m.sample('ferry_io_errors_total', { ...iface, port: 'udp', op: 'send' }, udp.sendErrors ?? 0);
-      m.sample('ferry_io_errors_total', { ...iface, port: 'udp', op: 'receive' }, udp.recvErrors ?? 0);
-      m.family('ferry_drops_total', 'counter', 'Packets ferry did not deliver, by reason (docs/drops.md).');
-      const drops = interfaceDrops(datapath);
-      for (let r = 1; r < DROP_REASON_COUNT; r++) m.sample('ferry_drops_total', { ...iface, reason: dropReasonName(r) }, drops.get(r));
-      const peers = device.getPeers().map((p) => ({ p, labels: { ...iface, public_key: formatKeyBase64(p.publicKey) } }));
-      m.family('wireguard_peers', 'gauge', 'Configured WireGuard peers.').sample('wireguard_peers', iface, peers.length);
-      m.family('wireguard_sent_bytes_total', 'counter', 'Bytes sent to the peer.');
-      for (const { p, labels } of peers) m.sample('wireguard_sent_bytes_total', labels, p.txBytes);
-      m.family('wireguard_received_bytes_total', 'counter', 'Bytes received from the peer.');
-      for (const { p, labels } of peers) m.sample('wireguard_received_bytes_total', labels, p.rxBytes);
-      m.family('wireguard_latest_handshake_seconds', 'gauge', 'UNIX time of the latest completed handshake with the peer (0: none).');
-      for (const { p, labels } of peers) m.sample('wireguard_latest_handshake_seconds', labels, Math.floor(p.lastHandshakeWallMs / 1000));
+      writeInterfaceMetrics(m, daemon, interfaceDrops(datapath));
       return m.toString();
     },
   };

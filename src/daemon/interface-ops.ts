@@ -1,13 +1,16 @@
 /**
  * The control-socket operations of an interface, over every plane it runs: status, drops
- * (by reason for the interface, per plane and per WireGuard peer) and stats.
+ * (by reason for the interface, per plane and per WireGuard peer), peers (what `ferry top`
+ * shows of each WireGuard peer) and stats.
  */
 import type { BufferPool } from '../buffer/pool.js';
 import type { ControlServer } from '../control/control-server.js';
 import type { Datapath } from '../datapath/datapath.js';
 import type { TunDevice } from '../io/tun.js';
 import type { UdpSocket } from '../io/udp.js';
+import { decodeEndpoint, formatEndpoint } from '../io/endpoint.js';
 import { DropCounters } from '../stats/drop-reasons.js';
+import { formatPrefix } from '../table/prefix-trie.js';
 import type { WgDevice } from '../wireguard/device.js';
 import { formatKeyBase64 } from '../wireguard/keys.js';
 import type { HostedPlane } from './plane-module.js';
@@ -64,6 +67,21 @@ export function registerInterfaceOps(control: ControlServer, src: InterfaceOpsSo
       peers,
     };
   });
+  control.handle('peers', () =>
+    device.getPeers().map((p) => {
+      const ep = decodeEndpoint(p.endpoint);
+      return {
+        publicKey: formatKeyBase64(p.publicKey),
+        endpoint: ep === null ? null : formatEndpoint(ep),
+        allowedIps: device.allowedIpsOf(p).map(formatPrefix),
+        rxBytes: p.rxBytes,
+        txBytes: p.txBytes,
+        latestHandshake: Math.floor(p.lastHandshakeWallMs / 1000),
+        persistentKeepalive: p.persistentKeepaliveInterval,
+        drops: p.drops === null ? 0 : p.drops.total(),
+      };
+    }),
+  );
   control.handle('stats', () => {
     const udp = (datapath.portOf(device) ?? {}) as Partial<UdpSocket>;
     const mem = process.memoryUsage();

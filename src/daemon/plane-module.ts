@@ -9,6 +9,7 @@
 import type { BufferPool } from '../buffer/pool.js';
 import type { WgQuickConfig } from '../config/model.js';
 import type { ControlServer } from '../control/control-server.js';
+import type { Labels, MetricsText } from '../control/prometheus-text.js';
 import type { Datapath } from '../datapath/datapath.js';
 import type { DeviceKind } from '../datapath/l2-path.js';
 import type { UdpOpenOptions } from '../io/udp.js';
@@ -38,6 +39,8 @@ export interface HostedPlane {
    * datapath (Datapath.removePlane); the daemon forgets the handle.
    */
   reload(config: WgQuickConfig): void | 'removed';
+  /** Adds its own `ferry_*` families to /metrics; `labels` name the interface. */
+  metrics?(m: MetricsText, labels: Labels): void;
   close(): void;
 }
 

@@ -21,6 +21,7 @@ import { type HostedPlane, type PlaneHost, registerPlaneModule } from './plane-m
 import { registerVxlanOps } from './vxlan-ops.js';
 import { hostL2Plane } from './vxlan-l2-hosted.js';
 import { registerNoVxlanOps } from './vxlan-l2-ops.js';
+import { writeVxlanMetrics } from './vxlan-metrics.js';
 
 const NAME = 'vxlan';
 
@@ -93,6 +94,7 @@ function mount(config: WgQuickConfig, host: PlaneHost): HostedPlane | null {
       settings = want;
       log.info({ added: changes.add.length, removed: changes.remove.length, unchanged: changes.unchanged, port: newPort !== null ? want.port : undefined, identityChanged }, 'reload: VXLAN applied');
     },
+    metrics: (m, labels) => writeVxlanMetrics(m, labels, vtep),
     close: () => {},
   };
 }

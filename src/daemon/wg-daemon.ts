@@ -21,9 +21,9 @@ import { UdpSocket, type UdpOpenOptions } from '../io/udp.js';
 import type { UdpPort } from '../io/ports.js';
 import { initCrypto } from '../wireguard/crypto.js';
 import { DEFAULT_MTU, WgDevice } from '../wireguard/device.js';
-import type { Peer } from '../wireguard/peer.js';
 import { registerInterfaceOps } from './interface-ops.js';
-import { keyFingerprint, type Logger } from './logger.js';
+import type { Logger } from './logger.js';
+import { logPeerEvents } from './peer-log.js';
 import './modules.js';
 import { type HostedPlane, type PlaneHost, planeModules } from './plane-module.js';
 import { registerPlanesSync } from './planes-sync.js';
@@ -192,10 +192,7 @@ export class WgDaemon {
       if (!existsSync(this.uapi.path)) void this.shutdown(`UAPI socket ${this.uapi.path} was deleted`);
       else this.followMtu();
     }, socketCheckMs);
-    const peerName = (p: Peer) => keyFingerprint(p.publicKey);
-    this.device.on('handshake', (peer, initiator) => this.logger.debug({ peer: peerName(peer), initiator }, 'handshake complete'));
-    this.device.on('endpoint', (peer) => this.logger.debug({ peer: peerName(peer) }, 'peer endpoint changed'));
-    this.device.on('handshakeGiveUp', (peer) => this.logger.info({ peer: peerName(peer) }, 'handshake did not complete after 90 s; giving up until there is traffic'));
+    logPeerEvents(this.device, this.logger.child({ ifname: this.ifname }));
   }
 
   /** Follows `ip link set mtu` (the link may have moved to another namespace: then keep what we have). */

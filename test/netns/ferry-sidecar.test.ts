@@ -135,7 +135,7 @@ test('sidecar: /dev/net/tun made in a private /dev, FERRY_CONFIG with a key file
   const metrics = await httpGet('/metrics');
   assert.equal(metrics.status, 200);
   assert.match(metrics.body, new RegExp(`^ferry_packets_total\\{interface="${ifname}",port="udp",direction="rx"\\} [1-9]\\d*$`, 'm'));
-  assert.match(metrics.body, new RegExp(`^wireguard_latest_handshake_seconds\\{interface="${ifname}",public_key="[^"]+"\\} [1-9]\\d*$`, 'm'));
+  assert.match(metrics.body, new RegExp(`^wireguard_latest_handshake_seconds\\{interface="${ifname}",public_key="[^"]+",allowed_ips="[^"]*"\\} [1-9]\\d*$`, 'm'));
 
   // SIGTERM: not ready at once (PreDown takes a second), then down and exit 0.
   sidecar.kill('SIGTERM');
