@@ -42,6 +42,13 @@ export interface PlaneModule {
   readonly name: string;
   /** Mounts the feature when `config` asks for it; null when it does not. */
   mount(config: WgQuickConfig, host: PlaneHost): HostedPlane | null;
+  /**
+   * Whether `config` asks for the feature (throws on a bad file). The daemon refuses a
+   * reload that asks for a feature it did not mount at start, rather than ignore it.
+   */
+  wanted?(config: WgQuickConfig): boolean;
+  /** The section that asks for it, for messages ("FerryLb"). */
+  readonly section?: string;
 }
 
 const modules: PlaneModule[] = [];
