@@ -23,7 +23,7 @@ import { FakeTun } from '../../test/fakes/fake-tun.js';
 import { packet, parse } from '../../test/support/lb-packets.js';
 import { turns } from '../../test/support/lb-harness.js';
 import { createLogger } from './logger.js';
-import { type HostedPlane, planeModules } from './plane-module.js';
+import { type HostedPlane, planeModules, refuseNewModules } from './plane-module.js';
 import './modules.js';
 
 const HEAD = '[Interface]\nAddress = 10.96.255.253/32\n\n[FerryLb]\nServiceRange = 10.96.0.0/16\nSnatAddress = 10.96.255.254\nConntrackMax = 1024\n';
@@ -164,4 +164,11 @@ test('ferry service operations: add, set-backend, drain, del, with the file\'s c
   // The file is the truth again at the next reload.
   s.hosted.reload(file(WEB, DNS));
   assert.deepEqual(((await req('service-list')) as Array<{ name: string }>).map((v) => v.name), ['web', 'dns']);
+});
+
+test('a reload that adds [FerryLb] to an interface started without it is refused, not ignored', () => {
+  const plain = parseConfig('[Interface]\nAddress = 10.96.255.253/32\n', { file: 'lb0.conf' });
+  refuseNewModules(plain, []);
+  assert.throws(() => refuseNewModules(file(WEB), []), (err) => isConfigError(err) && /^lb0\.conf: adding \[FerryLb\] to a running interface needs a restart \(ferry down, ferry up\)/.test(err.message));
+  refuseNewModules(file(WEB), [{ name: 'lb' } as HostedPlane]);
 });

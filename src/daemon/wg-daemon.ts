@@ -11,7 +11,6 @@
 import { existsSync } from 'node:fs';
 import { BufferPool, type PoolOptions } from '../buffer/pool.js';
 import { loadConfig } from '../config/config-file.js';
-import { ConfigError } from '../config/issues.js';
 import type { WgQuickConfig } from '../config/model.js';
 import { ControlServer, controlSocketPath, CONTROL_DIR } from '../control/control-server.js';
 import { UapiServer, uapiSocketPath, UAPI_DIR } from '../control/uapi-server.js';
@@ -26,7 +25,7 @@ import type { Peer } from '../wireguard/peer.js';
 import { registerInterfaceOps } from './interface-ops.js';
 import { keyFingerprint, type Logger } from './logger.js';
 import './modules.js';
-import { type HostedPlane, type PlaneHost, planeModules } from './plane-module.js';
+import { type HostedPlane, type PlaneHost, planeModules, refuseNewModules } from './plane-module.js';
 import { daemonPoolOptions } from './pool-size.js';
 import { DeviceUapiBackend } from './uapi-backend.js';
 import { IoErrorLog } from './io-error-log.js';
@@ -159,11 +158,7 @@ export class WgDaemon {
 
   /** Every hosted plane's reload, after WireGuard's (reload.ts). Throws to refuse. */
   reloadPlanes(config: WgQuickConfig): void {
-    for (const m of planeModules()) {
-      if (this.hosted.some((h) => h.name === m.name) || m.wanted?.(config) !== true) continue;
-      const message = `adding [${m.section ?? m.name}] to a running interface needs a restart (ferry down, ferry up): the reload was refused`;
-      throw new ConfigError([{ file: config.source.file, line: 0, message }]);
-    }
+    refuseNewModules(config, this.hosted);
     for (const h of this.hosted) h.reload(config);
   }
 
