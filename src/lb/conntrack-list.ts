@@ -107,8 +107,11 @@ function matches(v: ConntrackEntryView, f: ConntrackFilter): boolean {
 export function listConntrack(ct: Conntrack, balancer: Balancer, filter: ConntrackFilter, limit: number, now: number): ConntrackListing {
   const entries: ConntrackEntryView[] = [];
   let matched = 0;
+  const proto = filter.proto === undefined ? 0 : filter.proto === 'udp' ? IPProto.UDP : IPProto.TCP;
   for (let e = 0; e < ct.capacity; e++) {
     if (!ct.inUse(e) || ct.expires[e] <= now) continue;
+    // The cheap tests first, so a full table is not turned into views to be thrown away.
+    if ((proto !== 0 && ct.proto[e] !== proto) || (filter.service !== undefined && balancer.services[ct.service[e]]?.name !== filter.service)) continue;
     const v = entryView(ct, balancer, e, now);
     if (!matches(v, filter)) continue;
     matched++;
