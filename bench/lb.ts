@@ -5,7 +5,7 @@
  * kube-proxy's iptables mode builds for the same services (bench/lib/kube-proxy-rules.ts),
  * the measured service last in KUBE-SERVICES. Both in one run, rounds alternating.
  *
- *   client ns ── veth ── ferry ns: VIP range → TUN → ferry's LB (test/netns/helpers/lb-node.ts) ── veth ── backend ns
+ *   client ns ── veth ── ferry ns: VIP range → TUN → ferry's LB (bench/lb-node.ts) ── veth ── backend ns
  *   client ns ── veth ── iptables ns: KUBE-SERVICES → KUBE-SVC-* → KUBE-SEP-* DNAT, masquerade ── veth ── backend ns
  *
  * The measured service has three backends (three addresses of the backend namespace,
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     writeFileSync(path, text);
     return path;
   };
-  const lb = start('ferry', ferry.mid, 'test/netns/helpers/lb-node.ts', [tun, write(ferryConfig(services(1)))]);
+  const lb = start('ferry', ferry.mid, 'bench/lb-node.ts', [tun, write(ferryConfig(services(1)))]);
   const pid = (await lb.next(60_000)).pid as number;
   ferry.mid.run('ip', ['addr', 'add', '10.96.255.253/32', 'dev', tun]);
   ferry.mid.run('ip', ['route', 'add', '10.96.0.0/16', 'dev', tun]);

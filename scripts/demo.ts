@@ -3,14 +3,16 @@
  * two network namespaces joined by a veth, a WireGuard tunnel between them (ferryd on
  * one side; wireguard-go on the other when installed, else a second ferryd), real traffic
  * through it, then a VXLAN overlay between a ferry VTEP and the kernel's vxlan device
- * programmed as flannel programs it, a readable account of what happened, and everything
- * removed at the end.
+ * programmed as flannel programs it, then a load-balanced service over three backends
+ * (scripts/demo-lb.ts), a readable account of what happened, and everything removed at
+ * the end.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { formatShow } from '../src/cli/vxlan-verb.js';
+import { lbNames, lbPart } from './demo-lb.js';
 import { initCrypto } from '../src/wireguard/crypto.js';
 import { formatKeyBase64, formatKeyHex, generatePrivateKey, publicKeyFromPrivate } from '../src/wireguard/keys.js';
 import { uapiGet, uapiSet } from '../src/control/uapi-client.js';
@@ -23,6 +25,7 @@ const NS_B = `ferry-demo-b-${tag}`;
 const IF_A = `fdemo${tag}a`.slice(0, 15);
 const IF_B = `fdemo${tag}b`.slice(0, 15);
 const IF_V = `fdemo${tag}v`.slice(0, 15);
+const LB = lbNames(tag);
 const CONF_DIR = mkdtempSync(join(tmpdir(), 'ferry-demo-'));
 const children: ChildProcess[] = [];
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
@@ -47,14 +50,14 @@ function has(cmd: string): boolean {
 
 function cleanup(): void {
   for (const c of children) c.kill('SIGTERM');
-  for (const ns of [NS_A, NS_B]) {
+  for (const ns of [NS_A, NS_B, ...LB.namespaces]) {
     try {
       execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
     } catch {
       /* not made yet */
     }
   }
-  for (const i of [IF_A, IF_B, IF_V]) {
+  for (const i of [IF_A, IF_B, IF_V, LB.ifname]) {
     rmSync(`/var/run/wireguard/${i}.sock`, { force: true });
     rmSync(`/run/ferry/${i}.sock`, { force: true });
   }
@@ -222,10 +225,11 @@ async function main(): Promise<void> {
   const rcvbufErrors = udpRcvbufErrors(NS_B);
   if (rcvbufErrors > 0) say(`   ${peerImpl}'s UDP socket overflowed ${rcvbufErrors} times (kernel RcvbufErrors in ${NS_B}): that is the gap between what ferryd sent and ${peerImpl} received; TCP resent those segments`);
   const vxlanOk = await vxlanPart();
-  say(bold('7. Cleaning up'));
+  const lbOk = await lbPart({ nsA: NS_A, tag, confDir: CONF_DIR, say, bold, children });
+  say(bold('9. Cleaning up'));
   cleanup();
-  say(`   daemons stopped, namespaces ${NS_A} and ${NS_B} deleted`);
-  if (!ok || !vxlanOk) process.exit(1);
+  say(`   daemons stopped, namespaces ${[NS_A, NS_B, ...LB.namespaces].join(', ')} deleted`);
+  if (!ok || !vxlanOk || !lbOk) process.exit(1);
 }
 
 /**

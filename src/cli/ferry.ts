@@ -3,8 +3,8 @@
  * ferry: the command line. wg(8)'s verbs (show, showconf, set, setconf, addconf,
  * syncconf, genkey, genpsk, pubkey) with wg's arguments, output, messages and exit codes
  * (0 success, 1 any failure, as wg); wg-quick's verbs (up, down, save, strip) with
- * wg-quick's semantics; and ferry's own verbs (status, drops, stats, vxlan) answered by
- * the ferry control socket, and `top`, a live view of them. See docs/cli.md.
+ * wg-quick's semantics; and ferry's own verbs (status, drops, stats, vxlan, service, conntrack)
+ * answered by the ferry control socket, and `top`, a live view of them. See docs/cli.md.
  *
  * `ferry VERB --help` (or -h) prints the verb's help on stdout and exits 0.
  */
@@ -24,6 +24,8 @@ import { QUICK_VERBS, quickVerbHelp, runQuickVerb, type QuickVerb } from './quic
 import { FERRY_VERBS, ferryVerbHelp, ferryVerbMain, type FerryVerb } from './ferry-verbs.js';
 import { VXLAN_DESCRIPTION, vxlanHelp, vxlanMain } from './vxlan-verb.js';
 import { TOP_DESCRIPTION, topHelp, topMain } from './top.js';
+import { SERVICE_DESCRIPTION, serviceHelp, serviceMain } from './service-verb.js';
+import { CONNTRACK_DESCRIPTION, conntrackHelp, conntrackMain } from './conntrack-verb.js';
 
 type VerbMain = (io: CliIo, args: readonly string[]) => Promise<number>;
 
@@ -52,6 +54,8 @@ export function mainUsage(prog: string): string {
   for (const { verb, description } of FERRY_VERBS) out += `  ${verb}: ${description}\n`;
   out += `  vxlan: ${VXLAN_DESCRIPTION}\n`;
   out += `  top: ${TOP_DESCRIPTION}\n`;
+  out += `  service: ${SERVICE_DESCRIPTION}\n`;
+  out += `  conntrack: ${CONNTRACK_DESCRIPTION}\n`;
   return `${out}You may pass \`--help' to any of these subcommands to view usage.\n`;
 }
 
@@ -111,6 +115,13 @@ export async function run(io: CliIo, argv: readonly string[]): Promise<number> {
       return 0;
     }
     return topMain(io, args);
+  }
+  if (verb === 'service' || verb === 'conntrack') {
+    if (wantsHelp) {
+      io.out(verb === 'service' ? serviceHelp(io.prog) : conntrackHelp(io.prog));
+      return 0;
+    }
+    return verb === 'service' ? serviceMain(io, args) : conntrackMain(io, args);
   }
   if (!isVerb(verb)) {
     io.err(`Invalid subcommand: \`${verb}'\n${mainUsage(io.prog)}`);

@@ -8,7 +8,7 @@
 import { IPProto } from '../packet/constants.js';
 import { Scheduler } from '../lb/service.js';
 import { defaultHealth, type ServiceSettings } from '../lb/settings.js';
-import type { IpPrefix } from '../table/prefix-trie.js';
+import { formatPrefix, type IpPrefix } from '../table/prefix-trie.js';
 import { registerExtension } from './extensions.js';
 import type { IssueList } from './issues.js';
 import * as lv from './lb-values.js';
@@ -150,5 +150,15 @@ export function contains(p: IpPrefix, a: { family: 4 | 6; bytes: Uint8Array }): 
   return true;
 }
 
-registerExtension({ name: LB_SECTION, keys: LB_KEYS, multiple: false, check: (section, issues) => void readLbSection(section, issues) });
+registerExtension({
+  name: LB_SECTION,
+  keys: LB_KEYS,
+  multiple: false,
+  check: (section, issues) => void readLbSection(section, issues),
+  // ferry up routes the service range into the interface: the VIPs and the SNAT addresses live there.
+  routes(section) {
+    const range = section.entries.find((e) => e.key.toLowerCase() === 'servicerange');
+    return range === undefined ? [] : lv.parseServiceRanges(range.value).map(formatPrefix);
+  },
+});
 registerExtension({ name: SERVICE_SECTION, keys: SERVICE_KEYS, repeatable: ['Backend'], multiple: true, check: (section, issues) => void readServiceSection(section, issues) });

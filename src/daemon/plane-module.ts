@@ -7,6 +7,7 @@
  * returns a handle the daemon uses for status, readiness, reloads and shutdown.
  */
 import type { BufferPool } from '../buffer/pool.js';
+import { ConfigError } from '../config/issues.js';
 import type { WgQuickConfig } from '../config/model.js';
 import type { ControlServer } from '../control/control-server.js';
 import type { Labels, MetricsText } from '../control/prometheus-text.js';
@@ -50,6 +51,13 @@ export interface PlaneModule {
   mount(config: WgQuickConfig, host: PlaneHost): HostedPlane | null;
   /** The device the feature needs when `config` asks for it ('tap': an L2 VTEP); null or absent: a TUN will do. */
   device?(config: WgQuickConfig): DeviceKind | null;
+  /**
+   * Whether `config` asks for the feature (throws on a bad file). The daemon refuses a
+   * reload that asks for a feature it did not mount at start, rather than ignore it.
+   */
+  wanted?(config: WgQuickConfig): boolean;
+  /** The section that asks for it, for messages ("FerryLb"). */
+  readonly section?: string;
 }
 
 const modules: PlaneModule[] = [];
@@ -61,4 +69,17 @@ export function registerPlaneModule(module: PlaneModule): void {
 
 export function planeModules(): readonly PlaneModule[] {
   return modules;
+}
+
+/**
+ * Refuses a reload that asks for a feature the daemon did not mount at start (its section
+ * added to a running interface's file): mounting it later is not supported, and ignoring
+ * it would leave the file and the interface out of step.
+ */
+export function refuseNewModules(config: WgQuickConfig, hosted: readonly HostedPlane[]): void {
+  for (const m of modules) {
+    if (hosted.some((h) => h.name === m.name) || m.wanted?.(config) !== true) continue;
+    const message = `adding [${m.section ?? m.name}] to a running interface needs a restart (ferry down, ferry up): the reload was refused`;
+    throw new ConfigError([{ file: config.source.file, line: 0, message }]);
+  }
 }

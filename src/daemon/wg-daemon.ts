@@ -25,7 +25,7 @@ import { registerInterfaceOps } from './interface-ops.js';
 import type { Logger } from './logger.js';
 import { logPeerEvents } from './peer-log.js';
 import './modules.js';
-import { type HostedPlane, type PlaneHost, planeModules } from './plane-module.js';
+import { type HostedPlane, type PlaneHost, planeModules, refuseNewModules } from './plane-module.js';
 import { registerPlanesSync } from './planes-sync.js';
 import { daemonPoolOptions } from './pool-size.js';
 import { DeviceUapiBackend } from './uapi-backend.js';
@@ -173,6 +173,7 @@ export class WgDaemon {
    * refuse (each plane checks the whole file before it changes anything).
    */
   reloadPlanes(config: WgQuickConfig): void {
+    refuseNewModules(config, this.hosted);
     for (const h of [...this.hosted]) {
       if (h.reload(config) === 'removed') this.hosted.splice(this.hosted.indexOf(h), 1);
     }

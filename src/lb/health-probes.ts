@@ -33,15 +33,20 @@ export class NetHealthProber implements HealthProber {
   private raw: RawModule | null = null;
   private readonly sockets = new Map<4 | 6, RawSocket>();
   private readonly pending = new Map<number, PendingEcho>();
+  /** TCP and HTTP checks under way: close() ends them (failed) and their sockets and timers with them. */
+  private readonly running = new Set<() => void>();
   private sequence = 0;
 
   tcp(address: string, port: number, timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       const sock = connect({ host: address, port, timeout: timeoutMs });
+      const cancel = () => done(false);
       const done = (ok: boolean) => {
+        this.running.delete(cancel);
         sock.destroy();
         resolve(ok);
       };
+      this.running.add(cancel);
       sock.once('connect', () => done(true));
       sock.once('timeout', () => done(false));
       sock.once('error', () => done(false));
@@ -51,16 +56,19 @@ export class NetHealthProber implements HealthProber {
   http(address: string, port: number, path: string, status: number, timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       const host = address.includes(':') ? `[${address}]` : address;
+      const cancel = () => done(false);
+      const done = (ok: boolean) => {
+        this.running.delete(cancel);
+        req.destroy();
+        resolve(ok);
+      };
       const req = request({ host: address, port, path, method: 'GET', timeout: timeoutMs, agent: false, headers: { host: `${host}:${port}`, 'user-agent': 'ferry-health-check' } }, (res) => {
         res.resume();
-        req.destroy();
-        resolve(res.statusCode === status);
+        done(res.statusCode === status);
       });
-      req.once('timeout', () => {
-        req.destroy();
-        resolve(false);
-      });
-      req.once('error', () => resolve(false));
+      this.running.add(cancel);
+      req.once('timeout', () => done(false));
+      req.once('error', () => done(false));
       req.end();
     });
   }
@@ -86,6 +94,7 @@ export class NetHealthProber implements HealthProber {
   }
 
   close(): void {
+    for (const cancel of [...this.running]) cancel();
     for (const s of this.sockets.values()) s.close();
     this.sockets.clear();
     for (const seq of [...this.pending.keys()]) this.settle(seq, false);

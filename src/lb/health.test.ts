@@ -159,3 +159,23 @@ test('the real ICMP probe (raw-socket): loopback answers over IPv4 and IPv6', as
   assert.equal(await prober.icmp(4, '127.0.0.1', 1000), true);
   assert.equal(await prober.icmp(6, '::1', 1000), true);
 });
+
+test('close() ends the checks under way: they fail at once, their sockets and timers go with them', async (t) => {
+  const prober = new NetHealthProber();
+  // A server that accepts and never answers: the HTTP check waits for its status line.
+  let peerClosed!: Promise<void>;
+  const silent = createServer((sock) => {
+    sock.resume(); // read the request (and so see its end), never answer
+    peerClosed = new Promise((r) => sock.once('close', () => r()));
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  t.after(() => silent.close());
+  const port = (silent.address() as AddressInfo).port;
+  const waiting = prober.http('127.0.0.1', port, '/', 200, 60_000);
+  await new Promise((r) => setTimeout(r, 100));
+  const t0 = performance.now();
+  prober.close();
+  assert.equal(await waiting, false);
+  assert.ok(performance.now() - t0 < 100, 'not after its 60 s timeout');
+  await peerClosed; // the check's connection is closed (the test would time out otherwise)
+});

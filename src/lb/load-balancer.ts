@@ -99,26 +99,29 @@ export class LoadBalancer {
   private applyServices(next: LbSettings): ApplyResult {
     const result: ApplyResult = { added: [], removed: [], updated: {}, unchanged: [] };
     const wanted = new Map(next.services.map((s) => [s.name, s]));
+    const old = new Map(this.settings.services.map((s) => [s.name, s]));
+    // Every removal first (services gone, and those whose address changed), then the
+    // additions: the next set is valid as a whole (names and addresses unique), so no
+    // addition can clash with a service on its way out, whatever the order of the file.
+    const replaced: ServiceSettings[] = [];
     for (const svc of this.balancer.list()) {
-      if (!wanted.has(svc.name)) {
+      const want = wanted.get(svc.name);
+      if (want === undefined) {
         this.balancer.remove(svc.name);
         result.removed.push(svc.name);
+      } else if (svc.family !== want.family || svc.port !== want.port || svc.proto !== want.proto || !sameBytes(svc.vip, want.vip)) {
+        this.balancer.remove(svc.name);
+        replaced.push(want);
       }
     }
-    const old = new Map(this.settings.services.map((s) => [s.name, s]));
     for (const want of next.services) {
       const was = old.get(want.name);
-      const live = this.balancer.get(want.name);
-      if (live === undefined) {
+      if (this.balancer.get(want.name) === undefined) {
         this.balancer.add(want);
+        if (replaced.includes(want)) result.removed.push(want.name);
         result.added.push(want.name);
       } else if (was !== undefined && sameService(was, want)) {
         result.unchanged.push(want.name);
-      } else if (live.family !== want.family || live.port !== want.port || live.proto !== want.proto || !sameBytes(live.vip, want.vip)) {
-        this.balancer.remove(want.name);
-        this.balancer.add(want);
-        result.removed.push(want.name);
-        result.added.push(want.name);
       } else {
         result.updated[want.name] = this.balancer.update(want);
       }

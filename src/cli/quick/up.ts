@@ -20,6 +20,7 @@ import { setMtuUp } from './mtu.js';
 import { addRoute, routeOrder } from './routes.js';
 import { extensionRoutes } from '../../config/extensions.js';
 import { setVxlanRouteMtus } from './vxlan-routes.js';
+import { enableLbForwarding } from './lb-forwarding.js';
 import type { Session } from './session.js';
 
 /** The variable that tells ferryd which file to re-read on SIGHUP. */
@@ -83,6 +84,7 @@ export async function cmdUp(s: Session, options: UpOptions = {}): Promise<void> 
     for (const prefix of routeOrder(await s.state())) await addRoute(s, prefix);
     for (const prefix of extensionRoutes(s.config.extensions)) await addRoute(s, prefix);
     await setVxlanRouteMtus(s);
+    await enableLbForwarding(s);
     await executeHooks(s, i.postUp);
   } catch (err) {
     await undo();

@@ -1,23 +1,29 @@
 /**
- * The load balancer's test network: ferry's namespace with a real TUN (lb-node.ts), a
- * client namespace whose service range is routed through ferry's namespace into the TUN,
- * and three backend namespaces each running a TCP+UDP server that answers with its name
- * (b1, b2, b3 at 10.0.N.2 and fd00:N::2, port 8080):
+ * The load balancer's test network, through the real daemon: ferry's namespace runs
+ * `ferry up` with a config file holding [FerryLb]/[FerryService] (so ferryd mounts the LB,
+ * ferry up routes the service range into the interface and turns forwarding on), a client
+ * namespace routed through ferry's, and three backend namespaces each running a TCP+UDP
+ * server that answers with its name (b1, b2, b3 at 10.0.N.2 and fd00:N::2, port 8080):
  *
- *   client 10.200.0.2 ── veth ── ferry ns (forwarding; 10.96.0.0/16 and fd00:96::/112 → TUN) ── veth ── bN
- *                                  └─ lb-node: TUN ⇄ Datapath + LB (translated packets back out the TUN)
+ *   client 10.200.0.2 ── veth ── ferry ns (ferry up: 10.96.0.0/16 and fd00:96::/112 → IF) ── veth ── bN
+ *                                  └─ ferryd: TUN ⇄ Datapath + LB (translated packets back out the TUN)
+ *
+ * Reloads write the file and ask the daemon (`ferry reload`); stats come from the control
+ * socket (`ferry service show`, `ferry drops`) and health events from ferryd's log.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { controlRequest } from '../../../src/control/control-client.js';
+import type { ConntrackListing } from '../../../src/lb/conntrack-list.js';
+import type { ServiceView } from '../../../src/lb/service-view.js';
 import { netns, uniqueName, vethPair, type Netns, type Scope } from '../../support/netns.js';
+import { ferry, workspace, type Run, type Workspace } from '../../support/quick-workspace.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const ENDPOINTS = join(root, 'test/netns/helpers/lb-endpoints.mjs');
-const LB_NODE = join(root, 'test/netns/helpers/lb-node.ts');
 
 export const LB_HEAD = `[FerryLb]
 ServiceRange = 10.96.0.0/16, fd00:96::/112
@@ -71,93 +77,103 @@ export interface LbNet {
   client: Netns;
   backends: Netns[];
   servers: ChildProcess[];
-  /** Sends a command to lb-node and returns its JSON answer. */
-  command(cmd: string): Promise<Record<string, unknown>>;
-  /** Writes a config file and applies it. */
-  apply(config: string): Promise<Record<string, unknown>>;
+  ifname: string;
+  ws: Workspace;
+  /** What `ferry up` printed. */
+  up: Run;
+  /** Writes the config file (the [Interface] part kept) and has the daemon reload it. */
+  apply(config: string): Promise<void>;
   stats(): Promise<StatsView>;
+  conntrack(filter?: Record<string, unknown>): Promise<ConntrackListing>;
   /** Runs lb-endpoints.mjs in the client namespace; resolves with its JSON lines when it exits. */
   runClient(args: string[], onStart?: (child: ChildProcess, lines: JsonLines) => void): Promise<unknown[]>;
 }
 
 export interface StatsView {
+  /** The interface's drops by reason, no_route aside (what the kernel itself sends into a fresh TUN). */
   drops: Record<string, number>;
   conntrack: number;
+  /** ferryd's log lines about backends going up or down. */
   events: string[];
-  services: Array<{ name: string; connections: number; backends: Record<string, { healthy: boolean; connections: number; flows: number; refused: number }> }>;
+  services: ServiceView[];
 }
 
-export async function lbNet(t: Scope, config: string): Promise<LbNet> {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-lb-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const ferry = netns(t, 'lbf');
+export interface LbNetOptions {
+  /** More [Interface] lines (a PrivateKey, a ListenPort). */
+  iface?: string;
+  /** [Peer] sections, after the LB's. */
+  peers?: string;
+}
+
+export async function lbNet(t: Scope & { diagnostic(msg: string): void }, config: string, options: LbNetOptions = {}): Promise<LbNet> {
+  const ferryNs = netns(t, 'lbf');
   const client = netns(t, 'lbc');
   const backends = [1, 2, 3].map(() => netns(t, 'lbb'));
-  ferry.run('sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
-  const c = vethPair(client, '10.200.0.2/24', ferry, '10.200.0.1/24');
+  const c = vethPair(client, '10.200.0.2/24', ferryNs, '10.200.0.1/24');
   client.run('ip', ['-6', 'addr', 'add', 'fd00:200::2/64', 'dev', c.a, 'nodad']);
-  ferry.run('ip', ['-6', 'addr', 'add', 'fd00:200::1/64', 'dev', c.b, 'nodad']);
+  ferryNs.run('ip', ['-6', 'addr', 'add', 'fd00:200::1/64', 'dev', c.b, 'nodad']);
   client.run('ip', ['route', 'add', 'default', 'via', '10.200.0.1']);
   client.run('ip', ['-6', 'route', 'add', 'default', 'via', 'fd00:200::1']);
   backends.forEach((b, i) => {
     const n = i + 1;
-    const v = vethPair(b, `10.0.${n}.2/24`, ferry, `10.0.${n}.1/24`);
+    const v = vethPair(b, `10.0.${n}.2/24`, ferryNs, `10.0.${n}.1/24`);
     b.run('ip', ['-6', 'addr', 'add', `fd00:${n}::2/64`, 'dev', v.a, 'nodad']);
-    ferry.run('ip', ['-6', 'addr', 'add', `fd00:${n}::1/64`, 'dev', v.b, 'nodad']);
+    ferryNs.run('ip', ['-6', 'addr', 'add', `fd00:${n}::1/64`, 'dev', v.b, 'nodad']);
     b.run('ip', ['route', 'add', 'default', 'via', `10.0.${n}.1`]);
     b.run('ip', ['-6', 'route', 'add', 'default', 'via', `fd00:${n}::1`]);
   });
-  const servers = await Promise.all(
-    backends.map(async (b, i) => {
-      const child = b.spawn(process.execPath, [ENDPOINTS, 'server', `b${i + 1}`, '8080']);
-      await new JsonLines(child).next();
-      return child;
-    }),
-  );
+  const servers = await Promise.all(backends.map((b, i) => startServer(b, `b${i + 1}`)));
 
-  const tun = uniqueName('lbt');
-  let n = 0;
-  const write = (text: string) => {
-    const path = join(dir, `lb${n++}.conf`);
-    writeFileSync(path, text);
-    return path;
-  };
-  const lb = ferry.spawn(process.execPath, ['--import', 'tsx', LB_NODE, tun, write(config)], { stdio: ['pipe', 'pipe', 'pipe'], cwd: root });
-  let stderr = '';
-  lb.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const lines = new JsonLines(lb);
-  const ready = (await lines.next(30_000).catch((err: Error) => {
-    throw new Error(`lb-node did not start: ${err.message}: ${stderr}`);
-  })) as { ready?: boolean };
-  if (ready.ready !== true) throw new Error(`lb-node: ${JSON.stringify(ready)} ${stderr}`);
-  ferry.run('ip', ['addr', 'add', '10.96.255.253/32', 'dev', tun]);
-  ferry.run('ip', ['route', 'add', '10.96.0.0/16', 'dev', tun]);
-  ferry.run('ip', ['-6', 'route', 'add', 'fd00:96::/112', 'dev', tun]);
+  const ws = workspace(t);
+  const ifname = uniqueName('lbt');
+  ws.track(ferryNs, ifname);
+  const fileText = (lb: string) => `[Interface]\nAddress = 10.96.255.253/32\n${options.iface ?? ''}\n${lb}\n${options.peers ?? ''}`;
+  const path = ws.config(ifname, fileText(config));
+  const up = ferry(ferryNs, 'up', path, { FERRYD: ws.ferryd });
+  if (up.status !== 0) throw new Error(`ferry up failed: ${up.stderr}\n${readFileSync(ws.log, 'utf8')}`);
 
-  const command = async (cmd: string) => {
-    lb.stdin!.write(`${cmd}\n`);
-    const v = (await lines.next()) as Record<string, unknown>;
-    if (v.error !== undefined) throw new Error(`lb-node ${cmd}: ${String(v.error)}`);
-    return v;
-  };
   return {
-    ferry,
+    ferry: ferryNs,
     client,
     backends,
     servers,
-    command,
-    apply: (text) => command(`apply ${write(text)}`),
-    stats: async () => (await command('stats')).stats as StatsView,
-    runClient: (args, onStart) =>
-      new Promise((resolvePromise, reject) => {
-        const child = client.spawn(process.execPath, [ENDPOINTS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-        const out = new JsonLines(child);
-        let err = '';
-        child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-        onStart?.(child, out);
-        child.on('exit', (code) => (code === 0 ? resolvePromise(out.all) : reject(new Error(`client ${args.join(' ')} exited ${code}: ${err}`))));
-      }),
+    ifname,
+    ws,
+    up,
+    apply: async (text) => {
+      ws.config(ifname, fileText(text));
+      const r = (await controlRequest(ifname, 'reload', {}, undefined, 30_000)) as { ok: boolean; errors: string[] };
+      if (!r.ok) throw new Error(`reload refused: ${r.errors.join('; ')}`);
+    },
+    stats: async () => {
+      const services = (await controlRequest(ifname, 'service-show')) as ServiceView[];
+      const total = ((await controlRequest(ifname, 'drops')) as { total: Record<string, number> }).total;
+      const conntrack = ((await controlRequest(ifname, 'conntrack', { limit: 1 })) as ConntrackListing).count;
+      const events = readFileSync(ws.log, 'utf8').split('\n').filter((l) => / (up|down): /.test(l) && l.includes('backend '));
+      return { services, drops: Object.fromEntries(Object.entries(total).filter(([k]) => k !== 'no_route')), conntrack, events };
+    },
+    conntrack: async (filter = {}) => (await controlRequest(ifname, 'conntrack', filter)) as ConntrackListing,
+    runClient: (args, onStart) => runEndpoints(client, args, onStart),
   };
+}
+
+/** Starts lb-endpoints' server NAME on port 8080 in ns; resolves once it listens. */
+export async function startServer(ns: Netns, name: string): Promise<ChildProcess> {
+  const child = ns.spawn(process.execPath, [ENDPOINTS, 'server', name, '8080']);
+  await new JsonLines(child).next();
+  return child;
+}
+
+/** Runs lb-endpoints.mjs ARGS in ns; resolves with its JSON lines when it exits 0. */
+export function runEndpoints(ns: Netns, args: string[], onStart?: (child: ChildProcess, lines: JsonLines) => void): Promise<unknown[]> {
+  return new Promise((resolvePromise, reject) => {
+    const child = ns.spawn(process.execPath, [ENDPOINTS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out = new JsonLines(child);
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    onStart?.(child, out);
+    child.on('exit', (code) => (code === 0 ? resolvePromise(out.all) : reject(new Error(`client ${args.join(' ')} exited ${code}: ${err}`))));
+  });
 }
 
 /** Kills a process started with Netns.spawn (its whole group). */

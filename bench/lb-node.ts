@@ -1,5 +1,6 @@
 /**
- * ferry's load balancer alone on a real TUN, for the netns tests (no daemon, no planes):
+ * ferry's load balancer alone on a real TUN, for the lb benchmark (no daemon, no planes,
+ * so the measurement is the stage's; the netns tests run the LB through ferryd instead):
  *   ip netns exec NS node --import tsx lb-node.ts TUN CONFIG
  * Opens TUN in the current namespace, mounts the LB built from CONFIG on a Datapath and
  * serves: translated packets go back out the TUN to backends behind the host. Health
@@ -11,15 +12,15 @@
  */
 import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
-import { BufferPool } from '../../../src/buffer/pool.js';
-import { parseConfig } from '../../../src/config/parse.js';
-import { lbSettingsFromConfig } from '../../../src/config/lb-settings.js';
-import { Datapath } from '../../../src/datapath/datapath.js';
-import { TunDevice } from '../../../src/io/tun.js';
-import { NetHealthProber } from '../../../src/lb/health-probes.js';
-import { LoadBalancer } from '../../../src/lb/load-balancer.js';
-import { Counter } from '../../../src/lb/service.js';
-import type { LbSettings } from '../../../src/lb/settings.js';
+import { BufferPool } from '../src/buffer/pool.js';
+import { parseConfig } from '../src/config/parse.js';
+import { lbSettingsFromConfig } from '../src/config/lb-settings.js';
+import { Datapath } from '../src/datapath/datapath.js';
+import { TunDevice } from '../src/io/tun.js';
+import { NetHealthProber } from '../src/lb/health-probes.js';
+import { LoadBalancer } from '../src/lb/load-balancer.js';
+import { Counter } from '../src/lb/service.js';
+import type { LbSettings } from '../src/lb/settings.js';
 
 const [tunName, configPath] = process.argv.slice(2);
 
