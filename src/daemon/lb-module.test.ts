@@ -22,6 +22,7 @@ import { FakeClock } from '../../test/fakes/fake-clock.js';
 import { FakeTun } from '../../test/fakes/fake-tun.js';
 import { packet, parse } from '../../test/support/lb-packets.js';
 import { turns } from '../../test/support/lb-harness.js';
+import { MetricsText } from '../control/prometheus-text.js';
 import { createLogger } from './logger.js';
 import { type HostedPlane, planeModules, refuseNewModules } from './plane-module.js';
 import './modules.js';
@@ -88,6 +89,18 @@ test('no [FerryLb], no load balancer; with it, the stage is mounted and status c
   assert.ok(s.dp.planes.some((p) => p.name === 'lb'), 'the answer plane is mounted');
   assert.match((await s.send(syn(40000)))!, /^10\.0\.[12]\.2:8080$/);
   assert.deepEqual(s.hosted.status(), { services: 2, backends: 5, backendsUp: 5, conntrack: 1, conntrackMax: 1024, newFlows: 1 });
+
+  // /metrics: the table, the service's counters, each backend's state, families contiguous.
+  const m = new MetricsText();
+  s.hosted.metrics!(m, { interface: 'lb0' });
+  const text = m.toString();
+  assert.match(text, /^ferry_lb_services\{interface="lb0"\} 2$/m);
+  assert.match(text, /^ferry_lb_conntrack_entries\{interface="lb0"\} 1$/m);
+  assert.match(text, /^ferry_lb_service_connections_total\{interface="lb0",service="web"\} 1$/m);
+  assert.match(text, /^ferry_lb_service_packets_total\{interface="lb0",service="web",direction="to_backend"\} 1$/m);
+  assert.match(text, /^ferry_lb_backend_state\{interface="lb0",service="dns",backend="[^"]+",state="up"\} 1$/m);
+  const names = text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split('{')[0]);
+  for (let i = 1; i < names.length; i++) if (names[i] !== names[i - 1]) assert.ok(!names.slice(0, i).includes(names[i]), `${names[i]}'s samples are together`);
 });
 
 test('reload: an unchanged service keeps its entries and backend, a changed one is updated, a new one added; refusals change nothing', async (t) => {

@@ -18,6 +18,7 @@ import { type ApplyResult, LoadBalancer } from '../lb/load-balancer.js';
 import { MAX_BACKENDS_PER_SERVICE, type LbSettings } from '../lb/settings.js';
 import { registerLbOps } from './lb-ops.js';
 import { type HostedPlane, type PlaneHost, registerPlaneModule } from './plane-module.js';
+import { writeLbMetrics } from './lb-metrics.js';
 
 const NAME = 'lb';
 
@@ -87,6 +88,7 @@ function mount(config: WgQuickConfig, host: PlaneHost): HostedPlane | null {
         newFlows: lb.stage.stats.newFlows,
       };
     },
+    metrics: (m, labels) => writeLbMetrics(m, labels, lb),
     ready: () => (host.datapath.translate === lb.stage ? { ready: true } : { ready: false, reason: 'the load balancer is not mounted' }),
     reload(next: WgQuickConfig): void {
       const want = lbSettingsFromConfig(next);
