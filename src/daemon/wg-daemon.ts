@@ -22,6 +22,7 @@ import type { UdpPort } from '../io/ports.js';
 import { initCrypto } from '../wireguard/crypto.js';
 import { DEFAULT_MTU, WgDevice } from '../wireguard/device.js';
 import type { Peer } from '../wireguard/peer.js';
+import { type CaptureWiring, mountCapture } from './capture-wiring.js';
 import { registerInterfaceOps } from './interface-ops.js';
 import { keyFingerprint, type Logger } from './logger.js';
 import './modules.js';
@@ -66,6 +67,8 @@ export class WgDaemon {
   readonly exited: Promise<string>;
   /** Planes mounted from the config file (WireGuard is `device`). */
   readonly hosted: HostedPlane[] = [];
+  /** `ferry capture`: the datapath's tap while a capture runs, and the key log. */
+  capture: CaptureWiring | null = null;
 
   private constructor(
     readonly ifname: string,
@@ -103,6 +106,7 @@ export class WgDaemon {
       // The control socket first: the UAPI socket appearing is what wg-quick and scripts
       // wait for, so everything must answer by then.
       control = new ControlServer(controlSocketPath(ifname, options.controlDir ?? CONTROL_DIR));
+      const capture = mountCapture(control, datapath, device, tun.name, logger);
       if (config !== null) {
         const host: PlaneHost = {
           ifname: tun.name,
@@ -132,6 +136,7 @@ export class WgDaemon {
       }
       const daemon = new WgDaemon(tun.name, pool, tun, datapath, device, uapi, control, backend, logger);
       daemon.hosted.push(...hosted);
+      daemon.capture = capture;
       daemon.watch(options.socketCheckMs ?? 1000);
       datapath.start();
       logger.info({ ifname: tun.name, listenPort: device.listenPort, planes: datapath.planes.map((p) => p.name), uapi: uapi.path }, 'interface up');
@@ -153,6 +158,7 @@ export class WgDaemon {
     await this.control.close();
     for (const h of this.hosted) h.close();
     this.datapath.close();
+    this.capture?.close();
     this.exitResolve(reason);
   }
 

@@ -16,6 +16,7 @@ import type { BufferPool } from '../buffer/pool.js';
 import { ErrorCode, FerryError } from '../errors.js';
 import type { TunPort, UdpPort } from '../io/ports.js';
 import { DropCounters, DropReason } from '../stats/drop-reasons.js';
+import { CaptureDirection, type CaptureTap, tapReceived, tapTunBatch } from './capture-tap.js';
 import { replyTooBig, TooBigReply } from './too-big.js';
 import { Lane, type LaneHost } from './lane.js';
 import { Origin, type Plane, type TranslateStage, Verdict } from './plane.js';
@@ -63,6 +64,8 @@ export class Datapath implements LaneHost {
   readonly stats: DatapathStats = { tunRead: 0, tunWritten: 0, sendBlocks: 0, ioErrors: 0, tooBig: 0 };
   /** The translation stage before routing (the load balancer), or null. */
   translate: TranslateStage | null = null;
+  /** The running capture (src/capture sets it while a capture runs), or null: one comparison per site. */
+  capture: CaptureTap | null = null;
   now = 0;
   private mtuValue: number;
   private readonly clock: () => number;
@@ -247,6 +250,7 @@ export class Datapath implements LaneHost {
       }
       if (n === 0) break;
       this.stats.tunRead += n;
+      if (this.capture !== null) tapTunBatch(this.capture, this.pool.slab, batch, CaptureDirection.ToNetwork);
       this.routeTunBatch(batch);
       this.encapsulateRouted();
       if (n < batch.capacity) break;
@@ -269,6 +273,7 @@ export class Datapath implements LaneHost {
         break;
       }
       if (n === 0) break;
+      if (this.capture !== null) tapReceived(this.capture, this.pool.slab, batch, port.localPort, lane.plane.name);
       lane.plane.decapsulate(batch);
       batch.count = 0;
       this.encapsulateRouted();
@@ -289,7 +294,7 @@ export class Datapath implements LaneHost {
       const len = batch.lengths[i];
       const version = len > 0 ? slab[off] >>> 4 : 0;
       if (version === 4 ? len < 20 : version === 6 ? len < 40 : true) {
-        this.drop(slot, version === 4 || version === 6 || len === 0 ? DropReason.Truncated : DropReason.BadVersion);
+        this.drop(slot, off, len, version === 4 || version === 6 || len === 0 ? DropReason.Truncated : DropReason.BadVersion);
         continue;
       }
       if (len > this.mtuValue) {
@@ -300,7 +305,7 @@ export class Datapath implements LaneHost {
       if (stage !== null) {
         verdict = stage.translate(slab, off, len, Origin.Tun, this.now);
         if (verdict < 0) {
-          this.drop(slot, -verdict);
+          this.drop(slot, off, len, -verdict);
           continue;
         }
       }
@@ -315,12 +320,12 @@ export class Datapath implements LaneHost {
     const route = slab[off] >>> 4 === 4 ? this.routes.lookupV4(slab, off + 16) : this.routes.lookupV6(slab, off + 24);
     if (route === undefined) {
       if (verdict === Verdict.Forward) this.toTun(slot, off, len);
-      else this.drop(slot, DropReason.NoRoute);
+      else this.drop(slot, off, len, DropReason.NoRoute);
       return;
     }
     if (route.kind === RouteKind.Plane) this.laneOf(route.plane as Plane).route(slot, off, len, route.ref);
     else if (route.kind === RouteKind.Tun) this.toTun(slot, off, len);
-    else this.drop(slot, route.reason);
+    else this.drop(slot, off, len, route.reason);
   }
 
   /** LaneHost: an inner packet from a plane toward the host. */
@@ -328,7 +333,7 @@ export class Datapath implements LaneHost {
     const stage = this.translate;
     if (stage !== null) {
       const verdict = stage.translate(this.pool.slab, off, len, Origin.Plane, this.now);
-      if (verdict < 0) return this.drop(slot, -verdict);
+      if (verdict < 0) return this.drop(slot, off, len, -verdict);
       if (verdict === Verdict.Forward) return this.forward(slot, off, len, verdict);
     }
     this.toTun(slot, off, len);
@@ -345,6 +350,7 @@ export class Datapath implements LaneHost {
     const out = this.tunOut;
     const n = out.count;
     if (n === 0) return;
+    if (this.capture !== null) tapTunBatch(this.capture, this.pool.slab, out, CaptureDirection.ToHost);
     let ok = 0;
     try {
       ok = this.tun.writeBatch(out);
@@ -399,10 +405,11 @@ export class Datapath implements LaneHost {
     const reply = this.tooBigReply;
     replyTooBig(this.pool, off, len, this.mtuValue, reply);
     if (reply.slot >= 0) this.toTun(reply.slot, reply.offset, reply.length);
-    this.drop(slot, DropReason.TooBig);
+    this.drop(slot, off, len, DropReason.TooBig);
   }
 
-  private drop(slot: number, reason: number): void {
+  private drop(slot: number, off: number, len: number, reason: number): void {
+    if (this.capture !== null) this.capture.drop(reason, CaptureDirection.Unknown, this.pool.slab, off, len, null, null, null, 0, 0);
     this.pool.release(slot);
     this.drops.count(reason);
   }
