@@ -17,7 +17,7 @@ import { captureOptions, type CaptureRequestArgs } from './capture-options.js';
 import { CaptureSession } from './capture-session.js';
 import { readPcapng, type PcapngContents } from './pcapng-read.js';
 import { EPB_INBOUND, EPB_OUTBOUND } from './pcapng.js';
-import { wireguardPeerOf } from './wireguard-attribution.js';
+import { wireguardPeerOf } from './attribution.js';
 
 await initCrypto();
 

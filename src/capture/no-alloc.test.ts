@@ -18,7 +18,7 @@ test('a running capture allocates nothing per packet', () => {
       { file: 'capture-ring.ts', hot: ['append', 'shift'] },
       { file: 'filter-expr.ts', hot: ['matchFilter', 'load'] },
       { file: 'outer-header.ts' },
-      { file: 'wireguard-attribution.ts' },
+      { file: 'attribution.ts' },
     ],
     notHot: {
       'capture-ops.ts': 'control: starts a capture and drains its ring to the socket',

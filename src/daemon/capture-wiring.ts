@@ -8,9 +8,10 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { CaptureHub } from '../capture/capture-hub.js';
 import { registerCaptureOps } from '../capture/capture-ops.js';
-import { wireguardPeerOf } from '../capture/wireguard-attribution.js';
+import { vxlanPeerOf, wireguardPeerOf } from '../capture/attribution.js';
 import type { ControlServer } from '../control/control-server.js';
 import type { Datapath } from '../datapath/datapath.js';
+import type { VxlanPlane } from '../vxlan/l3-plane.js';
 import { VtepPeer } from '../vxlan/vtep-peer.js';
 import type { WgDevice } from '../wireguard/device.js';
 import { handshakeKeyLog, staticKeyLog } from '../wireguard/key-log.js';
@@ -24,10 +25,17 @@ export interface CaptureWiring {
 }
 
 export function mountCapture(control: ControlServer, datapath: Datapath, device: WgDevice, ifname: string, logger: Logger, keyLogPath = process.env.FERRY_KEYLOG_FILE): CaptureWiring {
+  let vxlan: VxlanPlane | null = null;
   const hub = new CaptureHub({
     target: datapath,
     describe: (ref) => (ref instanceof Peer ? formatKeyBase64(ref.publicKey) : ref instanceof VtepPeer ? ref.remote : null),
-    attribute: (plane, slab, off, len) => (plane === device.name ? wireguardPeerOf(device.indexTable, slab, off, len) : null),
+    attribute: (plane, slab, off, len) => {
+      if (plane === device.name) return wireguardPeerOf(device.indexTable, slab, off, len);
+      if (plane !== 'vxlan') return null;
+      // Mounted after this wiring (a plane module): found on the first capture that needs it.
+      vxlan ??= (datapath.plane('vxlan') as VxlanPlane | undefined) ?? null;
+      return vxlan === null ? null : vxlanPeerOf(vxlan.peers, slab, off, len);
+    },
   });
   let fd = -1;
   if (keyLogPath !== undefined && keyLogPath !== '') {

@@ -153,7 +153,8 @@ test('VXLAN: the outer point carries VXLAN that tshark decodes; -c ends the capt
   const up = ferry(nsF, 'up', ws.config(ifname, conf), { FERRYD: ws.ferryd });
   assert.equal(up.status, 0, up.stderr);
   const file = join(tmp(t), 'vxlan.pcapng');
-  const c = capture(t, [ifname, '-w', file, '--point', 'outer', '-c', '4', '--vtep', K.underlay, 'udp']);
+  // --seconds: a bound, should the count never be reached.
+  const c = capture(t, [ifname, '-w', file, '--point', 'outer', '-c', '4', '--seconds', '60', '--vtep', K.underlay, 'udp']);
   await started(file);
   assert.ok(nsF.tryRun('ping', ['-c', '3', '-i', '0.2', '-W', '2', K.vtep]));
   assert.equal(await c.exited, 0, c.stderr());
