@@ -91,8 +91,9 @@ export async function captureMain(io: CliIo, args: readonly string[]): Promise<n
     io.err(`${io.prog} capture: not writing pcapng to a terminal; use -w FILE, or -w - into a pipe (| tshark -r -)\n`);
     return 1;
   }
-  const out: Writable | null = toStdout ? (io instanceof ProcessIo ? process.stdout : null) : createWriteStream(fsPath(parsed.file), { mode: 0o600 });
-  return new Promise<number>((resolve) => new CaptureClient(io, parsed, out, resolve).start());
+  // The file is made once the daemon has accepted the capture (mode 0600: it may hold secrets).
+  const open = (): Writable | null => (toStdout ? (io instanceof ProcessIo ? process.stdout : null) : createWriteStream(fsPath(parsed.file), { mode: 0o600 }));
+  return new Promise<number>((resolve) => new CaptureClient(io, parsed, open, resolve).start());
 }
 
 /** Enhanced Packet blocks in a run of whole pcapng blocks (each event carries whole blocks). */
@@ -119,18 +120,19 @@ class CaptureClient {
   private pending = '';
   private readonly sock;
   private readonly onSigint = () => this.stop();
+  private out: Writable | null = null;
 
   constructor(
     private readonly io: CliIo,
     private readonly parsed: Parsed,
-    private readonly out: Writable | null,
+    private readonly open: () => Writable | null,
     private readonly resolve: (code: number) => void,
   ) {
     this.sock = createConnection(controlSocketPath(fsPath(parsed.ifname)));
   }
 
   start(): void {
-    const { sock, out } = this;
+    const { sock } = this;
     process.on('SIGINT', this.onSigint);
     sock.setEncoding('utf8');
     sock.on('connect', () => sock.write(`${JSON.stringify({ id: 1, op: 'capture', ...this.parsed.request })}\n`));
@@ -140,10 +142,16 @@ class CaptureClient {
       this.fail(`Unable to capture on interface ${this.parsed.ifname}: ${why}`);
     });
     sock.on('close', () => this.finish());
-    // The reader went away (tshark exited): end the capture as if stopped.
-    out?.on('error', () => {
+  }
+
+  /** The capture is on: open the output. A reader that goes away (tshark exited) ends the capture. */
+  private started(id: string): void {
+    this.captureId = id;
+    this.out = this.open();
+    this.out?.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') this.io.err(`${this.io.prog} capture: ${this.parsed.file}: ${err.message}\n`);
       this.stopping = true;
-      sock.destroy();
+      this.sock.destroy();
     });
   }
 
@@ -173,7 +181,7 @@ class CaptureClient {
       if (msg.id === 2) continue;
       if (msg.event !== undefined) {
         const e = msg.event;
-        if (typeof e.capture === 'string') this.captureId = e.capture;
+        if (typeof e.capture === 'string') this.started(e.capture);
         if (typeof e.lost === 'number') this.lost = e.lost;
         if (typeof e.data === 'string') {
           const buf = Buffer.from(e.data, 'base64');

@@ -1,6 +1,7 @@
 /**
  * ferry's own verbs, answered by the ferry control socket of a running daemon
- * (/run/ferry/IFNAME.sock, docs/control-socket.md): status, drops, stats, and reload.
+ * (/run/ferry/IFNAME.sock, docs/control-socket.md): status, drops, stats, reload, and
+ * capture (its own module: a stream, capture-verb.ts).
  * `--json` prints the raw result.
  */
 import { readdirSync } from 'node:fs';

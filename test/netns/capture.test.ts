@@ -68,8 +68,19 @@ async function started(file: string): Promise<void> {
 
 test('ferry ↔ wireguard-go: tun, inner, outer (decrypted from the file\'s own secrets) and drop, read by tshark', async (t) => {
   if (!requireHost(t, ['wireguard-go', 'wg', 'ping', 'tshark'])) return;
-  const { a, b } = await wgPair(t, { left: 'ferry', right: 'wireguard-go', psk: true });
   const dir = tmp(t);
+  // ferryd appends the same secrets to FERRY_KEYLOG_FILE (set for the daemons this test starts only).
+  const keyLog = join(dir, 'ferry.keys');
+  const saved = process.env.FERRY_KEYLOG_FILE;
+  process.env.FERRY_KEYLOG_FILE = keyLog;
+  let pair;
+  try {
+    pair = await wgPair(t, { left: 'ferry', right: 'wireguard-go', psk: true });
+  } finally {
+    if (saved === undefined) delete process.env.FERRY_KEYLOG_FILE;
+    else process.env.FERRY_KEYLOG_FILE = saved;
+  }
+  const { a, b, psk } = pair;
   const withKeys = join(dir, 'keys.pcapng');
   const without = join(dir, 'plain.pcapng');
   const c1 = capture(t, [a.ifname, '-w', withKeys, '--keys']);
@@ -119,6 +130,15 @@ test('ferry ↔ wireguard-go: tun, inner, outer (decrypted from the file\'s own 
   assert.ok(plain.some((r) => r[2] === '4'));
   assert.ok(plain.every((r) => r[1] === '' && r[3] === ''), 'no secrets, no plaintext');
   assert.equal(readPcapng(readFileSync(without)).secrets.length, 0);
+
+  // The key log file: one handshake's four lines (ours: ferry answered), mode 0600, and
+  // with it tshark decrypts the capture that carries no secrets.
+  const logged = readFileSync(keyLog, 'utf8');
+  assert.match(logged, new RegExp(`^LOCAL_STATIC_PRIVATE_KEY = ${a.privateKey.replace(/[+/]/g, '\\$&')}\nREMOTE_STATIC_PUBLIC_KEY = ${b.publicKey.replace(/[+/]/g, '\\$&')}\nLOCAL_EPHEMERAL_PRIVATE_KEY = [A-Za-z0-9+/]{43}=\nPRESHARED_KEY = ${(psk as string).replace(/[+/]/g, '\\$&')}\n$`));
+  assert.equal(statSync(keyLog).mode & 0o777, 0o600);
+  const opened = tshark(without, ['frame.interface_name', 'icmp.type', 'wg.type'], ['-o', `wg.keylog_file:${keyLog}`]).filter((r) => r[0] === 'outer' && r[2] === '4' && r[1] !== '');
+  assert.ok(opened.length >= 12, `decrypted with the key log file: ${opened.length}`);
+  t.diagnostic(`${file.packets.length} packets in the --keys capture, ${decryptedIcmp.length} ICMP decrypted at outer from its secrets, ${opened.length} with the key log file`);
 });
 
 const F = { underlay: '10.207.0.1', vtep: '10.245.1.0', subnet: '10.245.1.0/24', mac: '02:f0:00:00:07:01' };
@@ -190,6 +210,7 @@ test('a reader that stops reading: the tunnel carries on, the capture counts its
   const s = /^(\d+) packets captured, (\d+) lost\n$/.exec(c.stderr());
   assert.ok(s, c.stderr());
   assert.ok(Number(s[2]) > 0, `a stalled reader loses packets: ${c.stderr()}`);
+  t.diagnostic(`stalled reader: ${m[0]}; ${c.stderr().trim()}`);
   const file = readPcapng(Buffer.concat(chunks));
   assert.equal(file.trailing, 0, 'whole blocks only');
   assert.equal(file.packets.length, Number(s[1]));
