@@ -1,6 +1,7 @@
 /**
  * ferry's own verbs, answered by the ferry control socket of a running daemon
- * (/run/ferry/IFNAME.sock, docs/control-socket.md): status, drops, stats, and reload.
+ * (/run/ferry/IFNAME.sock, docs/control-socket.md): status, drops, stats, reload, and
+ * capture (its own module: a stream, capture-verb.ts).
  * `--json` prints the raw result.
  */
 import { readdirSync } from 'node:fs';
@@ -8,17 +9,20 @@ import { controlRequest } from '../control/control-client.js';
 import { CONTROL_DIR } from '../control/control-server.js';
 import type { CliIo } from './wg/cli-io.js';
 import { reloadMain } from './ferry-reload.js';
+import { CAPTURE_DESCRIPTION, captureHelp, captureMain } from './capture-verb.js';
 
-export type FerryVerb = 'status' | 'drops' | 'stats' | 'reload';
+export type FerryVerb = 'status' | 'drops' | 'stats' | 'reload' | 'capture';
 
 export const FERRY_VERBS: readonly { verb: FerryVerb; description: string }[] = [
   { verb: 'status', description: 'Shows what a ferry daemon runs: interface, keys, port, peers, uptime' },
   { verb: 'drops', description: 'Shows packets a ferry daemon dropped, by reason' },
   { verb: 'stats', description: 'Shows a ferry daemon\'s packet, pool and memory counters' },
   { verb: 'reload', description: 'Makes a ferry daemon re-read its config file (syncconf: unchanged peers keep their sessions)' },
+  { verb: 'capture', description: CAPTURE_DESCRIPTION },
 ];
 
 export function ferryVerbHelp(prog: string, verb: FerryVerb): string {
+  if (verb === 'capture') return captureHelp(prog);
   if (verb === 'reload') return `Usage: ${prog} reload <interface>\n\nMakes the ferry daemon of <interface> re-read the config file it was started from\n(ferry up, ferryd --up, ferry@.service) and apply it as syncconf does: peers gone from\nthe file are removed, the others updated in place. A file with errors changes nothing.\n`;
   const d = FERRY_VERBS.find((v) => v.verb === verb)?.description ?? '';
   return `Usage: ${prog} ${verb} [<interface> | all] [--json]\n\n${d}.\nIt asks the daemon on /run/ferry/<interface>.sock; without an interface, every one there.\n`;
@@ -46,6 +50,7 @@ function pretty(value: unknown, indent = '  '): string {
 }
 
 export async function ferryVerbMain(io: CliIo, verb: FerryVerb, args: readonly string[]): Promise<number> {
+  if (verb === 'capture') return captureMain(io, args);
   if (verb === 'reload') {
     if (args.length !== 1) {
       io.err(ferryVerbHelp(io.prog, verb));

@@ -3,8 +3,9 @@
  * ferry: the command line. wg(8)'s verbs (show, showconf, set, setconf, addconf,
  * syncconf, genkey, genpsk, pubkey) with wg's arguments, output, messages and exit codes
  * (0 success, 1 any failure, as wg); wg-quick's verbs (up, down, save, strip) with
- * wg-quick's semantics; and ferry's own verbs (status, drops, stats, vxlan, service, conntrack)
- * answered by the ferry control socket, and `top`, a live view of them. See docs/cli.md.
+ * wg-quick's semantics; and ferry's own verbs (status, drops, stats, reload, vxlan, service,
+ * conntrack, capture) answered by the ferry control socket, and `top`, a live view of them.
+ * See docs/cli.md.
  *
  * `ferry VERB --help` (or -h) prints the verb's help on stdout and exits 0.
  */

@@ -33,7 +33,17 @@ export interface ControlRequest {
 /** Sends one event of a streaming operation; returns false once the client went away. */
 export type EventSink = (event: unknown) => boolean;
 
-export type ControlHandler = (request: ControlRequest, events: EventSink) => unknown | Promise<unknown>;
+/** A streaming operation's view of its connection: backpressure and the end of it. */
+export interface ControlStream {
+  /** False while the connection's send buffer is above its high-water mark (a slow reader), or closed. */
+  readonly writable: boolean;
+  /** Calls fn once the send buffer has drained. */
+  onDrain(fn: () => void): void;
+  /** Calls fn once the connection has closed. */
+  onClose(fn: () => void): void;
+}
+
+export type ControlHandler = (request: ControlRequest, events: EventSink, stream: ControlStream) => unknown | Promise<unknown>;
 
 export class ControlServer {
   private readonly handlers = new Map<string, ControlHandler>();
@@ -96,13 +106,20 @@ export class ControlServer {
       sock.write(`${JSON.stringify(obj)}\n`);
       return true;
     };
+    const stream: ControlStream = {
+      get writable() {
+        return !sock.destroyed && !sock.writableNeedDrain;
+      },
+      onDrain: (fn) => void sock.once('drain', fn),
+      onClose: (fn) => void sock.once('close', fn),
+    };
     sock.on('data', (chunk: string) => {
       pending += chunk;
       let nl: number;
       while ((nl = pending.indexOf('\n')) >= 0) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
-        if (line.trim() !== '') void this.dispatch(line, send);
+        if (line.trim() !== '') void this.dispatch(line, send, stream);
       }
       if (pending.length > this.maxLineBytes) {
         send({ ok: false, error: { code: ControlErrorCode.BadRequest, message: `request longer than ${this.maxLineBytes} bytes` } });
@@ -112,7 +129,7 @@ export class ControlServer {
     });
   }
 
-  private async dispatch(line: string, send: (obj: unknown) => boolean): Promise<void> {
+  private async dispatch(line: string, send: (obj: unknown) => boolean, stream: ControlStream): Promise<void> {
     let req: ControlRequest;
     try {
       req = JSON.parse(line) as ControlRequest;
@@ -132,7 +149,7 @@ export class ControlServer {
       const result = await handler(req, (event) => {
         streamed = true;
         return send({ id, event });
-      });
+      }, stream);
       send(streamed ? { id, ok: true, end: true, result } : { id, ok: true, result });
     } catch (err) {
       const e = err as Error & { code?: string };

@@ -21,6 +21,7 @@ import { UdpSocket, type UdpOpenOptions } from '../io/udp.js';
 import type { UdpPort } from '../io/ports.js';
 import { initCrypto } from '../wireguard/crypto.js';
 import { DEFAULT_MTU, WgDevice } from '../wireguard/device.js';
+import { type CaptureWiring, mountCapture } from './capture-wiring.js';
 import { registerInterfaceOps } from './interface-ops.js';
 import type { Logger } from './logger.js';
 import { logPeerEvents } from './peer-log.js';
@@ -71,6 +72,8 @@ export class WgDaemon {
   private planeHost!: PlaneHost;
   /** The config the planes were last given (start, reload, syncconf); null without a config file. */
   planesConfig: WgQuickConfig | null = null;
+  /** `ferry capture`: the datapath's tap while a capture runs, and the key log. */
+  capture: CaptureWiring | null = null;
 
   private constructor(
     readonly ifname: string,
@@ -120,6 +123,7 @@ export class WgDaemon {
         logger,
         openUdp: (o: Omit<UdpOpenOptions, 'pool'>): UdpPort => UdpSocket.open({ ...o, pool }),
       };
+      const capture = mountCapture(control, datapath, device, tun.name, logger);
       if (config !== null) {
         for (const module of planeModules()) {
           const plane = module.mount(config, host);
@@ -143,6 +147,7 @@ export class WgDaemon {
       daemon.planeHost = host;
       daemon.planesConfig = config;
       registerPlanesSync(control, daemon, logger.child({ ifname: tun.name }));
+      daemon.capture = capture;
       daemon.watch(options.socketCheckMs ?? 1000);
       datapath.start();
       logger.info({ ifname: tun.name, listenPort: device.listenPort, planes: datapath.planes.map((p) => p.name), uapi: uapi.path }, 'interface up');
@@ -164,6 +169,7 @@ export class WgDaemon {
     await this.control.close();
     for (const h of this.hosted) h.close();
     this.datapath.close();
+    this.capture?.close();
     this.exitResolve(reason);
   }
 

@@ -19,6 +19,7 @@ import type { BufferPool } from '../buffer/pool.js';
 import { ErrorCode, FerryError } from '../errors.js';
 import type { TunPort, UdpPort } from '../io/ports.js';
 import { DropCounters, DropReason } from '../stats/drop-reasons.js';
+import { CaptureDirection, type CaptureTap, tapReceived, tapTunBatch } from './capture-tap.js';
 import { replyTooBig, TooBigReply } from './too-big.js';
 import { type DeviceKind, L2Path } from './l2-path.js';
 import { Lane, type LaneHost } from './lane.js';
@@ -71,6 +72,8 @@ export class Datapath implements LaneHost {
   translate: TranslateStage | null = null;
   /** The layer-2 path when the device is a TAP; null for a TUN. */
   readonly l2: L2Path | null;
+  /** The running capture (src/capture sets it while a capture runs), or null: one comparison per site. */
+  capture: CaptureTap | null = null;
   now = 0;
   private mtuValue: number;
   private readonly clock: () => number;
@@ -291,6 +294,7 @@ export class Datapath implements LaneHost {
       }
       if (n === 0) break;
       this.stats.tunRead += n;
+      if (this.capture !== null && this.l2 === null) tapTunBatch(this.capture, this.pool.slab, batch, CaptureDirection.ToNetwork);
       if (this.l2 !== null) this.l2.forward(batch, this.mtuValue);
       else this.routeTunBatch(batch);
       this.encapsulateRouted();
@@ -314,6 +318,7 @@ export class Datapath implements LaneHost {
         break;
       }
       if (n === 0) break;
+      if (this.capture !== null) tapReceived(this.capture, this.pool.slab, batch, port.localPort, lane.plane.name);
       lane.plane.decapsulate(batch);
       batch.count = 0;
       this.encapsulateRouted();
@@ -334,7 +339,7 @@ export class Datapath implements LaneHost {
       const len = batch.lengths[i];
       const version = len > 0 ? slab[off] >>> 4 : 0;
       if (version === 4 ? len < 20 : version === 6 ? len < 40 : true) {
-        this.drop(slot, version === 4 || version === 6 || len === 0 ? DropReason.Truncated : DropReason.BadVersion);
+        this.drop(slot, off, len, version === 4 || version === 6 || len === 0 ? DropReason.Truncated : DropReason.BadVersion);
         continue;
       }
       if (len > this.mtuValue) {
@@ -345,7 +350,7 @@ export class Datapath implements LaneHost {
       if (stage !== null) {
         verdict = stage.translate(slab, off, len, Origin.Tun, this.now);
         if (verdict < 0) {
-          this.drop(slot, -verdict);
+          this.drop(slot, off, len, -verdict);
           continue;
         }
       }
@@ -360,22 +365,22 @@ export class Datapath implements LaneHost {
     const route = slab[off] >>> 4 === 4 ? this.routes.lookupV4(slab, off + 16) : this.routes.lookupV6(slab, off + 24);
     if (route === undefined) {
       if (verdict === Verdict.Forward) this.toTun(slot, off, len);
-      else this.drop(slot, DropReason.NoRoute);
+      else this.drop(slot, off, len, DropReason.NoRoute);
       return;
     }
     if (route.kind === RouteKind.Plane) this.laneOf(route.plane as Plane).route(slot, off, len, route.ref);
     else if (route.kind === RouteKind.Tun) this.toTun(slot, off, len);
-    else this.drop(slot, route.reason);
+    else this.drop(slot, off, len, route.reason);
   }
 
   /** LaneHost: an inner packet (a frame, on a TAP) from a plane toward the host. */
   deliverFromPlane(slot: number, off: number, len: number, lane: Lane): void {
     const l2 = this.l2;
-    if (l2 !== null) return l2.accepts(lane) ? this.toTun(slot, off, len) : this.drop(slot, DropReason.TapIpPacket);
+    if (l2 !== null) return l2.accepts(lane) ? this.toTun(slot, off, len) : this.drop(slot, off, len, DropReason.TapIpPacket);
     const stage = this.translate;
     if (stage !== null) {
       const verdict = stage.translate(this.pool.slab, off, len, Origin.Plane, this.now);
-      if (verdict < 0) return this.drop(slot, -verdict);
+      if (verdict < 0) return this.drop(slot, off, len, -verdict);
       if (verdict === Verdict.Forward) return this.forward(slot, off, len, verdict);
     }
     this.toTun(slot, off, len);
@@ -392,6 +397,7 @@ export class Datapath implements LaneHost {
     const out = this.tunOut;
     const n = out.count;
     if (n === 0) return;
+    if (this.capture !== null) tapTunBatch(this.capture, this.pool.slab, out, CaptureDirection.ToHost);
     let ok = 0;
     try {
       ok = this.tun.writeBatch(out);
@@ -446,10 +452,11 @@ export class Datapath implements LaneHost {
     const reply = this.tooBigReply;
     replyTooBig(this.pool, off, len, this.mtuValue, reply);
     if (reply.slot >= 0) this.toTun(reply.slot, reply.offset, reply.length);
-    this.drop(slot, DropReason.TooBig);
+    this.drop(slot, off, len, DropReason.TooBig);
   }
 
-  private drop(slot: number, reason: number): void {
+  private drop(slot: number, off: number, len: number, reason: number): void {
+    if (this.capture !== null) this.capture.drop(reason, CaptureDirection.Unknown, this.pool.slab, off, len, null, null, null, 0, 0);
     this.pool.release(slot);
     this.drops.count(reason);
   }

@@ -9,6 +9,8 @@ import { PacketBatch } from '../buffer/batch.js';
 import type { BufferPool } from '../buffer/pool.js';
 import type { UdpPort } from '../io/ports.js';
 import { DropReason } from '../stats/drop-reasons.js';
+import { CaptureDirection, CapturePoint, type CaptureTap } from './capture-tap.js';
+import { ENDPOINT_STRIDE } from '../io/endpoint.js';
 import { OutBatch } from './out-batch.js';
 import type { Plane, PlaneIo } from './plane.js';
 import type { RouteTable } from './route-table.js';
@@ -22,6 +24,8 @@ export interface LaneHost {
   readonly routes: RouteTable;
   readonly now: number;
   readonly mtu: number;
+  /** The running capture, or null (nobody listening). */
+  readonly capture: CaptureTap | null;
   /** An inner packet from a plane (this lane's) toward the host. */
   deliverFromPlane(slot: number, offset: number, length: number, lane: Lane): void;
   flushTun(): void;
@@ -90,14 +94,29 @@ export class Lane implements PlaneIo {
     const i = out.add(slot, offset, length, endpoints, epOffset, ref, tag);
     if (i < 0) {
       // Still full: every entry waits for the socket to drain, or a send is under way.
+      const cap = this.host.capture;
+      if (cap !== null) cap.drop(DropReason.UdpSendBlocked, CaptureDirection.ToNetwork, this.host.pool.slab, offset, length, this.plane.name, ref, endpoints, epOffset, this.localPort);
       this.host.pool.release(slot);
       this.plane.drops.count(DropReason.UdpSendBlocked);
     }
     return i;
   }
 
-  deliver(slot: number, offset: number, length: number): void {
+  deliver(slot: number, offset: number, length: number, ref: unknown = null): void {
+    const cap = this.host.capture;
+    if (cap !== null) cap.packet(CapturePoint.Inner, CaptureDirection.ToHost, this.host.pool.slab, offset, length, this.plane.name, ref);
     this.host.deliverFromPlane(slot, offset, length, this);
+  }
+
+  get capturing(): boolean {
+    return this.host.capture !== null;
+  }
+
+  captureDrop(reason: number, offset: number, length: number, ref: unknown, endpoints: Uint8Array | null, epOffset: number): void {
+    const cap = this.host.capture;
+    if (cap === null) return;
+    const direction = endpoints === null ? CaptureDirection.Unknown : CaptureDirection.ToHost;
+    cap.drop(reason, direction, this.host.pool.slab, offset, length, this.plane.name, ref, endpoints, epOffset, this.localPort);
   }
 
   flush(): void {
@@ -123,6 +142,8 @@ export class Lane implements PlaneIo {
 
   /** Hands a routed inner packet to the plane, encapsulating the batch when full. */
   route(slot: number, offset: number, length: number, ref: unknown): void {
+    const cap = this.host.capture;
+    if (cap !== null) cap.packet(CapturePoint.Inner, CaptureDirection.ToNetwork, this.host.pool.slab, offset, length, this.plane.name, ref);
     const r = this.routed;
     if (r.count === r.capacity) this.encapsulate();
     const i = r.push(slot, offset, length);
@@ -169,6 +190,7 @@ export class Lane implements PlaneIo {
     port.sendBatch(out);
     const results = port.sendResults;
     this.plane.sent(out, n, results);
+    const cap = this.host.capture;
     let kept = 0;
     for (let i = 0; i < n; i++) {
       const r = results[i];
@@ -176,9 +198,12 @@ export class Lane implements PlaneIo {
         out.moveEntry(i, kept++);
         continue;
       }
-      if (r === 0) this.sentDatagrams++;
-      else {
+      if (r === 0) {
+        this.sentDatagrams++;
+        if (cap !== null) cap.datagram(CaptureDirection.ToNetwork, pool.slab, out.offsets[i], out.lengths[i], out.endpoints, i * ENDPOINT_STRIDE, port.localPort, this.plane.name, out.refs[i]);
+      } else {
         this.sendFailures++;
+        if (cap !== null) cap.drop(DropReason.UdpSendFailed, CaptureDirection.ToNetwork, pool.slab, out.offsets[i], out.lengths[i], this.plane.name, out.refs[i], out.endpoints, i * ENDPOINT_STRIDE, port.localPort);
         this.plane.drops.count(DropReason.UdpSendFailed);
       }
       pool.release(out.slots[i]);

@@ -36,9 +36,18 @@ export interface PlaneIo {
   /**
    * An inner packet leaves the plane toward the host (decapsulated, decrypted): it passes
    * the translation stage, then goes to the TUN, or where the route table says when the
-   * stage translated it. The slot's ownership passes.
+   * stage translated it. The slot's ownership passes. `ref` (the peer, the VTEP it came
+   * from, when known) names it in a capture.
    */
-  deliver(slot: number, offset: number, length: number): void;
+  deliver(slot: number, offset: number, length: number, ref?: unknown): void;
+  /** True while a capture runs: a plane's drop site then hands the packet to captureDrop first. */
+  readonly capturing: boolean;
+  /**
+   * Shows a packet the plane is about to drop at the `drop` capture point (only while
+   * capturing): an inner IP packet (endpoints null), or a datagram from the plane's port
+   * with its endpoint record. Does not release or count: the plane still does.
+   */
+  captureDrop(reason: number, offset: number, length: number, ref: unknown, endpoints: Uint8Array | null, epOffset: number): void;
   /** Sends the out batch now and writes pending TUN packets (for work outside a wake). */
   flush(): void;
   /**

@@ -214,7 +214,7 @@ export class VxlanPlane implements Plane {
     }
     this.stats.rxPackets++;
     this.stats.rxBytes += ETHERNET_HEADER_LENGTH + total;
-    io.deliver(slot, ip, total);
+    io.deliver(slot, ip, total, peer);
   }
 
   /** Sends an ARP/ND answer (frame length > 0) back to the asking VTEP, or drops (-reason). */

@@ -43,6 +43,7 @@ test('hot-path functions and methods allocate nothing', () => {
       'crypto.ts': 'handshake path: BLAKE2s, X25519 and the AEADs of the Noise handshake',
       'handshake-path.ts': 'handshake path: one call per handshake message, within a budget',
       'noise.ts': 'handshake path: the Noise_IKpsk2 state machine',
+      'key-log.ts': 'handshake path: the key log lines, once per handshake and only when a capture or FERRY_KEYLOG_FILE asked',
       'keys.ts': 'configuration: key generation and text forms',
     },
     classifyAll: true,

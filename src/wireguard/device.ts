@@ -85,6 +85,8 @@ export class WgDevice extends EventEmitter<WgDeviceEvents> implements Plane, Dat
   handshakeBudget: number;
   /** Called when listenPort or fwmark is set: the daemon opens the UDP port and gives it to the datapath. */
   onPortConfigChange: PortConfigHook | undefined;
+  /** Told of each handshake's new ephemeral key (key log for captures, FERRY_KEYLOG_FILE); null: nobody asked. */
+  keyLog: ((peer: Peer) => void) | null = null;
 
   // Datapath state: preallocated once.
   readonly rx: RxScratch;

@@ -30,6 +30,11 @@ export interface HandshakeContext extends DatapathContext {
   deleteKeypair(kp: Keypair): void;
   /** A handshake completed (events, logs); lastHandshakeWallMs is already set. */
   handshakeCompleted(peer: Peer, initiator: boolean): void;
+  /**
+   * Told of each new local ephemeral key, before the message carrying it is queued (a
+   * capture with --keys, FERRY_KEYLOG_FILE: docs/capture.md); null when nobody asked.
+   */
+  readonly keyLog: ((peer: Peer) => void) | null;
 }
 
 /** consumeInitiation's output; handshakes are processed one at a time. */
@@ -149,6 +154,7 @@ export function sendHandshakeInitiation(ctx: HandshakeContext, peer: Peer, isRet
     ctx.indexTable.remove(index, peer.handshakeEntry);
     return void ctx.drops.count(r);
   }
+  if (ctx.keyLog !== null) ctx.keyLog(peer);
   peer.cookieGenerator.addMacs(pool.slab, off, MESSAGE_INITIATION_SIZE, now);
   t.anyAuthenticatedPacketTraversal(now, peer.persistentKeepaliveInterval);
   t.anyAuthenticatedPacketSent();
@@ -178,6 +184,7 @@ function sendHandshakeResponse(ctx: HandshakeContext, peer: Peer, now: number): 
     peer.handshake.localIndex = 0;
     return void ctx.drops.count(r);
   }
+  if (ctx.keyLog !== null) ctx.keyLog(peer);
   peer.cookieGenerator.addMacs(pool.slab, off, MESSAGE_RESPONSE_SIZE, now);
   if (!beginSymmetricSession(ctx, peer, now)) {
     pool.release(slot);

@@ -50,6 +50,20 @@ function drop(ctx: DatapathContext, slot: number, reason: number, peer: Peer | n
   ctx.dropFor(peer, reason);
 }
 
+/** Drops datagram i of a UDP batch, shown to a running capture first. */
+function dropDatagram(ctx: DatapathContext, batch: PacketBatch, i: number, reason: number, peer: Peer | null = null): void {
+  const io = ctx.io;
+  if (io.capturing) io.captureDrop(reason, batch.offsets[i], batch.lengths[i], peer, batch.endpoints, i * ENDPOINT_STRIDE);
+  drop(ctx, batch.slots[i], reason, peer);
+}
+
+/** Drops a decrypted inner packet, shown to a running capture first. */
+function dropInner(ctx: DatapathContext, slot: number, off: number, len: number, reason: number, peer: Peer): void {
+  const io = ctx.io;
+  if (io.capturing) io.captureDrop(reason, off, len, peer, null, 0);
+  drop(ctx, slot, reason, peer);
+}
+
 /** Exact size of a handshake message type, 0 for others. */
 function handshakeSize(type: number): number {
   if (type === MessageType.Initiation) return MESSAGE_INITIATION_SIZE;
@@ -73,36 +87,36 @@ export function receiveUdpBatch(ctx: DatapathContext, batch: PacketBatch): void 
     const off = batch.offsets[i];
     const len = batch.lengths[i];
     if (len < 4) {
-      drop(ctx, slot, DropReason.WgBadMessageLength);
+      dropDatagram(ctx, batch, i, DropReason.WgBadMessageLength);
       continue;
     }
     const type = slab[off];
     if ((slab[off + 1] | slab[off + 2] | slab[off + 3]) !== 0 || type < MessageType.Initiation || type > MessageType.Transport) {
-      drop(ctx, slot, DropReason.WgUnknownMessageType);
+      dropDatagram(ctx, batch, i, DropReason.WgUnknownMessageType);
       continue;
     }
     if (type !== MessageType.Transport) {
-      if (len !== handshakeSize(type)) drop(ctx, slot, DropReason.WgBadMessageLength);
-      else if (!ctx.handshakeQueue.push(slot, off, len, type, batch.endpoints, i * ENDPOINT_STRIDE)) drop(ctx, slot, DropReason.WgHandshakeQueueFull);
+      if (len !== handshakeSize(type)) dropDatagram(ctx, batch, i, DropReason.WgBadMessageLength);
+      else if (!ctx.handshakeQueue.push(slot, off, len, type, batch.endpoints, i * ENDPOINT_STRIDE)) dropDatagram(ctx, batch, i, DropReason.WgHandshakeQueueFull);
       continue;
     }
     if (len < MESSAGE_TRANSPORT_MIN_SIZE) {
-      drop(ctx, slot, DropReason.WgBadMessageLength);
+      dropDatagram(ctx, batch, i, DropReason.WgBadMessageLength);
       continue;
     }
     const entry = ctx.indexTable.lookup(readU32LE(slab, off + 4));
     const kp = entry === undefined ? null : entry.keypair;
     if (kp === null) {
-      drop(ctx, slot, DropReason.WgUnknownIndex);
+      dropDatagram(ctx, batch, i, DropReason.WgUnknownIndex);
       continue;
     }
     if (kp.receiveSlot < 0 || now - kp.createdAt > REJECT_AFTER_TIME_MS) {
-      drop(ctx, slot, DropReason.WgKeyExpired, kp.peer);
+      dropDatagram(ctx, batch, i, DropReason.WgKeyExpired, kp.peer);
       continue;
     }
     // Counters at or past REJECT_AFTER_MESSAGES are never valid; skip the AEAD work.
     if (readU32LE(slab, off + 12) === REJECT_AFTER_MESSAGES_HI && readU32LE(slab, off + 8) >= REJECT_AFTER_MESSAGES_LO) {
-      drop(ctx, slot, DropReason.WgKeyExpired);
+      dropDatagram(ctx, batch, i, DropReason.WgKeyExpired);
       continue;
     }
     const j = open.push(slot, off + MESSAGE_TRANSPORT_HEADER_SIZE, len - MESSAGE_TRANSPORT_HEADER_SIZE);
@@ -144,15 +158,15 @@ function openAndDeliver(ctx: DatapathContext, batch: PacketBatch, now: number): 
     peer.timers.dataReceived(now);
     const total = innerPacketLength(slab, off, plen);
     if (total < 0) {
-      drop(ctx, slot, -total, peer);
+      dropInner(ctx, slot, off, plen, -total, peer);
       continue;
     }
     const owner = slab[off] >>> 4 === 6 ? ctx.allowedIps.lookupV6(slab, off + 8) : ctx.allowedIps.lookupV4At(slab, off + 12);
     if (owner !== peer) {
-      drop(ctx, slot, DropReason.WgSourceNotAllowed, peer);
+      dropInner(ctx, slot, off, total, DropReason.WgSourceNotAllowed, peer);
       continue;
     }
-    ctx.io.deliver(slot, off, total);
+    ctx.io.deliver(slot, off, total, peer);
   }
   open.count = 0;
 }

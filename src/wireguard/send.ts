@@ -52,6 +52,13 @@ function drop(ctx: DatapathContext, peer: Peer | null, slot: number, reason: num
   ctx.dropFor(peer, reason);
 }
 
+/** Drops an inner packet on its way out, shown to a running capture first. */
+function dropInner(ctx: DatapathContext, peer: Peer, slot: number, off: number, len: number, reason: number): void {
+  const io = ctx.io;
+  if (io.capturing) io.captureDrop(reason, off, len, peer, null, 0);
+  drop(ctx, peer, slot, reason);
+}
+
 /** Queues every packet of a routed batch for its peer (refs[i]). Leaves the batch empty. */
 export function encapsulateBatch(ctx: DatapathContext, batch: PacketBatch, refs: readonly unknown[]): void {
   const now = ctx.batchNow;
@@ -62,7 +69,7 @@ export function encapsulateBatch(ctx: DatapathContext, batch: PacketBatch, refs:
     const len = batch.lengths[i];
     const peer = refs[i] as Peer;
     if (peer.endpoint[0] === 0) {
-      drop(ctx, peer, slot, DropReason.WgNoEndpoint);
+      dropInner(ctx, peer, slot, off, len, DropReason.WgNoEndpoint);
       continue;
     }
     const kp = peer.keypairs.current;
@@ -83,14 +90,14 @@ export function encapsulateBatch(ctx: DatapathContext, batch: PacketBatch, refs:
 export function queueTransport(ctx: DatapathContext, peer: Peer, kp: Keypair, slot: number, off: number, len: number): void {
   const pool = ctx.pool;
   if (peer.endpoint[0] === 0) {
-    drop(ctx, peer, slot, DropReason.WgNoEndpoint);
+    dropInner(ctx, peer, slot, off, len, DropReason.WgNoEndpoint);
     return;
   }
   const padded = len + calculatePaddingSize(len, ctx.mtu);
   const base = slot * pool.slotSize;
   const h = off - MESSAGE_TRANSPORT_HEADER_SIZE;
   if (h < base || off + padded + AEAD_TAG_SIZE > base + pool.slotSize) {
-    drop(ctx, peer, slot, DropReason.TooBig);
+    dropInner(ctx, peer, slot, off, len, DropReason.TooBig);
     return;
   }
   const slab = pool.slab;
