@@ -94,7 +94,7 @@ export function parseIPv6(buf: Uint8Array, off: number, len: number, out: IPv6He
     } else {
       break;
     }
-    if (count === MAX_IPV6_EXTENSION_HEADERS) return DropReason.BadHeaderLength;
+    if (count === MAX_IPV6_EXTENSION_HEADERS) return DropReason.Ipv6TooManyExtensionHeaders;
     if (p + hlen > end) return DropReason.Truncated;
     count++;
     nh = buf[p];

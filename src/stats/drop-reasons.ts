@@ -88,6 +88,15 @@ export const DropReason = {
   // vxlan (continued)
   /** L2: an inner frame whose source MAC is multicast or all-zero (the kernel drops these: not a valid station). */
   VxlanBadSourceMac: 53,
+  // finer reasons where one name used to cover two causes
+  /** A handshake message under load without a valid mac2: answered with a cookie reply, no Diffie-Hellman done (not an attack signature by itself). */
+  WgCookieRequired: 54,
+  /** Packets staged for a peer while its handshake ran, dropped when it gave up (90 s) or its keys were zeroed. */
+  WgStagedGaveUp: 55,
+  /** A packet routed to WireGuard while the interface is down. */
+  WgDeviceDown: 56,
+  /** An IPv6 packet with more extension headers than ferry walks (bounded, so a chain cannot cost unbounded time). */
+  Ipv6TooManyExtensionHeaders: 57,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

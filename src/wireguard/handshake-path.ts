@@ -6,7 +6,7 @@
  */
 import { ENDPOINT_REMOTE_SIZE, ENDPOINT_STRIDE, endpointEquals } from '../io/endpoint.js';
 import { DropReason } from '../stats/drop-reasons.js';
-import { MESSAGE_COOKIE_REPLY_SIZE, MESSAGE_INITIATION_SIZE, MESSAGE_RESPONSE_SIZE, MessageType, REKEY_TIMEOUT_MS, RESPONSE_OFFSET_RECEIVER, COOKIE_REPLY_OFFSET_RECEIVER } from './constants.js';
+import { MAC_SIZE, MESSAGE_COOKIE_REPLY_SIZE, MESSAGE_INITIATION_SIZE, MESSAGE_RESPONSE_SIZE, MessageType, REKEY_TIMEOUT_MS, RESPONSE_OFFSET_RECEIVER, COOKIE_REPLY_OFFSET_RECEIVER } from './constants.js';
 import type { CookieChecker } from './cookie.js';
 import type { DatapathContext } from './datapath-context.js';
 import { Keypair } from './keypair.js';
@@ -73,7 +73,8 @@ function processHandshakeMessage(ctx: HandshakeContext, type: number, off: numbe
   if (ctx.isUnderLoad(now)) {
     if (!ctx.cookieChecker.checkMac2(slab, off, len, eps, epOff, ENDPOINT_REMOTE_SIZE, now)) {
       sendCookieReply(ctx, off, len, eps, epOff, now);
-      return void ctx.drops.count(DropReason.WgBadMac2);
+      // No mac2 at all is a peer that has no cookie yet (normal under load); a wrong one is not.
+      return void ctx.drops.count(isZero(slab, off + len - MAC_SIZE, MAC_SIZE) ? DropReason.WgCookieRequired : DropReason.WgBadMac2);
     }
     if (!ctx.rateLimiter.allow(eps, epOff, now)) return void ctx.drops.count(DropReason.WgRateLimited);
   }
@@ -252,4 +253,10 @@ function sendDatagram(ctx: HandshakeContext, slot: number, off: number, len: num
     return void ctx.dropFor(peer, DropReason.WgNoEndpoint);
   }
   ctx.io.queue(slot, off, len, eps, epOff, peer, TAG_WHOLE);
+}
+
+function isZero(buf: Uint8Array, off: number, n: number): boolean {
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc |= buf[off + i];
+  return acc === 0;
 }
