@@ -114,10 +114,13 @@ export function wgInterfaceHealth(daemon: HealthSource, options: { flags?: (ifna
       const iface = { interface: daemon.ifname };
       const ready = this.isReady().ready ? 1 : 0;
       m.family('ferry_ready', 'gauge', 'Whether the interface is up and every plane is ready (what /readyz answers).').sample('ferry_ready', iface, ready);
-      m.family('ferry_pool_slots', 'gauge', 'Slots of the packet buffer pool.').sample('ferry_pool_slots', iface, pool.slotCount);
-      m.family('ferry_pool_slot_bytes', 'gauge', 'Bytes per pool slot.').sample('ferry_pool_slot_bytes', iface, pool.slotSize);
-      m.family('ferry_pool_in_use', 'gauge', 'Pool slots holding a packet now.').sample('ferry_pool_in_use', iface, pool.inUse);
-      m.family('ferry_pool_exhausted_total', 'counter', 'Times a slot was wanted and the pool was empty (backpressure).').sample('ferry_pool_exhausted_total', iface, pool.exhausted);
+      m.family('ferry_pool_slots', 'gauge', 'Small slots of the packet buffer pool.').sample('ferry_pool_slots', iface, pool.slotCount);
+      m.family('ferry_pool_slot_bytes', 'gauge', 'Bytes per small pool slot.').sample('ferry_pool_slot_bytes', iface, pool.slotSize);
+      m.family('ferry_pool_in_use', 'gauge', 'Pool slots (both classes) holding a packet now.').sample('ferry_pool_in_use', iface, pool.inUse);
+      m.family('ferry_pool_exhausted_total', 'counter', 'Times a small slot was wanted and none was free (backpressure).').sample('ferry_pool_exhausted_total', iface, pool.exhausted);
+      m.family('ferry_pool_large_slots', 'gauge', 'Large slots of the pool (jumbo MTUs).').sample('ferry_pool_large_slots', iface, pool.largeSlotCount);
+      m.family('ferry_pool_large_slot_bytes', 'gauge', 'Bytes per large pool slot.').sample('ferry_pool_large_slot_bytes', iface, pool.largeSlotSize);
+      m.family('ferry_pool_large_exhausted_total', 'counter', 'Times a large slot was wanted and none was free.').sample('ferry_pool_large_exhausted_total', iface, pool.largeExhausted);
       const udp = (datapath.portOf(device) ?? {}) as UdpCounters;
       m.family('ferry_packets_total', 'counter', 'Packets through the TUN and the UDP underlay, by port and direction.');
       m.sample('ferry_packets_total', { ...iface, port: 'tun', direction: 'rx' }, tun.readPackets);

@@ -63,6 +63,7 @@ export interface VxlanStats {
 export class VxlanPlane implements Plane {
   readonly name: string;
   readonly drops = new DropCounters();
+  readonly overhead = VXLAN_INNER_OVERHEAD;
   vni: number;
   port: number;
   readonly mac: Uint8Array;
