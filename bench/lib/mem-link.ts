@@ -24,10 +24,10 @@ import { DEFAULT_RESERVE, SlotReserve } from '../../src/io/reserve.js';
 const MAX_BATCH = 4096;
 const EHOSTUNREACH = -113;
 
-/** Views of the first `bytes` of every slot of a pool (made once). */
+/** Views of the first `bytes` of every slot of a pool, both classes (made once). */
 export function slotViews(pool: BufferPool, bytes: number): Uint8Array[] {
   const views: Uint8Array[] = [];
-  for (let s = 0; s < pool.slotCount; s++) views.push(pool.slab.subarray(pool.base(s), pool.base(s) + bytes));
+  for (let s = 0; s < pool.totalSlots; s++) views.push(pool.slab.subarray(pool.slotBase(s), Math.min(pool.slotBase(s) + bytes, pool.slotEnd(s))));
   return views;
 }
 
@@ -174,7 +174,7 @@ export class MemUdp implements UdpPort {
     const pool = this.pool;
     const slab = pool.slab;
     for (let i = 0; i < n; i++) {
-      const base = pool.base(reserve.slots[i]);
+      const base = pool.slotBase(reserve.slots[i]);
       reserve.offsets[i] = base + rx.shiftInto(slab, base, reserve.endpoints, i * ENDPOINT_STRIDE);
       reserve.lengths[i] = rx.lastLength;
     }
@@ -196,7 +196,7 @@ export class MemUdp implements UdpPort {
         continue;
       }
       const slot = batch.slots[i];
-      tx.push(this.views[slot], batch.offsets[i] - pool.base(slot), batch.lengths[i], this.local);
+      tx.push(this.views[slot], batch.offsets[i] - pool.slotBase(slot), batch.lengths[i], this.local);
       results[i] = 0;
       ok++;
     }

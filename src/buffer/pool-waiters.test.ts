@@ -5,26 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PerformanceObserver } from 'node:perf_hooks';
 import { BufferPool, POISON_SPAN } from './pool.js';
 import { ErrorCode } from '../errors.js';
-
-/** Runs fn and counts the V8 collections that happened while it ran. */
-async function collectionsDuring(fn: () => void): Promise<number> {
-  let count = 0;
-  let from = 0;
-  let to = Infinity;
-  const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if (e.startTime >= from && e.startTime <= to) count++;
-  });
-  obs.observe({ entryTypes: ['gc'] });
-  from = performance.now();
-  fn();
-  to = performance.now();
-  await new Promise((r) => setTimeout(r, 50));
-  obs.disconnect();
-  return count;
-}
+import { collectionsDuring } from '../../test/support/gc-count.js';
 
 test('release with a reader waiting, and waking it, allocate nothing: no collection over 6.4 M releases', async () => {
   const pool = new BufferPool({ slotCount: 64, debug: false });
@@ -146,7 +129,7 @@ test('debug mode poisons only the first POISON_SPAN bytes of large slots: 4096 s
   const t = new BufferPool({ slotCount: 2, slotSize, debug: true });
   const u = t.acquire();
   t.release(u);
-  t.slab[t.base(u) + POISON_SPAN] = 1;
+  t.slab[t.slotBase(u) + POISON_SPAN] = 1;
   assert.equal(t.acquire(), u);
   t.release(u);
   const started = performance.now();

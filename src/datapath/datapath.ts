@@ -23,7 +23,7 @@ import { CaptureDirection, type CaptureTap, tapReceived, tapTunBatch } from './c
 import { replyTooBig, TooBigReply } from './too-big.js';
 import { type DeviceKind, L2Path } from './l2-path.js';
 import { Lane, type LaneHost } from './lane.js';
-import { Origin, type Plane, type TranslateStage, Verdict } from './plane.js';
+import { DEFAULT_PLANE_OVERHEAD, Origin, type Plane, type TranslateStage, Verdict } from './plane.js';
 import { RouteKind, RouteTable } from './route-table.js';
 
 export const DEFAULT_TICK_INTERVAL_MS = 100;
@@ -118,15 +118,18 @@ export class Datapath implements LaneHost {
       this.pollPlanes();
     };
     this.onTickTimer = () => this.tick();
+    this.tun.fitReads?.(this.mtuValue);
   }
 
   get mtu(): number {
     return this.mtuValue;
   }
 
-  /** Follows the interface MTU (e.g. after `ip link set mtu`). */
+  /** Follows the interface MTU (e.g. after `ip link set mtu`); the ports read into slots that hold it. */
   set mtu(mtu: number) {
     this.mtuValue = checkMtu(mtu);
+    this.tun.fitReads?.(mtu);
+    for (let i = 0; i < this.lanes.length; i++) this.fitLane(this.lanes[i]);
   }
 
   get isUp(): boolean {
@@ -207,6 +210,7 @@ export class Datapath implements LaneHost {
     }
     lane.port = port;
     lane.portStarted = false;
+    this.fitLane(lane);
     if (this.portsStarted) this.startPort(lane);
   }
 
@@ -464,6 +468,15 @@ export class Datapath implements LaneHost {
   private ioError(where: string, err: unknown): void {
     this.stats.ioErrors++;
     this.onIoError?.(where, err);
+  }
+
+  /**
+   * A plane's port receives whole what a peer at our MTU sends: MTU plus the plane's
+   * overhead. A peer whose MTU is larger sends datagrams that may not fit (counted as
+   * truncated by the port; see docs/buffer-pool.md).
+   */
+  private fitLane(lane: Lane): void {
+    lane.port?.fitReads?.(this.mtuValue + (lane.plane.overhead ?? DEFAULT_PLANE_OVERHEAD));
   }
 
   private startPort(lane: Lane): void {

@@ -16,6 +16,9 @@ import type { DropCounters } from '../stats/drop-reasons.js';
 import type { IpPrefix } from '../table/prefix-trie.js';
 import type { OutBatch } from './out-batch.js';
 
+/** Overhead assumed of a plane that does not state its own: more than WireGuard's or VXLAN's. */
+export const DEFAULT_PLANE_OVERHEAD = 64;
+
 /** What the datapath lends one plane. Bound to that plane's port and out batch. */
 export interface PlaneIo {
   readonly pool: BufferPool;
@@ -66,6 +69,12 @@ export interface Plane {
   readonly name: string;
   /** This plane's drops by reason (the datapath counts its own separately). */
   readonly drops: DropCounters;
+  /**
+   * Bytes the plane adds to an inner packet in its port's datagrams (WireGuard 32, VXLAN
+   * 22), so that the port receives datagrams of MTU + overhead whole. Default
+   * DEFAULT_PLANE_OVERHEAD.
+   */
+  readonly overhead?: number;
   /** Called once, when the plane is added to a datapath. */
   attach(io: PlaneIo): void;
   /** The interface comes up / goes down (timers run only while up). */

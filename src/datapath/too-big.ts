@@ -39,7 +39,7 @@ export function replyTooBig(pool: BufferPool, off: number, len: number, mtu: num
   const slot = pool.acquire();
   if (slot < 0) return;
   const out = pool.dataOffset(slot);
-  const cap = pool.dataCapacity;
+  const cap = pool.capacityOf(slot);
   const n =
     version === 4
       ? writeICMPv4FragmentationNeeded(slab, out, cap, v4.dst, mtu, slab, off, len)

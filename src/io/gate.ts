@@ -15,7 +15,7 @@
  * watches again only after ERROR_BACKOFF_MS, so it cannot spin.
  */
 import { getSystemErrorName } from 'node:util';
-import type { BufferPool } from '../buffer/pool.js';
+import { type BufferPool, SlotClass } from '../buffer/pool.js';
 import { ErrorCode, FerryError, type SystemError } from '../errors.js';
 import { PollEvent, Poller } from './poll.js';
 
@@ -142,12 +142,19 @@ export class ReadGate {
     if (this.backoff === null) this.poller?.rearm();
   }
 
-  /** The reader found no slot to read into: stop watching until `threshold` slots are free. */
-  starve(threshold: number): void {
+  /** The reader found no slot to read into: stop watching until `threshold` slots of its class are free. */
+  starve(threshold: number, cls: SlotClass = SlotClass.Small): void {
     if (this.starved) return;
     this.starved = true;
     this.apply();
-    this.pool.whenAvailable(threshold, this.onPoolAvailable);
+    this.pool.whenAvailable(threshold, this.onPoolAvailable, cls);
+  }
+
+  /** The reader now reads into another class of slots: stop waiting for the old one (it starves again if it must). */
+  forgetStarve(): void {
+    if (!this.starved) return;
+    this.pool.cancelWhenAvailable(this.onPoolAvailable);
+    this.onPoolAvailable();
   }
 
   /** Stops watching for good: no callback runs after this, no pool or writable waiter is left. */

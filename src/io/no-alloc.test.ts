@@ -17,11 +17,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const HOT: Record<string, string[]> = {
   'io/udp.ts': ['recvBatch', 'sendBatch', 'whenWritable', 'cancelWhenWritable', 'pause', 'resume', 'liveFd'],
   'io/tun.ts': ['readBatch', 'writeBatch', 'pause', 'resume', 'liveFd'],
-  'io/reserve.ts': ['refill', 'handOver'],
+  'io/reserve.ts': ['refill', 'handOver', 'target'],
   'io/gate.ts': ['whenWritable', 'cancelWhenWritable', 'pause', 'resume', 'starve', 'readableWanted', 'wanted', 'apply', 'fireWritable'],
   'io/poll.ts': ['update', 'rearm'],
   'io/endpoint.ts': ['endpointEquals', 'endpointRecordEquals', 'copyEndpoint', 'hasEndpointLocal', 'clearEndpointLocal'],
-  'buffer/pool.ts': ['acquire', 'acquireInto', 'release', 'releaseMany', 'whenAvailable', 'cancelWhenAvailable', 'wake', 'takeReady', 'poisonSlot', 'debugOnAcquire'],
+  'buffer/pool.ts': ['acquire', 'acquireInto', 'release', 'releaseMany', 'whenAvailable', 'cancelWhenAvailable', 'countExhausted', 'poisonSlot', 'debugOnAcquire', 'slotBase', 'capacityOf'],
+  'buffer/slot-waiters.ts': ['add', 'cancel', 'wake', 'takeReady'],
   'buffer/batch.ts': ['push', 'setEndpoint', 'clear'],
 };
 

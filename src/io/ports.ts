@@ -31,6 +31,12 @@ export interface TunPort extends Readiness {
   /** Reads available packets into the batch; returns how many were added (0 when none). */
   readBatch(batch: PacketBatch): number;
   /**
+   * The interface MTU (followed at run time): the port reads packets of that size whole
+   * from now on, into large pool slots when small ones cannot hold them. Optional: a port
+   * without it reads into small slots.
+   */
+  fitReads?(mtu: number): void;
+  /**
    * Writes batch packets [0, count). Returns how many the kernel accepted; per packet
    * failures (a malformed packet the kernel rejects) are counted, not thrown.
    */
@@ -58,6 +64,12 @@ export interface UdpPort extends Readiness {
   readonly localPort: number;
   /** Receives available datagrams into the batch, peer addresses included. */
   recvBatch(batch: PacketBatch): number;
+  /**
+   * The largest datagram the port must receive whole from now on (the interface MTU plus
+   * the plane's overhead): into large pool slots when small ones cannot hold it. Optional,
+   * as for TunPort.
+   */
+  fitReads?(largest: number): void;
   /** Sends datagrams [0, count) to their endpoints; returns how many were sent. */
   sendBatch(batch: PacketBatch): number;
   /** Datagrams the kernel refused (unreachable, no route, …); -EAGAIN entries are not refusals. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PacketBatch } from '../buffer/batch.js';
-import { BufferPool } from '../buffer/pool.js';
+import { BufferPool, SlotClass } from '../buffer/pool.js';
 import { ENDPOINT_STRIDE as S } from './endpoint.js';
 import { SlotReserve } from './reserve.js';
 
@@ -58,4 +58,32 @@ test('SlotReserve takes what an almost empty pool has, and validates its size', 
   pool.assertNoLeaks();
   assert.throws(() => new SlotReserve(pool, 0, false), RangeError);
   assert.throws(() => new SlotReserve(pool, 4, false), /at most|\[1, 3\]/);
+});
+
+test('SlotReserve.fit: large slots for packets small ones cannot hold, at most a quarter of them, the old class given back', () => {
+  const pool = new BufferPool({ slotCount: 16, slotSize: 2048, largeSlotCount: 8, largeSlotSize: 69632, headroom: 128, tailroom: 32 });
+  const r = new SlotReserve(pool, 6, false);
+  assert.equal(r.fit(1888), false, 'a packet of the small data capacity fits a small slot');
+  assert.equal(r.refill(), 6);
+  assert.equal(r.capacity, 1888);
+  assert.equal(r.fit(1889), true);
+  assert.equal(pool.inUse, 0, 'the small slots went back');
+  assert.equal(r.slotClass, SlotClass.Large);
+  assert.equal(r.capacity, 69632 - 160);
+  assert.equal(r.refill(), 2, 'a quarter of the 8 large slots');
+  assert.equal(r.target, 2);
+  for (let i = 0; i < 2; i++) {
+    assert.equal(pool.classOf(r.slots[i]), SlotClass.Large);
+    assert.equal(r.offsets[i], pool.dataOffset(r.slots[i]));
+  }
+  assert.equal(r.fit(30_000), false, 'same class: nothing changes');
+  assert.equal(r.fit(1420), true);
+  assert.equal(pool.largeAvailable, 8);
+  assert.equal(r.refill(), 6);
+  r.releaseAll();
+  pool.assertNoLeaks();
+  // Without large slots the reserve stays small whatever it is told.
+  const small = new SlotReserve(new BufferPool({ slotCount: 4 }), 2, false);
+  assert.equal(small.fit(9000), false);
+  assert.equal(small.slotClass, SlotClass.Small);
 });

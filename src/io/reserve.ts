@@ -4,9 +4,13 @@
  * batch with their slots, a packet reported truncated (length -1) keeps its slot here
  * for the next read, and the reserve is topped up from the pool. Every array is
  * allocated once; a read costs no allocation.
+ *
+ * The reserve holds slots of one class, small unless fit() is told of packets too large
+ * for them (a jumbo MTU); then it holds large slots, at most a quarter of them, so the
+ * reserves of the TUN and a port leave large slots for the packets in flight.
  */
 import type { PacketBatch } from '../buffer/batch.js';
-import type { BufferPool } from '../buffer/pool.js';
+import { type BufferPool, SlotClass } from '../buffer/pool.js';
 import { ENDPOINT_STRIDE } from './endpoint.js';
 
 export const DEFAULT_RESERVE = 128;
@@ -24,6 +28,12 @@ export class SlotReserve {
   readonly endpoints: Uint8Array;
   /** Packets dropped because they did not fit in a slot. */
   truncated = 0;
+  /** The class of the slots held. */
+  slotClass: SlotClass = SlotClass.Small;
+  /** Bytes of data each slot held takes from its data offset: the read size to give native/. */
+  capacity: number;
+  /** Slots held at most: size for small slots, less for large ones (see above). */
+  private limit: number;
 
   constructor(
     readonly pool: BufferPool,
@@ -34,6 +44,8 @@ export class SlotReserve {
       throw new RangeError(`reserve size must be an integer in [1, ${pool.slotCount}] (the pool's slot count), got ${size}`);
     }
     this.size = size;
+    this.limit = size;
+    this.capacity = pool.dataCapacity;
     this.slots = new Int32Array(size);
     this.offsets = new Int32Array(size);
     this.lengths = new Int32Array(size);
@@ -44,8 +56,8 @@ export class SlotReserve {
   refill(): number {
     const pool = this.pool;
     let c = this.count;
-    while (c < this.size) {
-      const slot = pool.acquire();
+    while (c < this.limit) {
+      const slot = pool.acquire(this.slotClass);
       if (slot < 0) break;
       this.slots[c] = slot;
       this.offsets[c] = pool.dataOffset(slot);
@@ -93,6 +105,27 @@ export class SlotReserve {
     }
     this.count = this.count - n + kept;
     return added;
+  }
+
+  /**
+   * Reads from now on into the smallest class of slots that holds `largest` bytes of
+   * data (small slots when the pool has no larger ones). When the class changes the held
+   * slots go back to the pool; returns true then.
+   */
+  fit(largest: number): boolean {
+    const pool = this.pool;
+    const cls = largest > pool.dataCapacity && pool.largeSlotCount > 0 ? SlotClass.Large : SlotClass.Small;
+    if (cls === this.slotClass) return false;
+    this.releaseAll();
+    this.slotClass = cls;
+    this.capacity = pool.dataCapacityOf(cls);
+    this.limit = cls === SlotClass.Small ? this.size : Math.min(this.size, Math.max(1, pool.largeSlotCount >> 2));
+    return true;
+  }
+
+  /** Slots held when full: the starving threshold is a quarter of it. */
+  get target(): number {
+    return this.limit;
   }
 
   /** Gives every held slot back to the pool (on close). */

@@ -48,8 +48,8 @@ export class TunDevice implements TunPort {
   readonly pool: BufferPool;
   readonly tap: boolean;
   readonly vnetHdr: boolean;
-  /** Largest packet (virtio header and link header included) read whole. */
-  readonly maxPacket: number;
+  /** Largest packet (virtio header and link header included) read whole; follows fitReads(). */
+  maxPacket: number;
   /** Packets read and handed on. */
   readPackets = 0;
   /** Packets the kernel accepted. */
@@ -69,7 +69,9 @@ export class TunDevice implements TunPort {
   private readonly gate: ReadGate;
   private readonly readStatus: Int32Array;
   /** Read buffer size: one byte over maxPacket, so a read filling it means "truncated". */
-  private readonly readLen: number;
+  private readLen: number;
+  /** Bytes a packet carries beyond the MTU: TAP link header, virtio header. */
+  private readonly framing: number;
 
   /** Opens (or creates) the device. The caller closes it. */
   static open(name: string, options: TunOpenOptions): TunDevice {
@@ -86,10 +88,13 @@ export class TunDevice implements TunPort {
     const reserveSize = options.reserve ?? Math.min(DEFAULT_RESERVE, options.pool.slotCount);
     const opened = native.tunOpen(name, flags);
     try {
-      if (options.mtu !== undefined) native.linkSetMtu(opened.name, options.mtu);
-      else checkMtu(native.linkGetMtu(opened.name), limits.maxMtu);
+      let mtu = options.mtu;
+      if (mtu !== undefined) native.linkSetMtu(opened.name, mtu);
+      else checkMtu((mtu = native.linkGetMtu(opened.name)), limits.maxMtu);
       if (options.up) native.linkSetUp(opened.name, true);
-      return new TunDevice(native, opened.fd, opened.name, options, reserveSize);
+      const tun = new TunDevice(native, opened.fd, opened.name, options, reserveSize);
+      tun.fitReads(mtu);
+      return tun;
     } catch (err) {
       native.closeFd(opened.fd);
       throw err;
@@ -104,6 +109,7 @@ export class TunDevice implements TunPort {
     this.tap = options.tap === true;
     this.vnetHdr = options.vnetHdr === true;
     const limits = packetLimits(this.pool, this.tap, this.vnetHdr);
+    this.framing = limits.framing;
     this.readLen = limits.readLen;
     this.maxPacket = limits.readLen - 1;
     this.reserve = new SlotReserve(this.pool, reserveSize, false);
@@ -126,6 +132,18 @@ export class TunDevice implements TunPort {
     return this.reserve.truncated;
   }
 
+  /**
+   * Reads packets of this MTU whole from now on: into large pool slots when small ones
+   * cannot hold them (the datapath calls it when the interface MTU changes).
+   */
+  fitReads(mtu: number): void {
+    const reserve = this.reserve;
+    if (!reserve.fit(mtu + this.framing)) return;
+    this.readLen = reserve.capacity + (this.pool.tailroom > 0 ? 1 : 0);
+    this.maxPacket = this.readLen - 1;
+    this.gate.forgetStarve();
+  }
+
   /** Name and flags from the fd itself: right even after a move to another namespace. */
   info(): TunDeviceInfo {
     const n = this.native;
@@ -140,7 +158,7 @@ export class TunDevice implements TunPort {
     const reserve = this.reserve;
     const have = reserve.refill();
     if (have === 0) {
-      this.gate.starve(reserve.size > 4 ? reserve.size >> 2 : 1);
+      this.gate.starve(reserve.target > 4 ? reserve.target >> 2 : 1, reserve.slotClass);
       return 0;
     }
     const want = room < have ? room : have;
@@ -214,12 +232,13 @@ export class TunDevice implements TunPort {
 /**
  * Reads use one byte more than the largest packet accepted: the kernel cuts longer
  * packets silently, so a read that fills the buffer is dropped as truncated. The byte
- * comes from the tailroom when there is one, else from the data capacity.
+ * comes from the tailroom when there is one, else from the data capacity. readLen is for
+ * small slots (fitReads moves to large ones); maxMtu is what the largest slots allow.
  */
-function packetLimits(pool: BufferPool, tap: boolean, vnetHdr: boolean): { readLen: number; maxMtu: number } {
-  const readLen = pool.dataCapacity + (pool.tailroom > 0 ? 1 : 0);
-  const overhead = (tap ? TAP_OVERHEAD : 0) + (vnetHdr ? VNET_HDR_LEN : 0);
-  return { readLen, maxMtu: readLen - 1 - overhead };
+function packetLimits(pool: BufferPool, tap: boolean, vnetHdr: boolean): { readLen: number; maxMtu: number; framing: number } {
+  const extra = pool.tailroom > 0 ? 1 : 0;
+  const framing = (tap ? TAP_OVERHEAD : 0) + (vnetHdr ? VNET_HDR_LEN : 0);
+  return { readLen: pool.dataCapacity + extra, maxMtu: Math.max(pool.dataCapacity, pool.largeDataCapacity) + extra - 1 - framing, framing };
 }
 
 function checkMtu(mtu: number, maxMtu: number): void {

@@ -232,6 +232,13 @@ export class UdpSocket implements UdpPort {
     return this.reserve.truncated;
   }
 
+  /** Receives datagrams of `largest` bytes whole from now on: into large pool slots when small ones cannot hold them. */
+  fitReads(largest: number): void {
+    if (!this.reserve.fit(largest)) return;
+    this.gate.forgetStarve();
+    if (this.kickOnPool && this.pool.cancelWhenAvailable(this.onPoolForRing)) this.onPoolForRing();
+  }
+
   /** True while sending with UDP GSO (false when off, unsupported, or refused by the kernel). */
   get gso(): boolean {
     return this.gsoState[GSO_ON] === 1;
@@ -267,12 +274,12 @@ export class UdpSocket implements UdpPort {
     const reserve = this.reserve;
     const have = reserve.refill();
     if (have === 0) {
-      const threshold = reserve.size > 4 ? reserve.size >> 2 : 1;
-      this.gate.starve(threshold);
+      const threshold = reserve.target > 4 ? reserve.target >> 2 : 1;
+      this.gate.starve(threshold, reserve.slotClass);
       // Readiness comes back with the pool, but datagrams in the ring make no fd readable.
       if (this.pending && !this.kickOnPool) {
         this.kickOnPool = true;
-        this.pool.whenAvailable(threshold, this.onPoolForRing);
+        this.pool.whenAvailable(threshold, this.onPoolForRing, reserve.slotClass);
       }
       return 0;
     }
@@ -282,9 +289,10 @@ export class UdpSocket implements UdpPort {
     const status = this.recvStatus;
     let n: number;
     if (ring === null) {
-      n = this.native.udpRecvBatch(fd, pool.slab, reserve.offsets, reserve.lengths, reserve.endpoints, pool.dataCapacity, want, status);
+      n = this.native.udpRecvBatch(fd, pool.slab, reserve.offsets, reserve.lengths, reserve.endpoints, reserve.capacity, want, status);
     } else {
-      n = this.native.udpRecvBatchGro(fd, pool.slab, reserve.offsets, reserve.lengths, reserve.endpoints, pool.dataCapacity, want, ring, status);
+      // The GRO ring's datagrams are copied into this batch's slots: longer ones count as truncated.
+      n = this.native.udpRecvBatchGro(fd, pool.slab, reserve.offsets, reserve.lengths, reserve.endpoints, reserve.capacity, want, ring, status);
       const h = this.groHeader!;
       this.groMessages += h[RING_COALESCED];
       this.groDatagrams += h[RING_DATAGRAMS];

@@ -74,7 +74,7 @@ export class AnswerPlane implements Plane {
     if (slot < 0) return false;
     const pool = io.pool;
     const off = pool.dataOffset(slot);
-    const n = writeTcpReset(pool.slab, off, pool.dataCapacity, pkt, ipOff, family, tcpOff, flags, seq, ack, payloadLength);
+    const n = writeTcpReset(pool.slab, off, pool.capacityOf(slot), pkt, ipOff, family, tcpOff, flags, seq, ack, payloadLength);
     if (n === 0) {
       pool.release(slot);
       return false;
@@ -96,7 +96,7 @@ export class AnswerPlane implements Plane {
     if (slot < 0) return false;
     const pool = io.pool;
     const off = pool.dataOffset(slot);
-    const n = writePortUnreachable(pool.slab, off, pool.dataCapacity, pkt, ipOff, len, family);
+    const n = writePortUnreachable(pool.slab, off, pool.capacityOf(slot), pkt, ipOff, len, family);
     if (n === 0) {
       pool.release(slot);
       return false;

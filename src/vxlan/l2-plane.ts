@@ -136,7 +136,7 @@ export class VxlanL2Plane implements Plane {
       const off = batch.offsets[i];
       const len = batch.lengths[i];
       const start = off - VXLAN_HEADER_LENGTH;
-      if (start < pool.base(slot)) {
+      if (start < pool.slotBase(slot)) {
         this.drop(slot, DropReason.VxlanNoHeadroom);
         continue;
       }
@@ -158,14 +158,14 @@ export class VxlanL2Plane implements Plane {
     const pool = (this.io as PlaneIo).pool;
     const slab = pool.slab;
     // The copy keeps the original's place in its slot, so it fits as the original does.
-    const at = start - pool.base(slot);
+    const at = start - pool.slotBase(slot);
     for (let k = 1; k < n; k++) {
-      const copy = pool.acquire();
+      const copy = pool.acquire(pool.classOf(slot));
       if (copy < 0) {
         this.drops.count(DropReason.PoolExhausted);
         continue;
       }
-      const to = pool.base(copy) + at;
+      const to = pool.slotBase(copy) + at;
       slab.copyWithin(to, start, start + length);
       this.send(copy, to, length, fdb.flood, k * ENDPOINT_STRIDE, tos);
     }

@@ -63,6 +63,7 @@ export interface VxlanStats {
 export class VxlanPlane implements Plane {
   readonly name: string;
   readonly drops = new DropCounters();
+  readonly overhead = VXLAN_INNER_OVERHEAD;
   vni: number;
   port: number;
   readonly mac: Uint8Array;
@@ -141,7 +142,7 @@ export class VxlanPlane implements Plane {
       const len = batch.lengths[i];
       const peer = refs[i] as VtepPeer;
       const start = off - VXLAN_INNER_OVERHEAD;
-      if (start < pool.base(slot)) {
+      if (start < pool.slotBase(slot)) {
         pool.release(slot);
         this.drops.count(DropReason.VxlanNoHeadroom);
         continue;
@@ -194,7 +195,7 @@ export class VxlanPlane implements Plane {
       total = IPV6_HEADER_LENGTH + readU16(slab, ip + 4);
       if (total > ipRoom) return this.drop(slot, DropReason.BadTotalLength);
       if (isIcmpv6Type(slab, ip, total, NdpType.NeighborSolicitation)) {
-        const room = pool.dataOffset(slot) + pool.dataCapacity - frame;
+        const room = pool.dataOffset(slot) + pool.capacityOf(slot) - frame;
         return this.answer(batch, i, this.neighbors.answerSolicitation(slab, frame, ETHERNET_HEADER_LENGTH + total, room));
       }
     } else if (type === EtherType.ARP) {

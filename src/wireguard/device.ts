@@ -67,6 +67,8 @@ function unmounted(): never {
 
 export class WgDevice extends EventEmitter<WgDeviceEvents> implements Plane, DatapathContext, HandshakeContext, TimerHandlers<Peer> {
   readonly name = 'wireguard';
+  /** A transport header and the AEAD tag (padding stays within the MTU). */
+  readonly overhead = MESSAGE_TRANSPORT_HEADER_SIZE + AEAD_TAG_SIZE;
   readonly pool: BufferPool;
   readonly aead: BatchAead;
   readonly drops = new DropCounters();

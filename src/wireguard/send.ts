@@ -94,9 +94,8 @@ export function queueTransport(ctx: DatapathContext, peer: Peer, kp: Keypair, sl
     return;
   }
   const padded = len + calculatePaddingSize(len, ctx.mtu);
-  const base = slot * pool.slotSize;
   const h = off - MESSAGE_TRANSPORT_HEADER_SIZE;
-  if (h < base || off + padded + AEAD_TAG_SIZE > base + pool.slotSize) {
+  if (h < pool.slotBase(slot) || off + padded + AEAD_TAG_SIZE > pool.slotEnd(slot)) {
     dropInner(ctx, peer, slot, off, len, DropReason.TooBig);
     return;
   }
