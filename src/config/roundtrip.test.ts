@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { DeviceState, PeerState } from '../control/uapi-protocol.js';
-import { formatEndpoint } from '../io/endpoint.js';
-import type { IpPrefix } from '../wireguard/allowed-ips.js';
-import { formatIp } from './ip-text.js';
+import { formatEndpoint } from '../text/endpoint.js';
 import { parseConfig } from './parse.js';
 import { formatSavedConfig, serializeConfig, stateFromConfig } from './showconf.js';
 import { stripConfig } from './strip.js';
 import '../../test/support/example-extensions.js';
+import { formatIp } from '../text/ip.js';
+import type { IpPrefix } from '../text/prefix.js';
 
 const key = fc.uint8Array({ minLength: 32, maxLength: 32 });
 

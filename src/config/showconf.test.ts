@@ -4,7 +4,6 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { UapiServer, uapiSocketPath } from '../control/uapi-server.js';
 import type { DeviceState, PeerState } from '../control/uapi-protocol.js';
-import { parsePrefix } from '../wireguard/allowed-ips.js';
 import { parseKeyBase64 } from '../wireguard/keys.js';
 import { requireHost, uniqueName } from '../../test/support/netns.js';
 import type { WgQuickConfig } from './model.js';
@@ -12,6 +11,7 @@ import { parseConfig } from './parse.js';
 import { formatSavedConfig, serializeConfig, stateFromConfig } from './showconf.js';
 import { PEER_A, PEER_B, PRIV, PSK, testKey } from '../../test/support/test-keys.js';
 import '../../test/support/example-extensions.js';
+import { parsePrefix } from '../text/prefix.js';
 
 const run = promisify(execFile);
 

@@ -3,11 +3,12 @@
  * `wg-quick save` / SaveConfig writes from it (linux.bash save_config).
  */
 import type { DeviceState } from '../control/uapi-protocol.js';
-import { formatEndpoint } from '../io/endpoint.js';
+import { formatEndpoint } from '../text/endpoint.js';
 import { formatKeyBase64, isZeroKey } from '../wireguard/keys.js';
-import { formatIp, formatPrefixText } from './ip-text.js';
 import type { ExtensionSection, InterfaceConfig, WgQuickConfig } from './model.js';
 import { ConfigError } from './issues.js';
+import { formatIp } from '../text/ip.js';
+import { formatPrefix } from '../text/prefix.js';
 
 /**
  * What `wg showconf IFNAME` prints for a device state: [Interface] with ListenPort and
@@ -23,7 +24,7 @@ export function serializeConfig(state: DeviceState): string {
   state.peers.forEach((p, i) => {
     s += `[Peer]\nPublicKey = ${formatKeyBase64(p.publicKey)}\n`;
     if (p.presharedKey !== null && !isZeroKey(p.presharedKey)) s += `PresharedKey = ${formatKeyBase64(p.presharedKey)}\n`;
-    if (p.allowedIps.length > 0) s += `AllowedIPs = ${p.allowedIps.map(formatPrefixText).join(', ')}\n`;
+    if (p.allowedIps.length > 0) s += `AllowedIPs = ${p.allowedIps.map(formatPrefix).join(', ')}\n`;
     if (p.endpoint !== null) s += `Endpoint = ${p.endpoint}\n`;
     if (p.persistentKeepaliveInterval) s += `PersistentKeepalive = ${p.persistentKeepaliveInterval}\n`;
     if (i < state.peers.length - 1) s += '\n';

@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { DeviceState, PeerState } from '../control/uapi-protocol.js';
-import { parsePrefix } from '../wireguard/allowed-ips.js';
 import { parseKeyBase64 } from '../wireguard/keys.js';
 import { PEER_A, PEER_B, PRIV, PSK, testKey, testKeyHex } from '../../test/support/test-keys.js';
 import { ConfigError } from './issues.js';
 import { parseConfig } from './parse.js';
 import { isEmptyChange, syncChange } from './sync.js';
 import { formatUapiSet } from './uapi-set.js';
+import { parsePrefix } from '../text/prefix.js';
 
 const PEER_C = testKey(0x55);
 

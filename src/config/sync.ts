@@ -18,13 +18,13 @@
  * - an Endpoint absent from the file keeps the running endpoint (wg cannot clear one either).
  */
 import type { DeviceChange, DeviceState, PeerChange, PeerState } from '../control/uapi-protocol.js';
-import { formatEndpoint } from '../io/endpoint.js';
-import { formatPrefix, type IpPrefix } from '../wireguard/allowed-ips.js';
+import { formatEndpoint } from '../text/endpoint.js';
 import { KEY_SIZE } from '../wireguard/constants.js';
 import { formatKeyHex } from '../wireguard/keys.js';
 import { describeEndpoint } from './endpoint-spec.js';
 import { ConfigError } from './issues.js';
 import type { PeerConfig, WgQuickConfig } from './model.js';
+import { formatPrefix, maskPrefix, type IpPrefix } from '../text/prefix.js';
 
 const ZERO_KEY = new Uint8Array(KEY_SIZE);
 
@@ -38,9 +38,7 @@ function sameKey(a: Uint8Array | null, b: Uint8Array | null): boolean {
 
 /** The prefix with its host bits cleared, as text: the device stores it so. */
 function maskedText(p: IpPrefix): string {
-  const bytes = new Uint8Array(p.bytes);
-  for (let bit = p.cidr; bit < bytes.length * 8; bit++) bytes[bit >> 3] &= ~(0x80 >> (bit & 7));
-  return formatPrefix({ family: p.family, bytes, cidr: p.cidr });
+  return formatPrefix(maskPrefix(p));
 }
 
 function sameAllowedIps(file: readonly IpPrefix[], running: readonly IpPrefix[]): boolean {

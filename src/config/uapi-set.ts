@@ -7,13 +7,13 @@
  * - every [Peer] gets replace_allowed_ips=true, with or without AllowedIPs.
  */
 import type { DeviceChange, PeerChange } from '../control/uapi-protocol.js';
-import { formatEndpoint } from '../io/endpoint.js';
+import { formatEndpoint } from '../text/endpoint.js';
 import { KEY_SIZE } from '../wireguard/constants.js';
 import { formatKeyHex } from '../wireguard/keys.js';
 import { describeEndpoint } from './endpoint-spec.js';
 import { ConfigError } from './issues.js';
-import { formatPrefixText } from './ip-text.js';
 import type { WgQuickConfig } from './model.js';
+import { formatPrefix } from '../text/prefix.js';
 
 export interface UapiSetOptions {
   /** true for setconf (the file is the whole device), false for addconf. */
@@ -76,7 +76,7 @@ export function formatUapiSet(change: DeviceChange): string[] {
     if (p.endpoint !== undefined) out.push(`endpoint=${formatEndpoint(p.endpoint)}`);
     if (p.persistentKeepaliveInterval !== undefined) out.push(`persistent_keepalive_interval=${p.persistentKeepaliveInterval}`);
     if (p.replaceAllowedIps) out.push('replace_allowed_ips=true');
-    for (const a of p.allowedIps) out.push(`allowed_ip=${a.remove ? '-' : ''}${formatPrefixText(a.prefix)}`);
+    for (const a of p.allowedIps) out.push(`allowed_ip=${a.remove ? '-' : ''}${formatPrefix(a.prefix)}`);
   }
   return out;
 }

@@ -4,10 +4,10 @@
  * expected; the parser adds file:line. Key values are never quoted back.
  */
 import { isIP } from 'node:net';
-import { parsePrefix, type IpPrefix } from '../wireguard/allowed-ips.js';
 import { KEY_BASE64_LENGTH, tryParseKeyBase64 } from '../wireguard/keys.js';
 import { MTU_MAX, MTU_MIN } from './constants.js';
 import { quote } from './issues.js';
+import { type IpPrefix, parsePrefix } from '../text/prefix.js';
 
 export class BadValue extends Error {}
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatGet, parseEndpoint, parseSet, UapiErrno, UapiError } from './uapi-protocol.js';
-import { parsePrefix } from '../wireguard/allowed-ips.js';
+import { parsePrefix } from '../text/prefix.js';
 
 const K1 = 'e84b5a6d2717c1003a13b431570353dbaca9146cf150c5f8575680feba52027a';
 const K2 = 'b85996fecc9c7f1fc6d2572a76eda11d59bcd20be8e543b15ce4bd85a8e75a33';

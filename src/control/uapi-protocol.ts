@@ -7,10 +7,10 @@
  * the whole operation first and applies nothing of an operation that has an error.
  */
 import { isIP } from 'node:net';
-import type { Endpoint } from '../io/endpoint.js';
+import { splitHostPort, type Endpoint } from '../text/endpoint.js';
 import { ifNameToIndex } from '../io/ifindex.js';
-import { formatPrefix, parsePrefix, type IpPrefix } from '../wireguard/allowed-ips.js';
 import { formatKeyHex, tryParseKeyHex } from '../wireguard/keys.js';
+import { type IpPrefix, formatPrefix, parsePrefix } from '../text/prefix.js';
 
 /** Negative errno values the protocol answers with (wireguard-go's ipc error codes). */
 export const UapiErrno = {
@@ -100,19 +100,12 @@ function bool(value: string, name: string): boolean {
 
 /** Parses "1.2.3.4:51820" or "[fd00::1]:51820" (numeric, as wg sends it after resolving). */
 export function parseEndpoint(value: string): Endpoint {
-  let host: string;
-  let port: string;
-  if (value.startsWith('[')) {
-    const close = value.indexOf(']');
-    if (close < 0 || value[close + 1] !== ':') throw new UapiError(UapiErrno.Invalid, `endpoint: "${value}" is not [address]:port`);
-    host = value.slice(1, close);
-    port = value.slice(close + 2);
-  } else {
-    const colon = value.lastIndexOf(':');
-    if (colon < 0) throw new UapiError(UapiErrno.Invalid, `endpoint: "${value}" has no port`);
-    host = value.slice(0, colon);
-    port = value.slice(colon + 1);
+  const split = splitHostPort(value);
+  if (split === null) {
+    throw new UapiError(UapiErrno.Invalid, value.startsWith('[') ? `endpoint: "${value}" is not [address]:port` : `endpoint: "${value}" has no port`);
   }
+  let host = split.host;
+  const port = split.port;
   let scopeId: number | undefined;
   const pct = host.indexOf('%');
   if (pct >= 0) {

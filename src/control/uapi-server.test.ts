@@ -11,8 +11,8 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 import { UapiServer, uapiSocketPath } from './uapi-server.js';
 import { UapiErrno, UapiError, type DeviceChange, type DeviceState } from './uapi-protocol.js';
-import { parsePrefix } from '../wireguard/allowed-ips.js';
 import { requireHost, uniqueName } from '../../test/support/netns.js';
+import { parsePrefix } from '../text/prefix.js';
 
 const PRIV = 'e84b5a6d2717c1003a13b431570353dbaca9146cf150c5f8575680feba52027a';
 const PEER = 'b85996fecc9c7f1fc6d2572a76eda11d59bcd20be8e543b15ce4bd85a8e75a33';

@@ -10,7 +10,7 @@ import { UapiErrno, UapiError, type DeviceChange, type DeviceState } from '../co
 import type { UapiBackend } from '../control/uapi-server.js';
 import type { WgDevice } from '../wireguard/device.js';
 import { isZeroKey } from '../wireguard/keys.js';
-import { formatPrefix } from '../table/prefix-trie.js';
+import { formatPrefix } from '../text/prefix.js';
 
 /** Opens the UDP port for a listen port and mark; the daemon supplies the real one. */
 export type UdpOpener = (port: number, fwmark: number) => UdpPort;

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import type { DeviceState } from '../../control/uapi-protocol.js';
-import { parsePrefix } from '../../wireguard/allowed-ips.js';
 import { routeOrder, usesMainTable } from './routes.js';
 import { requireTools } from '../../../test/support/netns.js';
+import { parsePrefix } from '../../text/prefix.js';
 
 function state(...peers: string[][]): DeviceState {
   return {

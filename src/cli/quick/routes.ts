@@ -8,9 +8,9 @@
  * `suppress_prefixlength 0` keeps the main table's more specific routes (the LAN) in use.
  */
 import type { DeviceState } from '../../control/uapi-protocol.js';
-import { formatPrefixText } from '../../config/ip-text.js';
 import { addFirewall, type Proto } from './firewall.js';
 import type { Session } from './session.js';
+import { formatPrefix } from '../../text/prefix.js';
 
 export const DEFAULT_TABLE = 51820;
 /** A bound on wg-quick's "while the rule is there, delete it" loops, in case deleting does not take. */
@@ -25,7 +25,7 @@ export function routeOrder(state: DeviceState): string[] {
   const all: string[] = [];
   for (const peer of state.peers) {
     for (const p of peer.allowedIps) {
-      const text = formatPrefixText(p);
+      const text = formatPrefix(p);
       if (/^[0-9a-z:.]+\/[0-9]+$/.test(text)) all.push(text);
     }
   }

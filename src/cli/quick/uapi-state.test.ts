@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatGet, type DeviceState } from '../../control/uapi-protocol.js';
-import { parsePrefix } from '../../wireguard/allowed-ips.js';
 import { parseGetAnswer } from './uapi-state.js';
+import { parsePrefix } from '../../text/prefix.js';
 
 test('parseGetAnswer reads back what formatGet writes', () => {
   const state: DeviceState = {

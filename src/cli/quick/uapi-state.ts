@@ -4,8 +4,8 @@
  * keys it does not know are skipped, so a newer daemon's extra fields do not break it.
  */
 import type { DeviceState, PeerState } from '../../control/uapi-protocol.js';
-import { parsePrefix } from '../../wireguard/allowed-ips.js';
 import { isZeroKey, tryParseKeyHex } from '../../wireguard/keys.js';
+import { parsePrefix } from '../../text/prefix.js';
 
 function count(value: string): number {
   return /^\d+$/.test(value) ? Number(value) : 0;

@@ -5,7 +5,7 @@
  * (WGDEVICE_HAS_LISTEN_PORT and friends), so "set the port to 0" and "leave the port
  * alone" stay distinct.
  */
-import type { SockAddr } from './inet.js';
+import type { SockAddr } from './sockaddr.js';
 
 export interface AllowedIp {
   family: 4 | 6;

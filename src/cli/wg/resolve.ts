@@ -10,7 +10,8 @@ import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { Gai } from './errno.js';
 import { ifNameToIndex } from '../../io/ifindex.js';
-import { inetPton4, inetPton6, type SockAddr } from './inet.js';
+import { parseIpv4, parseIpv6 } from '../../text/ip.js';
+import type { SockAddr } from './sockaddr.js';
 
 const ULONG_MAX = (1n << 64n) - 1n;
 
@@ -60,10 +61,10 @@ export type HostAddr = Omit<SockAddr, 'port'>;
 
 /** A numeric host as getaddrinfo reads it without DNS: dotted quad, or IPv6 with an optional %scope. */
 export function numericHost(host: string): HostAddr | null {
-  const v4 = inetPton4(host);
+  const v4 = parseIpv4(host);
   if (v4 !== null) return { family: 4, addr: v4, scopeId: 0 };
   const pct = host.indexOf('%');
-  const v6 = inetPton6(pct < 0 ? host : host.slice(0, pct));
+  const v6 = parseIpv6(pct < 0 ? host : host.slice(0, pct));
   if (v6 === null) return null;
   if (pct < 0) return { family: 6, addr: v6, scopeId: 0 };
   const scope = host.slice(pct + 1);

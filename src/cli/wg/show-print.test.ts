@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { initCrypto } from '../../wireguard/crypto.js';
 import { formatKeyBase64 } from '../../wireguard/keys.js';
 import { newDevice, newPeer, type WgDevice } from './device.js';
-import { inetPton4, inetPton6 } from './inet.js';
+import { parseIpv4, parseIpv6 } from '../../text/ip.js';
 import { dumpPrint, prettyPrint, sortPeers, uglyPrint } from './show-print.js';
 import { formatShowconf } from './showconf.js';
 
@@ -20,8 +20,8 @@ function sample(): WgDevice {
   d.listenPort = 51820;
   d.fwmark = 0x1234;
   const old = newPeer(k(3));
-  old.endpoint = { family: 4, addr: inetPton4('10.0.0.2') as Uint8Array, port: 51820, scopeId: 0 };
-  old.allowedIps.push({ family: 4, addr: inetPton4('10.1.0.0') as Uint8Array, cidr: 16 }, { family: 6, addr: inetPton6('fd00::') as Uint8Array, cidr: 64 });
+  old.endpoint = { family: 4, addr: parseIpv4('10.0.0.2') as Uint8Array, port: 51820, scopeId: 0 };
+  old.allowedIps.push({ family: 4, addr: parseIpv4('10.1.0.0') as Uint8Array, cidr: 16 }, { family: 6, addr: parseIpv6('fd00::') as Uint8Array, cidr: 64 });
   old.lastHandshakeSec = NOW - 3661n;
   old.rxBytes = 1152n;
   old.txBytes = 5n * 1024n * 1024n;
@@ -29,7 +29,7 @@ function sample(): WgDevice {
   old.presharedKey = k(4);
   const never = newPeer(k(5));
   const recent = newPeer(k(6));
-  recent.endpoint = { family: 6, addr: inetPton6('fd00::2') as Uint8Array, port: 1, scopeId: 0 };
+  recent.endpoint = { family: 6, addr: parseIpv6('fd00::2') as Uint8Array, port: 1, scopeId: 0 };
   recent.lastHandshakeSec = NOW - 65n;
   recent.txBytes = 1n;
   d.peers.push(old, never, recent);

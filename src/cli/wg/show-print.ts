@@ -6,7 +6,8 @@
 import { formatKeyBase64 } from '../../wireguard/keys.js';
 import type { WgDevice, WgPeer } from './device.js';
 import { ago, every, filterAnsi, formatBytes, Term } from './format.js';
-import { formatSockAddr, inetNtop } from './inet.js';
+import { formatIp } from '../../text/ip.js';
+import { formatSockAddr } from './sockaddr.js';
 
 export const SHOW_FIELDS = [
   'public-key',
@@ -76,7 +77,7 @@ export function prettyPrint(dev: WgDevice, o: PrettyOptions): string {
     if (peer.endpoint !== null) field('endpoint', formatSockAddr(peer.endpoint));
     p(`  ${BOLD}allowed ips${RESET}: `);
     if (peer.allowedIps.length > 0) {
-      peer.allowedIps.forEach((a, j) => p(`${inetNtop(a.family, a.addr)}${CYAN}/${RESET}${a.cidr}${j + 1 < peer.allowedIps.length ? ', ' : '\n'}`));
+      peer.allowedIps.forEach((a, j) => p(`${formatIp(a.family, a.addr)}${CYAN}/${RESET}${a.cidr}${j + 1 < peer.allowedIps.length ? ', ' : '\n'}`));
     } else p('(none)\n');
     if (peer.lastHandshakeSec !== 0n) field('latest handshake', ago(peer.lastHandshakeSec, o.nowSec));
     if (peer.rxBytes !== 0n || peer.txBytes !== 0n) {
@@ -96,7 +97,7 @@ function endpointText(peer: WgPeer): string {
 
 function allowedIpsText(peer: WgPeer, sep: string): string {
   if (peer.allowedIps.length === 0) return '(none)';
-  return peer.allowedIps.map((a) => `${inetNtop(a.family, a.addr)}/${a.cidr}`).join(sep);
+  return peer.allowedIps.map((a) => `${formatIp(a.family, a.addr)}/${a.cidr}`).join(sep);
 }
 
 /** dump_print(): one line for the interface, one per peer, tab-separated. */

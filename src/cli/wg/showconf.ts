@@ -6,7 +6,8 @@ import { formatKeyBase64 } from '../../wireguard/keys.js';
 import type { CliIo } from './cli-io.js';
 import type { WgDevice } from './device.js';
 import { strerror } from './errno.js';
-import { formatSockAddr, inetNtop } from './inet.js';
+import { formatIp } from '../../text/ip.js';
+import { formatSockAddr } from './sockaddr.js';
 import { getDevice, IpcError } from './ipc.js';
 import { usageLine } from './usage.js';
 
@@ -19,7 +20,7 @@ export function formatShowconf(dev: WgDevice): string {
   dev.peers.forEach((peer, i) => {
     out += `[Peer]\nPublicKey = ${formatKeyBase64(peer.publicKey)}\n`;
     if (peer.presharedKey !== null) out += `PresharedKey = ${formatKeyBase64(peer.presharedKey)}\n`;
-    if (peer.allowedIps.length > 0) out += `AllowedIPs = ${peer.allowedIps.map((a) => `${inetNtop(a.family, a.addr)}/${a.cidr}`).join(', ')}\n`;
+    if (peer.allowedIps.length > 0) out += `AllowedIPs = ${peer.allowedIps.map((a) => `${formatIp(a.family, a.addr)}/${a.cidr}`).join(', ')}\n`;
     if (peer.endpoint !== null) out += `Endpoint = ${formatSockAddr(peer.endpoint)}\n`;
     if (peer.persistentKeepalive) out += `PersistentKeepalive = ${peer.persistentKeepalive}\n`;
     if (i + 1 < dev.peers.length) out += '\n';

@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initCrypto } from '../../wireguard/crypto.js';
 import { newDevice, newPeer } from './device.js';
-import { inetPton4, inetPton6 } from './inet.js';
+import { parseIpv4, parseIpv6 } from '../../text/ip.js';
 import { formatSetRequest, parseGetResponse, parseSetResponse } from './uapi-codec.js';
 
 before(() => initCrypto());
@@ -18,10 +18,10 @@ test('set requests carry wg’s lines in wg’s order', () => {
   dev.replacePeers = true;
   const a = newPeer(k(2));
   a.presharedKey = k(3);
-  a.endpoint = { family: 6, addr: inetPton6('fd00::1') as Uint8Array, port: 1, scopeId: 0 };
+  a.endpoint = { family: 6, addr: parseIpv6('fd00::1') as Uint8Array, port: 1, scopeId: 0 };
   a.persistentKeepalive = 0;
   a.replaceAllowedIps = true;
-  a.allowedIps.push({ family: 4, addr: inetPton4('10.0.0.1') as Uint8Array, cidr: 8 }, { family: 6, addr: inetPton6('fd00::') as Uint8Array, cidr: 64 });
+  a.allowedIps.push({ family: 4, addr: parseIpv4('10.0.0.1') as Uint8Array, cidr: 8 }, { family: 6, addr: parseIpv6('fd00::') as Uint8Array, cidr: 64 });
   const b = newPeer(k(4));
   b.remove = true;
   b.presharedKey = k(5); // a removed peer sends nothing else
@@ -84,7 +84,7 @@ test('get answers are read as wg reads them', () => {
   assert.equal(dev.peers.length, 2);
   const [p, q] = dev.peers;
   assert.equal(p.presharedKey, null, 'a zero preshared key is no key');
-  assert.deepEqual(p.endpoint, { family: 6, addr: inetPton6('fe80::1'), port: 9, scopeId: 1 });
+  assert.deepEqual(p.endpoint, { family: 6, addr: parseIpv6('fe80::1'), port: 9, scopeId: 1 });
   assert.equal(p.lastHandshakeSec, 1700000000n);
   assert.equal(p.lastHandshakeNsec, 5n);
   assert.equal(p.txBytes, 18446744073709551615n);

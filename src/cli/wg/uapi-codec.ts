@@ -6,8 +6,10 @@
 import { publicKeyFromPrivate, formatKeyHex, tryParseKeyHex } from '../../wireguard/keys.js';
 import { newDevice, newPeer, type WgDevice, type WgPeer } from './device.js';
 import { Errno } from './errno.js';
-import { formatSockAddr, inetNtop, inetPton4, inetPton6 } from './inet.js';
+import { formatIp, parseIpv4, parseIpv6 } from '../../text/ip.js';
+import { formatSockAddr } from './sockaddr.js';
 import { numericHost } from './resolve.js';
+import { splitHostPort } from '../../text/endpoint.js';
 
 /** The whole `set=1` request, ending with the empty line. */
 export function formatSetRequest(dev: WgDevice): string {
@@ -26,7 +28,7 @@ export function formatSetRequest(dev: WgDevice): string {
     if (peer.endpoint !== null) out.push(`endpoint=${formatSockAddr(peer.endpoint)}`);
     if (peer.persistentKeepalive !== null) out.push(`persistent_keepalive_interval=${peer.persistentKeepalive}`);
     if (peer.replaceAllowedIps) out.push('replace_allowed_ips=true');
-    for (const a of peer.allowedIps) out.push(`allowed_ip=${inetNtop(a.family, a.addr)}/${a.cidr}`);
+    for (const a of peer.allowedIps) out.push(`allowed_ip=${formatIp(a.family, a.addr)}/${a.cidr}`);
   }
   return `${out.join('\n')}\n\n`;
 }
@@ -43,19 +45,9 @@ function num(value: string, max: bigint): bigint | null {
 
 /** "host:port" or "[host]:port" from the daemon, resolved numerically. */
 function parseEndpoint(value: string): WgPeer['endpoint'] | undefined {
-  let host: string;
-  let port: string;
-  if (value.startsWith('[')) {
-    const end = value.indexOf(']');
-    if (end < 0 || value[end + 1] !== ':' || end + 2 >= value.length) return undefined;
-    host = value.slice(1, end);
-    port = value.slice(end + 2);
-  } else {
-    const end = value.lastIndexOf(':');
-    if (end < 0 || end + 1 >= value.length) return undefined;
-    host = value.slice(0, end);
-    port = value.slice(end + 1);
-  }
+  const split = splitHostPort(value);
+  if (split === null || split.port === '') return undefined;
+  const { host, port } = split;
   const h = numericHost(host);
   if (h === null || !/^[0-9]+$/.test(port)) return null;
   return { ...h, port: Number(BigInt(port) & 0xffffn) };
@@ -123,7 +115,7 @@ export function parseGetResponse(name: string, text: string): GetResult {
       const mask = value.slice(slash + 1);
       if (!/^[0-9]+$/.test(mask)) return fail;
       const v6 = ip.includes(':');
-      const addr = v6 ? inetPton6(ip) : inetPton4(ip);
+      const addr = v6 ? parseIpv6(ip) : parseIpv4(ip);
       // wg stores strtoul's result in a uint8_t before checking the range.
       let big = BigInt(mask);
       if (big > U64_MAX) big = U64_MAX;

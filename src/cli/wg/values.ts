@@ -7,8 +7,10 @@ import { tryParseKeyBase64 } from '../../wireguard/keys.js';
 import type { CliIo } from './cli-io.js';
 import type { AllowedIp, WgPeer } from './device.js';
 import { gaiStrerror, Gai } from './errno.js';
-import { inetPton4, inetPton6, type SockAddr } from './inet.js';
+import { parseIpv4, parseIpv6 } from '../../text/ip.js';
+import type { SockAddr } from './sockaddr.js';
 import { getaddrinfo, servicePort } from './resolve.js';
+import { splitHostPort } from '../../text/endpoint.js';
 
 /** Thrown where wg calls exit() in the middle of parsing. */
 export class ExitError extends Error {
@@ -59,7 +61,7 @@ export function parsePersistentKeepalive(io: CliIo, value: string): number | nul
 /** parse_ip(): IPv6 when the text has a ':', else IPv4, through inet_pton. */
 export function parseIp(io: CliIo, value: string): Pick<AllowedIp, 'family' | 'addr'> | null {
   const v6 = value.includes(':');
-  const addr = v6 ? inetPton6(value) : inetPton4(value);
+  const addr = v6 ? parseIpv6(value) : parseIpv4(value);
   if (addr === null) {
     io.err(`Unable to parse IP address: \`${value}'\n`);
     return null;
@@ -123,29 +125,16 @@ export async function parseEndpoint(io: CliIo, value: string, sleep = defaultSle
     io.err('Unable to parse empty endpoint\n');
     return null;
   }
-  let host: string;
-  let port: string;
-  if (value[0] === '[') {
-    const end = value.indexOf(']');
-    if (end < 0) {
-      io.err(`Unable to find matching brace of endpoint: \`${value}'\n`);
-      return null;
-    }
-    if (value[end + 1] !== ':' || end + 2 >= value.length) {
-      io.err(`Unable to find port of endpoint: \`${value}'\n`);
-      return null;
-    }
-    host = value.slice(1, end);
-    port = value.slice(end + 2);
-  } else {
-    const end = value.lastIndexOf(':');
-    if (end < 0 || end + 1 >= value.length) {
-      io.err(`Unable to find port of endpoint: \`${value}'\n`);
-      return null;
-    }
-    host = value.slice(0, end);
-    port = value.slice(end + 1);
+  const split = splitHostPort(value);
+  if (split === null && value[0] === '[' && !value.includes(']')) {
+    io.err(`Unable to find matching brace of endpoint: \`${value}'\n`);
+    return null;
   }
+  if (split === null || split.port === '') {
+    io.err(`Unable to find port of endpoint: \`${value}'\n`);
+    return null;
+  }
+  const { host, port } = split;
   for (let timeout = 1_000_000; ; timeout = Math.min(20_000_000, Math.floor((timeout * 6) / 5))) {
     const r = await getaddrinfo(host, port);
     if (r.ok) return r.addr;
