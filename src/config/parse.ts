@@ -15,9 +15,9 @@ import './sections.js';
 import { IssueList, quote } from './issues.js';
 import { readKeyFile, resolveKeyPath } from './key-file.js';
 import { scanLines } from './lines.js';
-import { emptyInterface, type EndpointSpec, type ExtensionSection, type KeyLines, type PeerConfig, type WgQuickConfig } from './model.js';
+import { emptyInterface, type ExtensionSection, type PeerConfig, type WgQuickConfig } from './model.js';
 import * as v from './values.js';
-import { type IpPrefix, formatPrefix, hasHostBits } from '../text/prefix.js';
+import { formatPrefix, hasHostBits } from '../text/prefix.js';
 
 export interface ParseOptions {
   /** The name used in messages (and, when dir is not given, whose directory key files are relative to). */
@@ -26,16 +26,8 @@ export interface ParseOptions {
   dir?: string;
 }
 
-interface PeerDraft {
-  line: number;
-  publicKey: Uint8Array | null;
-  presharedKey: Uint8Array | null;
-  presharedKeyFile: string | null;
-  allowedIps: IpPrefix[];
-  endpoint: EndpointSpec | null;
-  persistentKeepalive: number | null;
-  lines: KeyLines;
-}
+/** A [Peer] being read: its PublicKey may not have come yet. */
+type PeerDraft = Omit<PeerConfig, 'publicKey'> & { publicKey: Uint8Array | null };
 
 type Section =
   | { kind: 'none' }

@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { UapiServer, uapiSocketPath } from '../control/uapi-server.js';
-import type { DeviceState, PeerState } from '../control/uapi-protocol.js';
+import { UapiServer } from '../control/uapi-server.js';
+import { allowedIpsOf, newDevice, newPeer, type Device, type Peer } from '../uapi/model.js';
+import { uapiSocketPath } from '../uapi/socket-path.js';
 import { parseKeyBase64 } from '../wireguard/keys.js';
 import { requireHost, uniqueName } from '../../test/support/netns.js';
 import type { WgQuickConfig } from './model.js';
@@ -15,33 +16,24 @@ import { parsePrefix } from '../text/prefix.js';
 
 const run = promisify(execFile);
 
-function peer(publicKey: string, more: Partial<PeerState> = {}): PeerState {
-  return {
-    publicKey: parseKeyBase64(publicKey),
-    presharedKey: null,
-    endpoint: null,
-    lastHandshakeTimeMs: 0,
-    txBytes: 0,
-    rxBytes: 0,
-    persistentKeepaliveInterval: 0,
-    allowedIps: [],
-    ...more,
-  };
+function peer(publicKey: string, more: Partial<Peer> = {}): Peer {
+  return { ...newPeer(parseKeyBase64(publicKey)), persistentKeepaliveInterval: 0, ...more };
 }
 
-const STATE: DeviceState = {
+const STATE: Device = {
   privateKey: parseKeyBase64(PRIV),
   listenPort: 51820,
   fwmark: 0x1234,
+  replacePeers: false,
   peers: [
     peer(PEER_A, {
       presharedKey: parseKeyBase64(PSK),
-      endpoint: '[fd00::1]:51820',
+      endpoint: { family: 6, address: 'fd00::1', port: 51820 },
       persistentKeepaliveInterval: 25,
-      allowedIps: ['10.0.0.0/24', 'fd00::/64', '::1.2.3.4/128', '192.168.1.1/32'].map(parsePrefix),
+      allowedIps: allowedIpsOf(['10.0.0.0/24', 'fd00::/64', '::1.2.3.4/128', '192.168.1.1/32'].map(parsePrefix)),
     }),
     peer(PEER_B),
-    peer(testKey(0x55), { endpoint: '192.0.2.1:7', allowedIps: [parsePrefix('0.0.0.0/0')], presharedKey: new Uint8Array(32) }),
+    peer(testKey(0x55), { endpoint: { family: 4, address: '192.0.2.1', port: 7 }, allowedIps: allowedIpsOf([parsePrefix('0.0.0.0/0')]), presharedKey: new Uint8Array(32) }),
   ],
 };
 
@@ -69,7 +61,7 @@ AllowedIPs = 0.0.0.0/0
 Endpoint = 192.0.2.1:7
 `,
   );
-  assert.equal(serializeConfig({ privateKey: null, listenPort: 0, fwmark: 0, peers: [] }), '[Interface]\n\n');
+  assert.equal(serializeConfig({ ...newDevice(), listenPort: 0, fwmark: 0 }), '[Interface]\n\n');
   assert.equal(serializeConfig({ ...STATE, fwmark: 0xffffffff, peers: [] }), `[Interface]\nListenPort = 51820\nFwMark = 0xffffffff\nPrivateKey = ${PRIV}\n\n`);
 });
 
@@ -79,10 +71,10 @@ test('serializeConfig matches the real `wg showconf` byte for byte', async (t) =
   let state = STATE;
   const server = await UapiServer.listen({ path: uapiSocketPath(name), backend: { get: () => state, set: () => {} } });
   t.after(() => server.close());
-  const states: DeviceState[] = [
+  const states: Device[] = [
     STATE,
-    { privateKey: null, listenPort: 0, fwmark: 0, peers: [] },
-    { privateKey: parseKeyBase64(PRIV), listenPort: 1, fwmark: 1, peers: [peer(PEER_B, { persistentKeepaliveInterval: 65535 })] },
+    { ...newDevice(), listenPort: 0, fwmark: 0 },
+    { ...newDevice(), privateKey: parseKeyBase64(PRIV), listenPort: 1, fwmark: 1, peers: [peer(PEER_B, { persistentKeepaliveInterval: 65535 })] },
   ];
   for (const s of states) {
     state = s;

@@ -1,7 +1,8 @@
 /**
  * IP prefix text ("10.0.0.0/8", "fd00::1/64"): the one parser and printer behind allowed
  * IPs, addresses, subnets and routes. A prefix keeps its host bits as written (wg sends
- * them so; the tables mask them). Control path.
+ * them so; the tables mask them). Control path. (src/table/prefix-trie.ts still carries
+ * an identical parsePrefix/formatPrefix for the datapath's tables until it imports these.)
  */
 import { ErrorCode, FerryError } from '../errors.js';
 import { formatIp, parseIp } from './ip.js';

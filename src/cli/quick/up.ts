@@ -8,7 +8,7 @@
  */
 import { isConfigError } from '../../config/issues.js';
 import { resolveEndpoints } from '../../config/resolve.js';
-import { formatUapiSet, toUapiSet } from '../../config/uapi-set.js';
+import { toUapiSet } from '../../config/uapi-set.js';
 import { setDns } from './dns.js';
 import { delIf } from './down.js';
 import { ferrydCommand } from './ferryd-command.js';
@@ -41,8 +41,8 @@ async function setConfig(s: Session): Promise<void> {
     s.io.stderr.write(`${err.message}\nConfiguration parsing error\n`);
     throw new QuickExit(1, 'endpoints could not be resolved');
   }
-  const lines = formatUapiSet(toUapiSet(s.config, { replacePeers: true }));
-  await s.wg(null, () => s.device.set(s.ifname, lines));
+  const change = toUapiSet(s.config, { replacePeers: true });
+  await s.wg(null, () => s.device.set(s.ifname, change));
 }
 
 async function addAddr(s: Session, address: IpPrefix): Promise<void> {

@@ -5,13 +5,13 @@
  * only until the first non-space byte, so /dev/zero or an endless pipe cannot hang us.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { Errno, strerror } from './errno.js';
+import { Errno, strerror } from '../../text/errno.js';
 import { fsPath, type CliIo } from './cli-io.js';
 import { parseKey } from './values.js';
 
 const KEY_TEXT = 44;
 
-export function isSpace(c: number): boolean {
+function isSpace(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 

@@ -14,7 +14,7 @@ import { initCrypto } from '../../wireguard/crypto.js';
 import { formatKeyBase64 } from '../../wireguard/keys.js';
 import { run } from '../ferry.js';
 import { MemoryIo } from './cli-io.js';
-import { listDevices } from './ipc.js';
+import { listDevices } from '../../uapi/client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-ipc-'));
 const servers: Server[] = [];
