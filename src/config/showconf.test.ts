@@ -89,6 +89,19 @@ function essence(c: WgQuickConfig): { interface: unknown; peers: unknown; extens
   return { interface: strip(c.interface), peers: strip(c.peers), extensions: c.extensions.map((e) => ({ name: e.name, entries: e.entries.map((x) => [x.key, x.value]) })) };
 }
 
+/** The peers of GOOD, as the file has them and as save writes them back. */
+const PEERS = `[Peer]
+PublicKey = ${PEER_A}
+PresharedKey = ${PSK}
+AllowedIPs = 10.0.0.2/32, fd00::2/128
+Endpoint = [2001:db8::1]:51820
+PersistentKeepalive = 25
+
+[Peer]
+PublicKey = ${PEER_B}
+AllowedIPs = 10.0.0.3/32
+`;
+
 const GOOD = `[Interface]
 PrivateKey = ${PRIV}
 ListenPort = 51820
@@ -107,17 +120,7 @@ SaveConfig = true
 Value = 42
 Item = 192.0.2.9
 
-[Peer]
-PublicKey = ${PEER_A}
-PresharedKey = ${PSK}
-AllowedIPs = 10.0.0.2/32, fd00::2/128
-Endpoint = [2001:db8::1]:51820
-PersistentKeepalive = 25
-
-[Peer]
-PublicKey = ${PEER_B}
-AllowedIPs = 10.0.0.3/32
-`;
+${PEERS}`;
 
 test('good configs round trip: parse → serialize → parse', () => {
   const first = parseConfig(GOOD, { file: 'wg0.conf' });
@@ -154,17 +157,7 @@ ListenPort = 51820
 FwMark = 0x10
 PrivateKey = ${PRIV}
 
-[Peer]
-PublicKey = ${PEER_A}
-PresharedKey = ${PSK}
-AllowedIPs = 10.0.0.2/32, fd00::2/128
-Endpoint = [2001:db8::1]:51820
-PersistentKeepalive = 25
-
-[Peer]
-PublicKey = ${PEER_B}
-AllowedIPs = 10.0.0.3/32
-
+${PEERS}
 [FerryExample]
 Value = 42
 Item = 192.0.2.9
