@@ -14,7 +14,7 @@ import { IpcError } from './errors.js';
 import { parseGet, parseSetAnswer } from './get-parse.js';
 import type { Device } from './model.js';
 import { formatSet } from './set-format.js';
-import { UAPI_SOCKET_SUFFIX as SUFFIX } from './socket-path.js';
+import { UAPI_SOCKET_SUFFIX as SUFFIX, uapiSocketPath } from './socket-path.js';
 
 /** An operation that gets no answer within this long fails with ETIMEDOUT (wg itself would wait forever). */
 const ANSWER_TIMEOUT_MS = 30_000;
@@ -36,10 +36,6 @@ function errnoOf(err: unknown): number {
   return typeof n === 'number' && n !== 0 ? Math.abs(n) : Errno.EIO;
 }
 
-function socketPath(dir: string, name: string): string {
-  return `${dir}/${name}${SUFFIX}`;
-}
-
 /** Connects; resolves with the open socket or rejects with IpcError. */
 function connect(path: string): Promise<import('node:net').Socket> {
   return new Promise((resolve, reject) => {
@@ -55,7 +51,7 @@ function connect(path: string): Promise<import('node:net').Socket> {
 /** userspace_has_wireguard_interface(): a socket file that does not refuse connections. */
 async function hasInterface(dir: string, name: string): Promise<boolean> {
   if (name.includes('/')) return false;
-  const path = socketPath(dir, name);
+  const path = uapiSocketPath(name, dir);
   try {
     if (!statSync(fsPath(path)).isSocket()) return false;
   } catch {
@@ -104,7 +100,7 @@ export async function listDevices(dir: string): Promise<string[]> {
 /** Sends one request and returns everything read up to the first empty line (or the end). */
 async function exchange(dir: string, name: string, request: string): Promise<string> {
   if (!(await hasInterface(dir, name))) throw new IpcError(Errno.ENODEV);
-  const sock = await connect(socketPath(dir, name));
+  const sock = await connect(uapiSocketPath(name, dir));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let last = 0x0a; // an empty first line also ends the answer
