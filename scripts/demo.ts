@@ -14,8 +14,12 @@ import { join, resolve } from 'node:path';
 import { formatShow } from '../src/cli/vxlan-verb.js';
 import { lbNames, lbPart } from './demo-lb.js';
 import { initCrypto } from '../src/wireguard/crypto.js';
-import { formatKeyBase64, formatKeyHex, generatePrivateKey, publicKeyFromPrivate } from '../src/wireguard/keys.js';
-import { uapiGet, uapiSet } from '../src/control/uapi-client.js';
+import { formatKeyBase64, generatePrivateKey, publicKeyFromPrivate } from '../src/wireguard/keys.js';
+import { formatEndpoint } from '../src/text/endpoint.js';
+import { formatPrefix, parsePrefix } from '../src/text/prefix.js';
+import { getDevice, setDevice } from '../src/uapi/client.js';
+import { allowedIpsOf, newDevice, newPeer, prefixesOf } from '../src/uapi/model.js';
+import { UAPI_DIR } from '../src/uapi/socket-path.js';
 import { controlRequest } from '../src/control/control-client.js';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -166,8 +170,15 @@ async function main(): Promise<void> {
   const keyB = generatePrivateKey();
   const pubA = publicKeyFromPrivate(keyA);
   const pubB = publicKeyFromPrivate(keyB);
-  await uapiSet(IF_A, [`private_key=${formatKeyHex(keyA)}`, 'listen_port=51821', `public_key=${formatKeyHex(pubB)}`, 'endpoint=10.210.0.2:51822', 'allowed_ip=10.211.0.2/32']);
-  await uapiSet(IF_B, [`private_key=${formatKeyHex(keyB)}`, 'listen_port=51822', `public_key=${formatKeyHex(pubA)}`, 'endpoint=10.210.0.1:51821', 'allowed_ip=10.211.0.1/32']);
+  const configure = (ifname: string, privateKey: Uint8Array, listenPort: number, peerKey: Uint8Array, peerAddress: string, peerPort: number, allowed: string) =>
+    setDevice(UAPI_DIR, ifname, {
+      ...newDevice(),
+      privateKey,
+      listenPort,
+      peers: [{ ...newPeer(peerKey), endpoint: { family: 4, address: peerAddress, port: peerPort }, allowedIps: allowedIpsOf([parsePrefix(allowed)]) }],
+    });
+  await configure(IF_A, keyA, 51821, pubB, '10.210.0.2', 51822, '10.211.0.2/32');
+  await configure(IF_B, keyB, 51822, pubA, '10.210.0.1', 51821, '10.211.0.1/32');
   for (const [ns, dev, addr] of [
     [NS_A, IF_A, '10.211.0.1/24'],
     [NS_B, IF_B, '10.211.0.2/24'],
@@ -207,10 +218,11 @@ async function main(): Promise<void> {
     ['ferryd', IF_A],
     [peerImpl, IF_B],
   ]) {
-    const [dev, peer] = await uapiGet(ifname);
-    say(`   ${name} ${ifname}: listening port ${dev.get('listen_port')}`);
-    say(`     peer endpoint ${peer.get('endpoint')}, allowed ips ${peer.get('allowed_ip')}`);
-    say(`     latest handshake ${ago(peer.get('last_handshake_time_sec'))}, transfer ${fmtBytes(Number(peer.get('rx_bytes')))} received, ${fmtBytes(Number(peer.get('tx_bytes')))} sent`);
+    const dev = await getDevice(UAPI_DIR, ifname);
+    const peer = dev.peers[0];
+    say(`   ${name} ${ifname}: listening port ${dev.listenPort}`);
+    say(`     peer endpoint ${peer.endpoint ? formatEndpoint(peer.endpoint) : '(none)'}, allowed ips ${prefixesOf(peer).map(formatPrefix).join(',')}`);
+    say(`     latest handshake ${ago(String(peer.lastHandshakeSec ?? 0n))}, transfer ${fmtBytes(Number(peer.rxBytes ?? 0n))} received, ${fmtBytes(Number(peer.txBytes ?? 0n))} sent`);
   }
   const ready = httpGet(NS_A, '/readyz');
   say(`   ferryd /readyz now: ${ready.status} ${ready.body.trim()}`);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ControlServer } from '../control/control-server.js';
 import { MemoryIo } from './wg/cli-io.js';
 import type { ConfigReader } from './wg/conf.js';
-import { newDevice } from './wg/device.js';
+import { newDevice } from '../uapi/model.js';
 import { withFerrySections, withoutFerrySections } from './planes-sync.js';
 
 const FILE = '[Interface]\nListenPort = 51820\n\n# the overlay\n[FerryVxlan]\nVNI = 1 # flannel\'s\n[ FerryVxlanPeer ]\nRemote = 192.0.2.2\n[Peer]\nPublicKey = x\n';

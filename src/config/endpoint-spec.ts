@@ -4,39 +4,29 @@
  * kept for resolveEndpoints(); an IP literal is numeric at once.
  */
 import { isIP } from 'node:net';
-import type { Endpoint } from '../io/endpoint.js';
-import { parsePrefix } from '../wireguard/allowed-ips.js';
+import { splitHostPort, type Endpoint } from '../text/endpoint.js';
 import { quote } from './issues.js';
-import { formatIp } from './ip-text.js';
 import type { EndpointSpec } from './model.js';
 import { BadValue, isHostname } from './values.js';
+import { formatIp, parseIp } from '../text/ip.js';
 
 const FORMS = 'expected HOST:PORT or [IPv6]:PORT';
 
 /** The numeric endpoint of an IP literal, its text normalized as wg prints it. */
 export function numericEndpoint(host: string, port: number, scopeId?: number): Endpoint {
-  const family = isIP(host) as 4 | 6;
-  const p = parsePrefix(host);
-  const ep: Endpoint = { family, address: formatIp(family, p.bytes), port };
-  if (family === 6 && scopeId !== undefined && scopeId !== 0) ep.scopeId = scopeId;
+  const ip = parseIp(host);
+  if (ip === null) throw new RangeError(`${host} is not an IP address`);
+  const ep: Endpoint = { family: ip.family, address: formatIp(ip.family, ip.bytes), port };
+  if (ip.family === 6 && scopeId !== undefined && scopeId !== 0) ep.scopeId = scopeId;
   return ep;
 }
 
 export function parseEndpointSpec(value: string): EndpointSpec {
-  let host: string;
-  let portText: string;
-  if (value.startsWith('[')) {
-    const close = value.indexOf(']');
-    if (close < 0) throw new BadValue(`Endpoint ${quote(value)} has no closing bracket: ${FORMS}`);
-    if (value[close + 1] !== ':' || close + 2 >= value.length) throw new BadValue(`Endpoint ${quote(value)} has no port: ${FORMS}`);
-    host = value.slice(1, close);
-    portText = value.slice(close + 2);
-  } else {
-    const colon = value.lastIndexOf(':');
-    if (colon < 0 || colon === value.length - 1) throw new BadValue(`Endpoint ${quote(value)} has no port: ${FORMS}`);
-    host = value.slice(0, colon);
-    portText = value.slice(colon + 1);
-  }
+  const split = splitHostPort(value);
+  if (split === null && value.startsWith('[') && !value.includes(']')) throw new BadValue(`Endpoint ${quote(value)} has no closing bracket: ${FORMS}`);
+  if (split === null || split.port === '') throw new BadValue(`Endpoint ${quote(value)} has no port: ${FORMS}`);
+  let host = split.host;
+  const portText = split.port;
   let scope: string | null = null;
   const pct = host.indexOf('%');
   if (pct >= 0) {

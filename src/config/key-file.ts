@@ -4,8 +4,9 @@
  * `wg set … private-key FILE`: the 44 base64 characters, then nothing but whitespace.
  * Reads are bounded, so a path like /dev/zero cannot hang or fill memory.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { readUpTo } from './bounded-read.js';
 import { KEY_FILE_MAX_BYTES } from './constants.js';
 import { quote } from './issues.js';
 import { BadValue, parseKey } from './values.js';
@@ -44,15 +45,9 @@ export function readKeyFile(key: string, path: string): KeyFileResult {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new BadValue(`${what} is a directory: expected a file holding one base64 key`);
     worldReadable = (st.mode & 0o004) !== 0;
-    const buf = Buffer.alloc(KEY_FILE_MAX_BYTES + 1);
-    let n = 0;
-    for (;;) {
-      const got = readSync(fd, buf, n, buf.length - n, null);
-      if (got === 0) break;
-      n += got;
-      if (n === buf.length) throw new BadValue(`${what} is too long: expected a file holding one base64 key`);
-    }
-    text = buf.toString('latin1', 0, n);
+    const buf = readUpTo(fd, KEY_FILE_MAX_BYTES + 1);
+    if (buf.length > KEY_FILE_MAX_BYTES) throw new BadValue(`${what} is too long: expected a file holding one base64 key`);
+    text = buf.toString('latin1');
   } catch (err) {
     if (err instanceof BadValue) throw err;
     throw new BadValue(`${what} ${describeErrno(err)}`);

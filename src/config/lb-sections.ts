@@ -8,12 +8,12 @@
 import { IPProto } from '../packet/constants.js';
 import { Scheduler } from '../lb/service.js';
 import { defaultHealth, type ServiceSettings } from '../lb/settings.js';
-import { formatPrefix, type IpPrefix } from '../table/prefix-trie.js';
 import { registerExtension } from './extensions.js';
 import type { IssueList } from './issues.js';
 import * as lv from './lb-values.js';
 import type { ExtensionSection } from './model.js';
 import { BadValue } from './values.js';
+import { formatPrefix, type IpPrefix } from '../text/prefix.js';
 
 export const LB_SECTION = 'FerryLb';
 export const SERVICE_SECTION = 'FerryService';

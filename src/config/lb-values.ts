@@ -2,15 +2,13 @@
  * Value parsers for [FerryLb] and [FerryService] keys. Each throws BadValue naming the
  * key, what was wrong and what is expected; the section reader adds file:line.
  */
-import { isIP } from 'node:net';
-import { ipv6ToBytes } from '../io/endpoint.js';
 import { IPProto } from '../packet/constants.js';
 import { Scheduler, type HealthCheckSpec } from '../lb/service.js';
 import { CONNTRACK_MAX_LIMIT, DEFAULT_AFFINITY_S, MAX_WEIGHT, endpointName } from '../lb/settings.js';
-import type { IpPrefix } from '../table/prefix-trie.js';
-import { formatIp, hasHostBits } from './ip-text.js';
 import { quote } from './issues.js';
 import { BadValue } from './values.js';
+import { formatIp, parseIp } from '../text/ip.js';
+import { type IpPrefix, hasHostBits } from '../text/prefix.js';
 
 const DIGITS = /^\d+$/;
 
@@ -28,12 +26,11 @@ export interface ParsedAddress {
 
 /** An IP address without a prefix length or zone, as 16 bytes (IPv4 in the first 4). */
 export function parseIpAddress(key: string, text: string): ParsedAddress {
-  const family = text.includes('%') ? 0 : isIP(text);
-  if (family !== 4 && family !== 6) throw new BadValue(`${key} ${quote(text)} is not an IP address`);
+  const ip = parseIp(text);
+  if (ip === null) throw new BadValue(`${key} ${quote(text)} is not an IP address`);
   const bytes = new Uint8Array(16);
-  if (family === 4) text.split('.').forEach((p, i) => (bytes[i] = Number(p)));
-  else ipv6ToBytes(text, bytes, 0);
-  return { family, bytes, text: formatIp(family, family === 4 ? bytes.subarray(0, 4) : bytes) };
+  bytes.set(ip.bytes);
+  return { family: ip.family, bytes, text: formatIp(ip.family, ip.bytes) };
 }
 
 function list(value: string): string[] {

@@ -37,7 +37,7 @@ export function splitLines(text: string): string[] {
   return lines;
 }
 
-export function scanLine(raw: string, line: number): ScannedLine {
+function scanLine(raw: string, line: number): ScannedLine {
   const hash = raw.indexOf('#');
   const content = hash < 0 ? raw : raw.slice(0, hash);
   const compact = content.replace(WG_SPACE, '');

@@ -6,9 +6,9 @@
  * `null` means "not given": for setconf that is the device default (no key, port 0, mark 0).
  * Key material lives in Uint8Arrays and never in messages.
  */
-import type { Endpoint } from '../io/endpoint.js';
-import type { IpPrefix } from '../wireguard/allowed-ips.js';
+import type { Endpoint } from '../text/endpoint.js';
 import type { ConfigIssue } from './issues.js';
+import type { IpPrefix } from '../text/prefix.js';
 
 /** Line (1-based) of each key's first occurrence in its section. */
 export type KeyLines = Partial<Record<string, number>>;

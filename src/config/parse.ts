@@ -7,19 +7,17 @@
  * a single-valued key given twice, and the same peer twice.
  */
 import { dirname, resolve } from 'node:path';
-import type { IpPrefix } from '../wireguard/allowed-ips.js';
-import { isZeroKey } from '../wireguard/keys.js';
+import { isZeroKey, publicKeyFromPrivate } from '../wireguard/keys.js';
 import { FERRY_SECTION_PREFIX, INTERFACE_KEYS, PEER_KEYS, REPEATABLE_KEYS } from './constants.js';
 import { parseEndpointSpec } from './endpoint-spec.js';
 import { checkExtensions } from './extensions.js';
 import './sections.js';
-import { formatPrefixText, hasHostBits } from './ip-text.js';
 import { IssueList, quote } from './issues.js';
 import { readKeyFile, resolveKeyPath } from './key-file.js';
 import { scanLines } from './lines.js';
-import { emptyInterface, type EndpointSpec, type ExtensionSection, type KeyLines, type PeerConfig, type WgQuickConfig } from './model.js';
-import { derivePublicKeySync } from './public-key.js';
+import { emptyInterface, type ExtensionSection, type PeerConfig, type WgQuickConfig } from './model.js';
 import * as v from './values.js';
+import { formatPrefix, hasHostBits } from '../text/prefix.js';
 
 export interface ParseOptions {
   /** The name used in messages (and, when dir is not given, whose directory key files are relative to). */
@@ -28,16 +26,8 @@ export interface ParseOptions {
   dir?: string;
 }
 
-interface PeerDraft {
-  line: number;
-  publicKey: Uint8Array | null;
-  presharedKey: Uint8Array | null;
-  presharedKeyFile: string | null;
-  allowedIps: IpPrefix[];
-  endpoint: EndpointSpec | null;
-  persistentKeepalive: number | null;
-  lines: KeyLines;
-}
+/** A [Peer] being read: its PublicKey may not have come yet. */
+type PeerDraft = Omit<PeerConfig, 'publicKey'> & { publicKey: Uint8Array | null };
 
 type Section =
   | { kind: 'none' }
@@ -164,7 +154,7 @@ export function parseConfig(text: string, options: ParseOptions = {}): WgQuickCo
       }
       case 'AllowedIPs':
         for (const p of v.parseAllowedIps(value)) {
-          if (hasHostBits(p)) issues.warn(line, `AllowedIPs entry ${formatPrefixText(p)} has a nonzero host part (wg warns the same; the device masks it)`);
+          if (hasHostBits(p)) issues.warn(line, `AllowedIPs entry ${formatPrefix(p)} has a nonzero host part (wg warns the same; the device masks it)`);
           peer.allowedIps.push(p);
         }
         return;
@@ -255,7 +245,7 @@ export function parseConfig(text: string, options: ParseOptions = {}): WgQuickCo
 }
 
 function finishPeers(drafts: PeerDraft[], issues: IssueList, privateKey: Uint8Array | null): PeerConfig[] {
-  const own = privateKey !== null && !isZeroKey(privateKey) ? derivePublicKeySync(privateKey) : null;
+  const own = privateKey !== null && !isZeroKey(privateKey) ? publicKeyFromPrivate(privateKey) : null;
   const peers: PeerConfig[] = [];
   for (const d of drafts) {
     if (d.lines.PublicKey === undefined) {

@@ -8,7 +8,7 @@
  * an answer that the name does not exist is final at once.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { readFileSync } from 'node:fs';
+import { ifNameToIndex } from '../io/ifindex.js';
 import { ConfigError, IssueList, quote } from './issues.js';
 import { describeEndpoint, numericEndpoint } from './endpoint-spec.js';
 import type { WgQuickConfig } from './model.js';
@@ -19,7 +19,7 @@ export interface ResolveOptions {
   /** Retries after a transient failure. Default: WG_ENDPOINT_RESOLUTION_RETRIES or 15. */
   retries?: number;
   sleep?: (ms: number) => Promise<void>;
-  /** Interface name → index, for "[fe80::1%eth0]:51820". Default: /sys/class/net/NAME/ifindex. */
+  /** Interface name → index, for "[fe80::1%eth0]:51820". Default: io/ifindex.ts (/sys/class/net). */
   ifindex?: (name: string) => number | null;
 }
 
@@ -32,15 +32,6 @@ export function retriesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   if (text === 'infinity') return Number.POSITIVE_INFINITY;
   if (!/^\d+$/.test(text)) throw new ConfigError([{ file: 'WG_ENDPOINT_RESOLUTION_RETRIES', line: 0, message: `${quote(text)} is not a number: expected a count or infinity` }]);
   return Number(text);
-}
-
-function sysIfindex(name: string): number | null {
-  if (!/^[a-zA-Z0-9_=+.:-]{1,15}$/.test(name)) return null;
-  try {
-    return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim()) || null;
-  } catch {
-    return null;
-  }
 }
 
 async function lookupWithRetry(host: string, o: Required<ResolveOptions>): Promise<{ address: string; family: number }> {
@@ -63,7 +54,7 @@ export async function resolveEndpoints(config: WgQuickConfig, options: ResolveOp
     lookup: options.lookup ?? ((host) => dnsLookup(host, { family: 0 })),
     retries: options.retries ?? retriesFromEnv(),
     sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
-    ifindex: options.ifindex ?? sysIfindex,
+    ifindex: options.ifindex ?? ifNameToIndex,
   };
   const issues = new IssueList(config.source.file);
   await Promise.all(

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { DeviceState, PeerState } from '../control/uapi-protocol.js';
-import { formatEndpoint } from '../io/endpoint.js';
-import type { IpPrefix } from '../wireguard/allowed-ips.js';
-import { formatIp } from './ip-text.js';
+import type { Endpoint } from '../text/endpoint.js';
 import { parseConfig } from './parse.js';
 import { formatSavedConfig, serializeConfig, stateFromConfig } from './showconf.js';
 import { stripConfig } from './strip.js';
 import '../../test/support/example-extensions.js';
+import { formatIp } from '../text/ip.js';
+import type { IpPrefix } from '../text/prefix.js';
+import { allowedIpsOf, newPeer, type Device, type Peer } from '../uapi/model.js';
 
 const key = fc.uint8Array({ minLength: 32, maxLength: 32 });
 
@@ -17,27 +17,27 @@ const prefix: fc.Arbitrary<IpPrefix> = fc.oneof(
   fc.tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 128 })).map(([bytes, cidr]) => ({ family: 6 as const, bytes, cidr })),
 );
 
-const endpoint = fc.oneof(
-  fc.tuple(fc.ipV4(), fc.integer({ min: 1, max: 65535 })).map(([address, port]) => formatEndpoint({ family: 4, address, port })),
+const endpoint: fc.Arbitrary<Endpoint> = fc.oneof(
+  fc.tuple(fc.ipV4(), fc.integer({ min: 1, max: 65535 })).map(([address, port]) => ({ family: 4 as const, address, port })),
   // A device reports endpoints in canonical form (inet_ntop), so generate them so.
-  fc.tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 1, max: 65535 })).map(([bytes, port]) => `[${formatIp(6, bytes)}]:${port}`),
+  fc.tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 1, max: 65535 })).map(([bytes, port]) => ({ family: 6 as const, address: formatIp(6, bytes), port })),
 );
 
-const peer: fc.Arbitrary<PeerState> = fc.record({
-  publicKey: key,
-  presharedKey: fc.option(key, { nil: null }),
-  endpoint: fc.option(endpoint, { nil: null }),
-  lastHandshakeTimeMs: fc.constant(0),
-  txBytes: fc.constant(0),
-  rxBytes: fc.constant(0),
-  persistentKeepaliveInterval: fc.integer({ min: 0, max: 65535 }),
-  allowedIps: fc.array(prefix, { maxLength: 6 }),
-});
+const peer: fc.Arbitrary<Peer> = fc
+  .record({
+    publicKey: key,
+    presharedKey: fc.option(key, { nil: undefined }),
+    endpoint: fc.option(endpoint, { nil: undefined }),
+    persistentKeepaliveInterval: fc.integer({ min: 0, max: 65535 }),
+    allowedIps: fc.array(prefix, { maxLength: 6 }),
+  })
+  .map((r) => ({ ...newPeer(r.publicKey), ...r, allowedIps: allowedIpsOf(r.allowedIps) }));
 
-const state: fc.Arbitrary<DeviceState> = fc.record({
-  privateKey: fc.option(key, { nil: null }),
+const state: fc.Arbitrary<Device> = fc.record({
+  privateKey: fc.option(key, { nil: undefined }),
   listenPort: fc.integer({ min: 0, max: 65535 }),
   fwmark: fc.nat({ max: 0xffffffff }),
+  replacePeers: fc.constant(false),
   peers: fc.uniqueArray(peer, { maxLength: 5, selector: (p) => Buffer.from(p.publicKey).toString('hex') }),
 });
 

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { UapiServer, uapiSocketPath } from '../control/uapi-server.js';
-import type { DeviceState, PeerState } from '../control/uapi-protocol.js';
-import { parsePrefix } from '../wireguard/allowed-ips.js';
+import { UapiServer } from '../control/uapi-server.js';
+import { allowedIpsOf, newDevice, newPeer, type Device, type Peer } from '../uapi/model.js';
+import { uapiSocketPath } from '../uapi/socket-path.js';
 import { parseKeyBase64 } from '../wireguard/keys.js';
 import { requireHost, uniqueName } from '../../test/support/netns.js';
 import type { WgQuickConfig } from './model.js';
@@ -12,36 +12,28 @@ import { parseConfig } from './parse.js';
 import { formatSavedConfig, serializeConfig, stateFromConfig } from './showconf.js';
 import { PEER_A, PEER_B, PRIV, PSK, testKey } from '../../test/support/test-keys.js';
 import '../../test/support/example-extensions.js';
+import { parsePrefix } from '../text/prefix.js';
 
 const run = promisify(execFile);
 
-function peer(publicKey: string, more: Partial<PeerState> = {}): PeerState {
-  return {
-    publicKey: parseKeyBase64(publicKey),
-    presharedKey: null,
-    endpoint: null,
-    lastHandshakeTimeMs: 0,
-    txBytes: 0,
-    rxBytes: 0,
-    persistentKeepaliveInterval: 0,
-    allowedIps: [],
-    ...more,
-  };
+function peer(publicKey: string, more: Partial<Peer> = {}): Peer {
+  return { ...newPeer(parseKeyBase64(publicKey)), persistentKeepaliveInterval: 0, ...more };
 }
 
-const STATE: DeviceState = {
+const STATE: Device = {
   privateKey: parseKeyBase64(PRIV),
   listenPort: 51820,
   fwmark: 0x1234,
+  replacePeers: false,
   peers: [
     peer(PEER_A, {
       presharedKey: parseKeyBase64(PSK),
-      endpoint: '[fd00::1]:51820',
+      endpoint: { family: 6, address: 'fd00::1', port: 51820 },
       persistentKeepaliveInterval: 25,
-      allowedIps: ['10.0.0.0/24', 'fd00::/64', '::1.2.3.4/128', '192.168.1.1/32'].map(parsePrefix),
+      allowedIps: allowedIpsOf(['10.0.0.0/24', 'fd00::/64', '::1.2.3.4/128', '192.168.1.1/32'].map(parsePrefix)),
     }),
     peer(PEER_B),
-    peer(testKey(0x55), { endpoint: '192.0.2.1:7', allowedIps: [parsePrefix('0.0.0.0/0')], presharedKey: new Uint8Array(32) }),
+    peer(testKey(0x55), { endpoint: { family: 4, address: '192.0.2.1', port: 7 }, allowedIps: allowedIpsOf([parsePrefix('0.0.0.0/0')]), presharedKey: new Uint8Array(32) }),
   ],
 };
 
@@ -69,7 +61,7 @@ AllowedIPs = 0.0.0.0/0
 Endpoint = 192.0.2.1:7
 `,
   );
-  assert.equal(serializeConfig({ privateKey: null, listenPort: 0, fwmark: 0, peers: [] }), '[Interface]\n\n');
+  assert.equal(serializeConfig({ ...newDevice(), listenPort: 0, fwmark: 0 }), '[Interface]\n\n');
   assert.equal(serializeConfig({ ...STATE, fwmark: 0xffffffff, peers: [] }), `[Interface]\nListenPort = 51820\nFwMark = 0xffffffff\nPrivateKey = ${PRIV}\n\n`);
 });
 
@@ -79,10 +71,10 @@ test('serializeConfig matches the real `wg showconf` byte for byte', async (t) =
   let state = STATE;
   const server = await UapiServer.listen({ path: uapiSocketPath(name), backend: { get: () => state, set: () => {} } });
   t.after(() => server.close());
-  const states: DeviceState[] = [
+  const states: Device[] = [
     STATE,
-    { privateKey: null, listenPort: 0, fwmark: 0, peers: [] },
-    { privateKey: parseKeyBase64(PRIV), listenPort: 1, fwmark: 1, peers: [peer(PEER_B, { persistentKeepaliveInterval: 65535 })] },
+    { ...newDevice(), listenPort: 0, fwmark: 0 },
+    { ...newDevice(), privateKey: parseKeyBase64(PRIV), listenPort: 1, fwmark: 1, peers: [peer(PEER_B, { persistentKeepaliveInterval: 65535 })] },
   ];
   for (const s of states) {
     state = s;
@@ -96,6 +88,19 @@ function essence(c: WgQuickConfig): { interface: unknown; peers: unknown; extens
   const strip = (o: object) => JSON.parse(JSON.stringify(o, (k, v) => (k === 'lines' || k === 'line' || k === 'privateKeyFile' || k === 'presharedKeyFile' ? undefined : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)));
   return { interface: strip(c.interface), peers: strip(c.peers), extensions: c.extensions.map((e) => ({ name: e.name, entries: e.entries.map((x) => [x.key, x.value]) })) };
 }
+
+/** The peers of GOOD, as the file has them and as save writes them back. */
+const PEERS = `[Peer]
+PublicKey = ${PEER_A}
+PresharedKey = ${PSK}
+AllowedIPs = 10.0.0.2/32, fd00::2/128
+Endpoint = [2001:db8::1]:51820
+PersistentKeepalive = 25
+
+[Peer]
+PublicKey = ${PEER_B}
+AllowedIPs = 10.0.0.3/32
+`;
 
 const GOOD = `[Interface]
 PrivateKey = ${PRIV}
@@ -115,17 +120,7 @@ SaveConfig = true
 Value = 42
 Item = 192.0.2.9
 
-[Peer]
-PublicKey = ${PEER_A}
-PresharedKey = ${PSK}
-AllowedIPs = 10.0.0.2/32, fd00::2/128
-Endpoint = [2001:db8::1]:51820
-PersistentKeepalive = 25
-
-[Peer]
-PublicKey = ${PEER_B}
-AllowedIPs = 10.0.0.3/32
-`;
+${PEERS}`;
 
 test('good configs round trip: parse → serialize → parse', () => {
   const first = parseConfig(GOOD, { file: 'wg0.conf' });
@@ -162,17 +157,7 @@ ListenPort = 51820
 FwMark = 0x10
 PrivateKey = ${PRIV}
 
-[Peer]
-PublicKey = ${PEER_A}
-PresharedKey = ${PSK}
-AllowedIPs = 10.0.0.2/32, fd00::2/128
-Endpoint = [2001:db8::1]:51820
-PersistentKeepalive = 25
-
-[Peer]
-PublicKey = ${PEER_B}
-AllowedIPs = 10.0.0.3/32
-
+${PEERS}
 [FerryExample]
 Value = 42
 Item = 192.0.2.9

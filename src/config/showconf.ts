@@ -1,59 +1,57 @@
 /**
  * `wg showconf` output, byte for byte (wireguard-tools showconf.c), and the file
- * `wg-quick save` / SaveConfig writes from it (linux.bash save_config).
+ * `wg-quick save` / SaveConfig writes from it (linux.bash save_config). The one printer
+ * of a device as a config file: `ferry showconf` (the wg verb) and `ferry save` both
+ * use it.
  */
-import type { DeviceState } from '../control/uapi-protocol.js';
-import { formatEndpoint } from '../io/endpoint.js';
+import { formatWgEndpoint } from '../uapi/endpoint.js';
+import { allowedIpsOf, newDevice, newPeer, prefixesOf, type Device } from '../uapi/model.js';
 import { formatKeyBase64, isZeroKey } from '../wireguard/keys.js';
-import { formatIp, formatPrefixText } from './ip-text.js';
 import type { ExtensionSection, InterfaceConfig, WgQuickConfig } from './model.js';
 import { ConfigError } from './issues.js';
+import { formatPrefix } from '../text/prefix.js';
 
 /**
  * What `wg showconf IFNAME` prints for a device state: [Interface] with ListenPort and
  * FwMark (hex) when nonzero and PrivateKey when set, an empty line, then the peers,
  * separated by empty lines, each with only the keys that have a value.
  */
-export function serializeConfig(state: DeviceState): string {
+export function serializeConfig(dev: Device): string {
   let s = '[Interface]\n';
-  if (state.listenPort) s += `ListenPort = ${state.listenPort}\n`;
-  if (state.fwmark) s += `FwMark = 0x${(state.fwmark >>> 0).toString(16)}\n`;
-  if (state.privateKey !== null) s += `PrivateKey = ${formatKeyBase64(state.privateKey)}\n`;
+  if (dev.listenPort) s += `ListenPort = ${dev.listenPort}\n`;
+  if (dev.fwmark) s += `FwMark = 0x${(dev.fwmark >>> 0).toString(16)}\n`;
+  if (dev.privateKey !== undefined) s += `PrivateKey = ${formatKeyBase64(dev.privateKey)}\n`;
   s += '\n';
-  state.peers.forEach((p, i) => {
+  dev.peers.forEach((p, i) => {
     s += `[Peer]\nPublicKey = ${formatKeyBase64(p.publicKey)}\n`;
-    if (p.presharedKey !== null && !isZeroKey(p.presharedKey)) s += `PresharedKey = ${formatKeyBase64(p.presharedKey)}\n`;
-    if (p.allowedIps.length > 0) s += `AllowedIPs = ${p.allowedIps.map(formatPrefixText).join(', ')}\n`;
-    if (p.endpoint !== null) s += `Endpoint = ${p.endpoint}\n`;
+    if (p.presharedKey !== undefined && !isZeroKey(p.presharedKey)) s += `PresharedKey = ${formatKeyBase64(p.presharedKey)}\n`;
+    if (p.allowedIps.length > 0) s += `AllowedIPs = ${prefixesOf(p).map(formatPrefix).join(', ')}\n`;
+    if (p.endpoint !== undefined) s += `Endpoint = ${formatWgEndpoint(p.endpoint)}\n`;
     if (p.persistentKeepaliveInterval) s += `PersistentKeepalive = ${p.persistentKeepaliveInterval}\n`;
-    if (i < state.peers.length - 1) s += '\n';
+    if (i < dev.peers.length - 1) s += '\n';
   });
   return s;
 }
 
 /** The device a config describes, as setconf would leave it (no traffic counters). Endpoints must be resolved. */
-export function stateFromConfig(config: WgQuickConfig): DeviceState {
+export function stateFromConfig(config: WgQuickConfig): Device {
   const i = config.interface;
-  return {
-    privateKey: i.privateKey !== null && !isZeroKey(i.privateKey) ? i.privateKey : null,
-    listenPort: i.listenPort ?? 0,
-    fwmark: i.fwmark ?? 0,
-    peers: config.peers.map((p) => {
-      if (p.endpoint !== null && p.endpoint.address === null) {
-        throw new ConfigError([{ file: config.source.file, line: p.lines.Endpoint ?? p.line, message: 'Endpoint is not resolved yet: expected resolveEndpoints() first' }]);
-      }
-      return {
-        publicKey: p.publicKey,
-        presharedKey: p.presharedKey,
-        endpoint: p.endpoint?.address ? formatEndpoint(p.endpoint.address) : null,
-        lastHandshakeTimeMs: 0,
-        txBytes: 0,
-        rxBytes: 0,
-        persistentKeepaliveInterval: p.persistentKeepalive ?? 0,
-        allowedIps: p.allowedIps,
-      };
-    }),
-  };
+  const dev = newDevice();
+  if (i.privateKey !== null && !isZeroKey(i.privateKey)) dev.privateKey = i.privateKey;
+  dev.listenPort = i.listenPort ?? 0;
+  dev.fwmark = i.fwmark ?? 0;
+  dev.peers = config.peers.map((p) => {
+    if (p.endpoint !== null && p.endpoint.address === null) {
+      throw new ConfigError([{ file: config.source.file, line: p.lines.Endpoint ?? p.line, message: 'Endpoint is not resolved yet: expected resolveEndpoints() first' }]);
+    }
+    const peer = newPeer(p.publicKey);
+    if (p.presharedKey !== null) peer.presharedKey = p.presharedKey;
+    if (p.endpoint?.address) peer.endpoint = p.endpoint.address;
+    peer.persistentKeepaliveInterval = p.persistentKeepalive ?? 0;
+    peer.allowedIps = allowedIpsOf(p.allowedIps);
+    return peer;
+  });
+  return dev;
 }
 
 /** The wg-quick part of [Interface] that `save` writes back (live values are the caller's to fill in). */
@@ -66,9 +64,9 @@ export type SavedInterface = Pick<InterfaceConfig, 'addresses' | 'dns' | 'dnsSea
  * domains are kept (wg-quick loses them), and [Ferry…] sections are written back after
  * the peers, so saving never drops ferry's own configuration.
  */
-export function formatSavedConfig(state: DeviceState, quick: SavedInterface, extensions: ExtensionSection[] = []): string {
+export function formatSavedConfig(state: Device, quick: SavedInterface, extensions: ExtensionSection[] = []): string {
   let head = '[Interface]\n';
-  for (const a of quick.addresses) head += `Address = ${formatIp(a.family, a.bytes)}/${a.cidr}\n`;
+  for (const a of quick.addresses) head += `Address = ${formatPrefix(a)}\n`;
   for (const d of [...quick.dns, ...quick.dnsSearch]) head += `DNS = ${d}\n`;
   if (quick.mtu !== null) head += `MTU = ${quick.mtu}\n`;
   if (quick.table !== null) head += `Table = ${quick.table}\n`;

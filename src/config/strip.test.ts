@@ -14,6 +14,18 @@ import '../../test/support/example-extensions.js';
 
 const run = promisify(execFile);
 
+/** The end of the commented file: kept by strip exactly as written. */
+const TAIL = `# Address = 10.9.9.9/32 (a comment, kept)
+
+[Peer]
+# a peer
+PublicKey = ${PEER_A}
+AllowedIPs = 10.0.0.2/32
+[Peer]
+PublicKey = ${PEER_B}
+AllowedIPs = 10.0.0.3/32
+`;
+
 /** Files wg-quick and ferry must strip identically (no ferry extensions in them). */
 const PLAIN: [string, string][] = [
   [
@@ -45,16 +57,7 @@ PostUp = iptables -A FORWARD -i %i -j ACCEPT
 PreDown = true
 PostDown = iptables -D FORWARD -i %i -j ACCEPT
 SaveConfig = true
-# Address = 10.9.9.9/32 (a comment, kept)
-
-[Peer]
-# a peer
-PublicKey = ${PEER_A}
-AllowedIPs = 10.0.0.2/32
-[Peer]
-PublicKey = ${PEER_B}
-AllowedIPs = 10.0.0.3/32
-
+${TAIL}
 `,
   ],
   ['CRLF line ends, no final newline', `[Interface]\r\nPrivateKey = ${PRIV}\r\nMTU = 1400\r\n\r\n[Peer]\r\nPublicKey = ${PEER_A}\r\nAllowedIPs = 10.0.0.2/32`],
@@ -70,16 +73,7 @@ test('strip keeps what wg reads, comments included, and drops wg-quick keys', ()
 [Interface]
 PrivateKey = ${PRIV}   # trailing comment kept
 ListenPort=51820
-# Address = 10.9.9.9/32 (a comment, kept)
-
-[Peer]
-# a peer
-PublicKey = ${PEER_A}
-AllowedIPs = 10.0.0.2/32
-[Peer]
-PublicKey = ${PEER_B}
-AllowedIPs = 10.0.0.3/32
-
+${TAIL}
 
 `,
   );

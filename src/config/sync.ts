@@ -1,5 +1,5 @@
 /**
- * The syncconf difference (wireguard-tools setconf.c sync_conf): the DeviceChange that
+ * The syncconf difference (wireguard-tools setconf.c sync_conf): the UAPI set that
  * makes a running device match a config file without replace_peers, so the peers that
  * stay keep their sessions. ferryd's SIGHUP reload applies it.
  *
@@ -17,18 +17,18 @@
  *   a new random port, and no fwmark — which breaks the full tunnel `ferry up` set up);
  * - an Endpoint absent from the file keeps the running endpoint (wg cannot clear one either).
  */
-import type { DeviceChange, DeviceState, PeerChange, PeerState } from '../control/uapi-protocol.js';
-import { formatEndpoint } from '../io/endpoint.js';
-import { formatPrefix, type IpPrefix } from '../wireguard/allowed-ips.js';
+import { formatEndpoint } from '../text/endpoint.js';
+import { allowedIpsOf, compareKeys, newDevice, newPeer, prefixesOf, type Device, type Peer } from '../uapi/model.js';
 import { KEY_SIZE } from '../wireguard/constants.js';
 import { formatKeyHex } from '../wireguard/keys.js';
 import { describeEndpoint } from './endpoint-spec.js';
 import { ConfigError } from './issues.js';
 import type { PeerConfig, WgQuickConfig } from './model.js';
+import { formatPrefix, maskPrefix, type IpPrefix } from '../text/prefix.js';
 
 const ZERO_KEY = new Uint8Array(KEY_SIZE);
 
-function sameKey(a: Uint8Array | null, b: Uint8Array | null): boolean {
+function sameKey(a: Uint8Array | null | undefined, b: Uint8Array | null | undefined): boolean {
   const x = a ?? ZERO_KEY;
   const y = b ?? ZERO_KEY;
   if (x.length !== y.length) return false;
@@ -38,9 +38,7 @@ function sameKey(a: Uint8Array | null, b: Uint8Array | null): boolean {
 
 /** The prefix with its host bits cleared, as text: the device stores it so. */
 function maskedText(p: IpPrefix): string {
-  const bytes = new Uint8Array(p.bytes);
-  for (let bit = p.cidr; bit < bytes.length * 8; bit++) bytes[bit >> 3] &= ~(0x80 >> (bit & 7));
-  return formatPrefix({ family: p.family, bytes, cidr: p.cidr });
+  return formatPrefix(maskPrefix(p));
 }
 
 function sameAllowedIps(file: readonly IpPrefix[], running: readonly IpPrefix[]): boolean {
@@ -51,13 +49,10 @@ function sameAllowedIps(file: readonly IpPrefix[], running: readonly IpPrefix[])
   return true;
 }
 
-function compareKeys(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length && i < b.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
-}
-
-function newPeer(p: PeerConfig): PeerChange {
-  const change: PeerChange = { publicKey: p.publicKey, remove: false, updateOnly: false, replaceAllowedIps: true, allowedIps: p.allowedIps.map((prefix) => ({ prefix, remove: false })) };
+function addedPeer(p: PeerConfig): Peer {
+  const change = newPeer(p.publicKey);
+  change.replaceAllowedIps = true;
+  change.allowedIps = allowedIpsOf(p.allowedIps);
   if (p.presharedKey !== null) change.presharedKey = p.presharedKey;
   if (p.endpoint?.address) change.endpoint = p.endpoint.address;
   if (p.persistentKeepalive !== null) change.persistentKeepaliveInterval = p.persistentKeepalive;
@@ -65,32 +60,32 @@ function newPeer(p: PeerConfig): PeerChange {
 }
 
 /** Only what differs between a file's peer and the running one; null when nothing does. */
-function updatePeer(p: PeerConfig, cur: PeerState): PeerChange | null {
-  const change: PeerChange = { publicKey: p.publicKey, remove: false, updateOnly: false, replaceAllowedIps: false, allowedIps: [] };
+function updatePeer(p: PeerConfig, cur: Peer): Peer | null {
+  const change = newPeer(p.publicKey);
   let changed = false;
   if (!sameKey(p.presharedKey, cur.presharedKey)) {
     change.presharedKey = p.presharedKey ?? new Uint8Array(KEY_SIZE);
     changed = true;
   }
-  if (p.endpoint?.address && formatEndpoint(p.endpoint.address) !== cur.endpoint) {
+  if (p.endpoint?.address && formatEndpoint(p.endpoint.address) !== (cur.endpoint ? formatEndpoint(cur.endpoint) : null)) {
     change.endpoint = p.endpoint.address;
     changed = true;
   }
   const keepalive = p.persistentKeepalive ?? 0;
-  if (keepalive !== cur.persistentKeepaliveInterval) {
+  if (keepalive !== (cur.persistentKeepaliveInterval ?? 0)) {
     change.persistentKeepaliveInterval = keepalive;
     changed = true;
   }
-  if (!sameAllowedIps(p.allowedIps, cur.allowedIps)) {
+  if (!sameAllowedIps(p.allowedIps, prefixesOf(cur))) {
     change.replaceAllowedIps = true;
-    change.allowedIps = p.allowedIps.map((prefix) => ({ prefix, remove: false }));
+    change.allowedIps = allowedIpsOf(p.allowedIps);
     changed = true;
   }
   return changed ? change : null;
 }
 
 /** The change that syncs `current` to `config`. Endpoints must be resolved (resolveEndpoints()). */
-export function syncChange(config: WgQuickConfig, current: DeviceState): DeviceChange {
+export function syncChange(config: WgQuickConfig, current: Device): Device {
   const unresolved = config.peers.filter((p) => p.endpoint !== null && p.endpoint.address === null);
   if (unresolved.length > 0) {
     throw new ConfigError(
@@ -98,25 +93,25 @@ export function syncChange(config: WgQuickConfig, current: DeviceState): DeviceC
     );
   }
   const i = config.interface;
-  const change: DeviceChange = { replacePeers: false, peers: [] };
+  const change = newDevice();
   if (!sameKey(i.privateKey, current.privateKey)) change.privateKey = i.privateKey ?? new Uint8Array(KEY_SIZE);
-  if (i.listenPort !== null && i.listenPort !== current.listenPort) change.listenPort = i.listenPort;
-  if (i.fwmark !== null && i.fwmark !== current.fwmark) change.fwmark = i.fwmark;
+  if (i.listenPort !== null && i.listenPort !== (current.listenPort ?? 0)) change.listenPort = i.listenPort;
+  if (i.fwmark !== null && i.fwmark !== (current.fwmark ?? 0)) change.fwmark = i.fwmark;
 
   const inFile = new Set(config.peers.map((p) => formatKeyHex(p.publicKey)));
   const gone = current.peers.filter((p) => !inFile.has(formatKeyHex(p.publicKey))).sort((a, b) => compareKeys(b.publicKey, a.publicKey));
-  for (const p of gone) change.peers.push({ publicKey: p.publicKey, remove: true, updateOnly: false, replaceAllowedIps: false, allowedIps: [] });
+  for (const p of gone) change.peers.push({ ...newPeer(p.publicKey), remove: true });
 
   const running = new Map(current.peers.map((p) => [formatKeyHex(p.publicKey), p]));
   for (const p of config.peers) {
     const cur = running.get(formatKeyHex(p.publicKey));
-    const peer = cur === undefined ? newPeer(p) : updatePeer(p, cur);
+    const peer = cur === undefined ? addedPeer(p) : updatePeer(p, cur);
     if (peer !== null) change.peers.push(peer);
   }
   return change;
 }
 
 /** True when applying the change would do nothing. */
-export function isEmptyChange(change: DeviceChange): boolean {
+export function isEmptyChange(change: Device): boolean {
   return change.privateKey === undefined && change.listenPort === undefined && change.fwmark === undefined && !change.replacePeers && change.peers.length === 0;
 }

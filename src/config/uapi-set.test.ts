@@ -6,15 +6,20 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parseSet } from '../control/uapi-protocol.js';
+import type { Device } from '../uapi/model.js';
+import { formatSet } from '../uapi/set-format.js';
+import { parseSet } from '../uapi/set-parse.js';
 import { requireHost, uniqueName } from '../../test/support/netns.js';
 import { ConfigError } from './issues.js';
 import { parseConfig } from './parse.js';
 import { resolveEndpoints } from './resolve.js';
 import { stripConfig } from './strip.js';
 import { PEER_A, PEER_B, PRIV, PSK, testKeyHex } from '../../test/support/test-keys.js';
-import { formatUapiSet, toUapiSet } from './uapi-set.js';
+import { toUapiSet } from './uapi-set.js';
 import '../../test/support/example-extensions.js';
+
+/** The lines of the set request, between `set=1` and the empty line. */
+const setLines = (change: Device) => formatSet(change).split('\n').slice(1, -2);
 
 // Async on purpose: the socket answering wg lives in this process.
 const run = promisify(execFile);
@@ -36,7 +41,7 @@ Endpoint = 192.0.2.7:7
 `;
 
 test('toUapiSet for setconf: device defaults sent, replace_peers, replace_allowed_ips per peer, wg order', () => {
-  const lines = formatUapiSet(toUapiSet(parseConfig(FULL), { replacePeers: true }));
+  const lines = setLines(toUapiSet(parseConfig(FULL), { replacePeers: true }));
   assert.deepEqual(lines, [
     `private_key=${testKeyHex(0x11)}`,
     'listen_port=0',
@@ -59,14 +64,14 @@ test('toUapiSet for setconf: device defaults sent, replace_peers, replace_allowe
 
 test('toUapiSet for addconf sends only what the file gives', () => {
   const c = parseConfig(`[Interface]\nListenPort = 9\n[Peer]\nPublicKey = ${PEER_A}\n`);
-  assert.deepEqual(formatUapiSet(toUapiSet(c, { replacePeers: false })), ['listen_port=9', `public_key=${testKeyHex(0x22)}`, 'replace_allowed_ips=true']);
-  assert.deepEqual(formatUapiSet(toUapiSet(parseConfig(''), { replacePeers: true })), [`private_key=${'0'.repeat(64)}`, 'listen_port=0', 'fwmark=0', 'replace_peers=true']);
+  assert.deepEqual(setLines(toUapiSet(c, { replacePeers: false })), ['listen_port=9', `public_key=${testKeyHex(0x22)}`, 'replace_allowed_ips=true']);
+  assert.deepEqual(setLines(toUapiSet(parseConfig(''), { replacePeers: true })), [`private_key=${'0'.repeat(64)}`, 'listen_port=0', 'fwmark=0', 'replace_peers=true']);
 });
 
 test('toUapiSet agrees with the UAPI parser, and refuses an unresolved hostname with its line', async () => {
   const c = parseConfig(FULL);
   const change = toUapiSet(c, { replacePeers: true });
-  assert.deepEqual(parseSet(formatUapiSet(change)), change);
+  assert.deepEqual(parseSet(setLines(change)), change);
 
   const named = parseConfig(`[Peer]\nPublicKey = ${PEER_A}\n\nEndpoint = vpn.example:51820\n`, { file: 'wg9.conf' });
   assert.throws(
@@ -74,7 +79,7 @@ test('toUapiSet agrees with the UAPI parser, and refuses an unresolved hostname 
     (e: ConfigError) => e instanceof ConfigError && e.message === 'wg9.conf:4: Endpoint "vpn.example:51820" is not resolved yet: expected resolveEndpoints() before applying',
   );
   await resolveEndpoints(named, { lookup: async () => ({ address: '2001:db8::5', family: 6 }) });
-  assert.ok(formatUapiSet(toUapiSet(named, { replacePeers: true })).includes('endpoint=[2001:db8::5]:51820'));
+  assert.ok(setLines(toUapiSet(named, { replacePeers: true })).includes('endpoint=[2001:db8::5]:51820'));
 });
 
 /** A stand-in UAPI socket at /var/run/wireguard/NAME.sock that records what wg sends and answers errno=0. */
@@ -144,7 +149,7 @@ PersistentKeepalive = 25
       const before = bodies.length;
       await run('wg', [verb, name, file]);
       assert.equal(bodies.length, before + 1, `${label}: wg ${verb} sent one operation`);
-      const expected = `set=1\n${formatUapiSet(toUapiSet(config, { replacePeers })).map((l) => `${l}\n`).join('')}\n`;
+      const expected = formatSet(toUapiSet(config, { replacePeers }));
       assert.equal(bodies[before], expected, `${label}: wg ${verb}`);
       assert.deepEqual(parseSet(bodies[before].trim().split('\n').slice(1)), toUapiSet(config, { replacePeers }));
     }

@@ -5,14 +5,12 @@
  *   defaults (zero key, 0, 0) when the file omits them, then replace_peers=true;
  * - `wg addconf`: only what the file gives;
  * - every [Peer] gets replace_allowed_ips=true, with or without AllowedIPs.
+ * The request itself is written by uapi/set-format.ts.
  */
-import type { DeviceChange, PeerChange } from '../control/uapi-protocol.js';
-import { formatEndpoint } from '../io/endpoint.js';
+import { allowedIpsOf, newDevice, newPeer, type Device } from '../uapi/model.js';
 import { KEY_SIZE } from '../wireguard/constants.js';
-import { formatKeyHex } from '../wireguard/keys.js';
 import { describeEndpoint } from './endpoint-spec.js';
 import { ConfigError } from './issues.js';
-import { formatPrefixText } from './ip-text.js';
 import type { WgQuickConfig } from './model.js';
 
 export interface UapiSetOptions {
@@ -20,10 +18,11 @@ export interface UapiSetOptions {
   replacePeers: boolean;
 }
 
-/** The DeviceChange for a parsed config whose endpoints are numeric (resolveEndpoints() first). */
-export function toUapiSet(config: WgQuickConfig, options: UapiSetOptions): DeviceChange {
+/** The set for a parsed config whose endpoints are numeric (resolveEndpoints() first). */
+export function toUapiSet(config: WgQuickConfig, options: UapiSetOptions): Device {
   const i = config.interface;
-  const change: DeviceChange = { replacePeers: options.replacePeers, peers: [] };
+  const change = newDevice();
+  change.replacePeers = options.replacePeers;
   if (options.replacePeers) {
     change.privateKey = i.privateKey ?? new Uint8Array(KEY_SIZE);
     change.listenPort = i.listenPort ?? 0;
@@ -35,13 +34,9 @@ export function toUapiSet(config: WgQuickConfig, options: UapiSetOptions): Devic
   }
   const unresolved: { line: number; text: string }[] = [];
   for (const p of config.peers) {
-    const peer: PeerChange = {
-      publicKey: p.publicKey,
-      remove: false,
-      updateOnly: false,
-      replaceAllowedIps: true,
-      allowedIps: p.allowedIps.map((prefix) => ({ prefix, remove: false })),
-    };
+    const peer = newPeer(p.publicKey);
+    peer.replaceAllowedIps = true;
+    peer.allowedIps = allowedIpsOf(p.allowedIps);
     if (p.presharedKey !== null) peer.presharedKey = p.presharedKey;
     if (p.endpoint !== null) {
       if (p.endpoint.address === null) unresolved.push({ line: p.lines.Endpoint ?? p.line, text: describeEndpoint(p.endpoint) });
@@ -56,27 +51,4 @@ export function toUapiSet(config: WgQuickConfig, options: UapiSetOptions): Devic
     );
   }
   return change;
-}
-
-/** The lines of a set operation in wg's order (without "set=1" and the final empty line). */
-export function formatUapiSet(change: DeviceChange): string[] {
-  const out: string[] = [];
-  if (change.privateKey !== undefined) out.push(`private_key=${formatKeyHex(change.privateKey)}`);
-  if (change.listenPort !== undefined) out.push(`listen_port=${change.listenPort}`);
-  if (change.fwmark !== undefined) out.push(`fwmark=${change.fwmark}`);
-  if (change.replacePeers) out.push('replace_peers=true');
-  for (const p of change.peers) {
-    out.push(`public_key=${formatKeyHex(p.publicKey)}`);
-    if (p.remove) {
-      out.push('remove=true');
-      continue;
-    }
-    if (p.updateOnly) out.push('update_only=true');
-    if (p.presharedKey !== undefined) out.push(`preshared_key=${formatKeyHex(p.presharedKey)}`);
-    if (p.endpoint !== undefined) out.push(`endpoint=${formatEndpoint(p.endpoint)}`);
-    if (p.persistentKeepaliveInterval !== undefined) out.push(`persistent_keepalive_interval=${p.persistentKeepaliveInterval}`);
-    if (p.replaceAllowedIps) out.push('replace_allowed_ips=true');
-    for (const a of p.allowedIps) out.push(`allowed_ip=${a.remove ? '-' : ''}${formatPrefixText(a.prefix)}`);
-  }
-  return out;
 }

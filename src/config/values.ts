@@ -4,10 +4,11 @@
  * expected; the parser adds file:line. Key values are never quoted back.
  */
 import { isIP } from 'node:net';
-import { parsePrefix, type IpPrefix } from '../wireguard/allowed-ips.js';
 import { KEY_BASE64_LENGTH, tryParseKeyBase64 } from '../wireguard/keys.js';
 import { MTU_MAX, MTU_MIN } from './constants.js';
 import { quote } from './issues.js';
+import { fwmarkValue, keepaliveValue } from './value-rules.js';
+import { type IpPrefix, parsePrefix } from '../text/prefix.js';
 
 export class BadValue extends Error {}
 
@@ -29,21 +30,13 @@ export function parseListenPort(value: string): number {
 
 /** wg's parse_fwmark: "off", decimal, or hex with a lower-case 0x; at most 0xffffffff. */
 export function parseFwmark(value: string): number {
-  if (value.toLowerCase() === 'off') return 0;
-  let n: number | null = null;
-  if (/^0x[0-9a-fA-F]+$/.test(value)) {
-    const v = Number.parseInt(value.slice(2), 16);
-    n = v <= 0xffffffff ? v : null;
-  } else {
-    n = uint(value, 0xffffffff);
-  }
+  const n = fwmarkValue(value);
   if (n === null) throw new BadValue(`FwMark ${quote(value)} is invalid: expected off, 0-4294967295 or 0x0-0xffffffff`);
   return n;
 }
 
 export function parseKeepalive(value: string): number {
-  if (value.toLowerCase() === 'off') return 0;
-  const n = uint(value, 65535);
+  const n = keepaliveValue(value);
   if (n === null) throw new BadValue(`PersistentKeepalive ${quote(value)} is invalid: expected off or seconds 0-65535`);
   return n;
 }

@@ -3,12 +3,12 @@
  * key, with file:line. What spans sections (peers without [FerryVxlan], a MAC or subnet
  * given twice) is checked when the settings are built (vxlan-settings.ts).
  */
-import { formatPrefix } from '../table/prefix-trie.js';
 import { registerExtension } from './extensions.js';
 import type { IssueList } from './issues.js';
 import type { ExtensionSection } from './model.js';
 import { BadValue, parseBool } from './values.js';
 import { parseMode, parseSubnets, parseUnderlayAddress, parseVni, parseVtepMac, parseVxlanPort } from './vxlan-values.js';
+import { formatPrefix } from '../text/prefix.js';
 
 export const VXLAN_SECTION = 'FerryVxlan';
 export const VXLAN_PEER_SECTION = 'FerryVxlanPeer';

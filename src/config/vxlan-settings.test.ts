@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatPrefix } from '../table/prefix-trie.js';
 import { deriveVtepMac } from '../vxlan/vtep-mac.js';
 import { isConfigError } from './issues.js';
 import { parseConfig } from './parse.js';
 import { stripConfig } from './strip.js';
 import { vxlanSettings } from './vxlan-settings.js';
+import { formatPrefix } from '../text/prefix.js';
 
 const ISSUE_EXAMPLE = `[Interface]
 Address = 10.244.1.0/32

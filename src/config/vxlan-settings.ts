@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { formatPrefix } from '../table/prefix-trie.js';
 import { DEFAULT_PORT, DEFAULT_VNI, VXLAN_OVERHEAD_IPV4, VXLAN_OVERHEAD_IPV6 } from '../vxlan/constants.js';
 import type { VxlanMode, VxlanPeerSettings, VxlanSettings } from '../vxlan/settings.js';
 import { deriveVtepMac } from '../vxlan/vtep-mac.js';
@@ -15,6 +14,7 @@ import type { ExtensionSection, WgQuickConfig } from './model.js';
 import { parseBool } from './values.js';
 import { VXLAN_PEER_SECTION, VXLAN_SECTION } from './vxlan-sections.js';
 import { parseMode, parseSubnets, parseUnderlayAddress, parseVni, parseVtepMac, parseVxlanPort } from './vxlan-values.js';
+import { formatPrefix } from '../text/prefix.js';
 
 export interface VxlanSettingsOptions {
   /** The interface name (the config file's), part of a derived VTEP MAC. */

@@ -4,11 +4,10 @@
  */
 import { isIP } from 'node:net';
 import { VXLAN_VNI_MAX } from '../packet/vxlan.js';
-import { parsePrefix, type IpPrefix } from '../table/prefix-trie.js';
 import type { VxlanMode } from '../vxlan/settings.js';
-import { formatPrefixText, hasHostBits } from './ip-text.js';
 import { quote } from './issues.js';
 import { BadValue } from './values.js';
+import { formatPrefix, hasHostBits, maskPrefix, parsePrefix, type IpPrefix } from '../text/prefix.js';
 
 const DIGITS = /^\d+$/;
 const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
@@ -60,11 +59,7 @@ export function parseSubnets(value: string): IpPrefix[] {
     } catch {
       throw new BadValue(`Subnets entry ${quote(text)} has a bad prefix length: expected 0-${isIP(addr) === 4 ? 32 : 128}`);
     }
-    if (hasHostBits(p)) {
-      const bytes = Uint8Array.from(p.bytes);
-      for (let bit = p.cidr; bit < bytes.length * 8; bit++) bytes[bit >> 3] &= ~(0x80 >> (bit & 7));
-      throw new BadValue(`Subnets entry ${quote(text)} has host bits set: expected ${formatPrefixText({ ...p, bytes })}`);
-    }
+    if (hasHostBits(p)) throw new BadValue(`Subnets entry ${quote(text)} has host bits set: expected ${formatPrefix(maskPrefix(p))}`);
     out.push(p);
   }
   return out;

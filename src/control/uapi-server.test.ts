@@ -9,38 +9,41 @@ import { promisify } from 'node:util';
 
 // Async on purpose: the server answering wg runs in this very process.
 const run = promisify(execFile);
-import { UapiServer, uapiSocketPath } from './uapi-server.js';
-import { UapiErrno, UapiError, type DeviceChange, type DeviceState } from './uapi-protocol.js';
-import { parsePrefix } from '../wireguard/allowed-ips.js';
+import { UapiServer } from './uapi-server.js';
+import { UapiErrno, UapiError } from '../uapi/errors.js';
+import { allowedIpsOf, newPeer, type Device } from '../uapi/model.js';
+import { uapiSocketPath } from '../uapi/socket-path.js';
 import { requireHost, uniqueName } from '../../test/support/netns.js';
+import { parsePrefix } from '../text/prefix.js';
 
 const PRIV = 'e84b5a6d2717c1003a13b431570353dbaca9146cf150c5f8575680feba52027a';
 const PEER = 'b85996fecc9c7f1fc6d2572a76eda11d59bcd20be8e543b15ce4bd85a8e75a33';
 
 class RecordingBackend {
-  changes: DeviceChange[] = [];
+  changes: Device[] = [];
   failWith: UapiError | null = null;
-  state: DeviceState = {
+  state: Device = {
     privateKey: Buffer.from(PRIV, 'hex'),
     listenPort: 51820,
     fwmark: 0,
+    replacePeers: false,
     peers: [
       {
-        publicKey: Buffer.from(PEER, 'hex'),
-        presharedKey: null,
-        endpoint: '192.0.2.1:51820',
-        lastHandshakeTimeMs: 0,
-        txBytes: 0,
-        rxBytes: 0,
+        ...newPeer(Buffer.from(PEER, 'hex')),
+        endpoint: { family: 4, address: '192.0.2.1', port: 51820 },
+        lastHandshakeSec: 0n,
+        lastHandshakeNsec: 0n,
+        txBytes: 0n,
+        rxBytes: 0n,
         persistentKeepaliveInterval: 25,
-        allowedIps: [parsePrefix('10.0.0.0/24')],
+        allowedIps: allowedIpsOf([parsePrefix('10.0.0.0/24')]),
       },
     ],
   };
-  get(): DeviceState {
+  get(): Device {
     return this.state;
   }
-  set(change: DeviceChange): void {
+  set(change: Device): void {
     if (this.failWith) throw this.failWith;
     this.changes.push(change);
   }
@@ -168,7 +171,7 @@ test('the real wg tool reads and writes through the socket', async (t) => {
   assert.equal(peer[7], '25');
   const pub = Buffer.from(PEER, 'hex').toString('base64');
   await run('wg', ['set', name, 'listen-port', '4242', 'peer', pub, 'allowed-ips', '10.1.0.0/16,fd00::/64', 'endpoint', '[fd00::9]:7']);
-  const c = backend.changes.at(-1) as DeviceChange;
+  const c = backend.changes.at(-1) as Device;
   assert.equal(c.listenPort, 4242);
   assert.equal(c.peers[0].replaceAllowedIps, true);
   assert.deepEqual(c.peers[0].endpoint, { family: 6, address: 'fd00::9', port: 7 });

@@ -1,18 +1,22 @@
 /**
  * The UAPI socket: /var/run/wireguard/IFNAME.sock, a unix stream socket that only root
- * can reach (created under umask 077), speaking the protocol in uapi-protocol.ts. Each
- * connection may carry several operations; every request is bounded (line length, total
- * size, idle time) so a misbehaving client costs a closed connection, never the daemon.
+ * can reach (created under umask 077), speaking the protocol of src/uapi/ (set-parse.ts
+ * in, get-format.ts out). Each connection may carry several operations; every request is
+ * bounded (line length, total size, idle time) so a misbehaving client costs a closed
+ * connection, never the daemon.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { formatGet, parseSet, UapiErrno, UapiError, type DeviceChange, type DeviceState } from './uapi-protocol.js';
+import { UapiErrno, UapiError } from '../uapi/errors.js';
+import { formatGet } from '../uapi/get-format.js';
+import type { Device } from '../uapi/model.js';
+import { parseSet } from '../uapi/set-parse.js';
 
 export interface UapiBackend {
-  get(): DeviceState;
+  get(): Device;
   /** Applies a whole change or throws (UapiError carries the errno to answer). */
-  set(change: DeviceChange): void | Promise<void>;
+  set(change: Device): void | Promise<void>;
 }
 
 export interface UapiServerOptions {
@@ -25,12 +29,6 @@ export interface UapiServerOptions {
   /** A connection idle this long in the middle of an operation is closed. */
   idleTimeoutMs?: number;
   onError?: (message: string) => void;
-}
-
-export const UAPI_DIR = '/var/run/wireguard';
-
-export function uapiSocketPath(ifname: string, dir = UAPI_DIR): string {
-  return `${dir}/${ifname}.sock`;
 }
 
 /** True when something accepts connections on the path (a live daemon, not a stale file). */

@@ -12,6 +12,7 @@ import { testKey } from '../../test/support/test-keys.js';
 import { initCrypto } from '../wireguard/crypto.js';
 import { installReload, reloadConfig } from './reload.js';
 import { DeviceUapiBackend } from './uapi-backend.js';
+import { newDevice } from '../uapi/model.js';
 import '../../test/support/example-extensions.js';
 
 function memoryLogger() {
@@ -98,12 +99,13 @@ AllowedIPs = 10.0.0.3/32
   const before = new DeviceUapiBackend(dev, () => {
     throw new Error('unused');
   });
-  const state = JSON.stringify(before.get(), (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+  const text = (_k: string, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : typeof v === 'bigint' ? String(v) : v);
+  const state = JSON.stringify(before.get(), text);
   const { logger, errors } = memoryLogger();
   const bad = await reloadConfig(file, before, logger);
   assert.deepEqual({ ...bad, errors: [] }, { ok: false, peersChanged: 0, errors: [] });
   assert.match(bad.errors[0], /wg0\.conf:3: ListenPort "70000" is out of range/);
-  assert.equal(JSON.stringify(before.get(), (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)), state);
+  assert.equal(JSON.stringify(before.get(), text), state);
   assert.match(errors()[0], new RegExp(`^reload: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: ListenPort "70000" is out of range`));
   assert.match(errors().at(-1) ?? '', /nothing was changed/);
 
@@ -117,7 +119,7 @@ AllowedIPs = 10.0.0.3/32
 test('installReload: without FERRY_CONFIG_FILE a SIGHUP only says why; reloads never overlap', async (t) => {
   const { logger, lines } = memoryLogger();
   let sets = 0;
-  const backend = { get: () => ({ privateKey: null, listenPort: 0, fwmark: 0, peers: [] }), set: () => void sets++ };
+  const backend = { get: () => ({ ...newDevice(), listenPort: 0, fwmark: 0 }), set: () => void sets++ };
   await installReload(backend, logger, {}, false)();
   assert.match(lines.at(-1)?.msg ?? '', /SIGHUP ignored: no FERRY_CONFIG_FILE/);
 

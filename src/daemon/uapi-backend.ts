@@ -3,14 +3,16 @@
  * nothing: everything that can fail (a new listen port, limits) is checked or prepared
  * before the first change is made.
  */
-import { formatEndpoint, decodeEndpoint } from '../io/endpoint.js';
+import { decodeEndpoint } from '../io/endpoint.js';
 import type { UdpPort } from '../io/ports.js';
 import { isSystemError } from '../errors.js';
-import { UapiErrno, UapiError, type DeviceChange, type DeviceState } from '../control/uapi-protocol.js';
 import type { UapiBackend } from '../control/uapi-server.js';
+import { formatPrefix } from '../text/prefix.js';
+import { UapiErrno, UapiError } from '../uapi/errors.js';
+import { handshakeTime } from '../uapi/get-format.js';
+import { allowedIpsOf, newDevice, type Device, type Peer } from '../uapi/model.js';
 import type { WgDevice } from '../wireguard/device.js';
 import { isZeroKey } from '../wireguard/keys.js';
-import { formatPrefix } from '../table/prefix-trie.js';
 
 /** Opens the UDP port for a listen port and mark; the daemon supplies the real one. */
 export type UdpOpener = (port: number, fwmark: number) => UdpPort;
@@ -36,29 +38,36 @@ export class DeviceUapiBackend implements UapiBackend {
     private readonly limits: BackendLimits = DEFAULT_LIMITS,
   ) {}
 
-  get(): DeviceState {
+  get(): Device {
     const d = this.device;
-    return {
-      privateKey: d.getPrivateKey(),
-      listenPort: d.listenPort,
-      fwmark: d.fwmark,
-      peers: d.getPeers().map((p) => {
-        const ep = decodeEndpoint(p.endpoint);
-        return {
-          publicKey: p.publicKey,
-          presharedKey: p.presharedKey,
-          endpoint: ep === null ? null : formatEndpoint(ep),
-          lastHandshakeTimeMs: p.lastHandshakeWallMs,
-          txBytes: p.txBytes,
-          rxBytes: p.rxBytes,
-          persistentKeepaliveInterval: p.persistentKeepaliveInterval,
-          allowedIps: d.allowedIpsOf(p),
-        };
-      }),
-    };
+    const dev = newDevice();
+    const privateKey = d.getPrivateKey();
+    if (privateKey !== null) dev.privateKey = privateKey;
+    dev.listenPort = d.listenPort;
+    dev.fwmark = d.fwmark;
+    dev.peers = d.getPeers().map((p) => {
+      const { sec, nsec } = handshakeTime(p.lastHandshakeWallMs);
+      const peer: Peer = {
+        publicKey: p.publicKey,
+        remove: false,
+        updateOnly: false,
+        replaceAllowedIps: false,
+        allowedIps: allowedIpsOf(d.allowedIpsOf(p)),
+        persistentKeepaliveInterval: p.persistentKeepaliveInterval,
+        lastHandshakeSec: sec,
+        lastHandshakeNsec: nsec,
+        txBytes: BigInt(p.txBytes),
+        rxBytes: BigInt(p.rxBytes),
+      };
+      if (p.presharedKey !== null) peer.presharedKey = p.presharedKey;
+      const ep = decodeEndpoint(p.endpoint);
+      if (ep !== null) peer.endpoint = ep;
+      return peer;
+    });
+    return dev;
   }
 
-  set(change: DeviceChange): void {
+  set(change: Device): void {
     const d = this.device;
     this.checkLimits(change);
 
@@ -118,7 +127,7 @@ export class DeviceUapiBackend implements UapiBackend {
     }
   }
 
-  private checkLimits(change: DeviceChange): void {
+  private checkLimits(change: Device): void {
     const d = this.device;
     let peers = change.replacePeers ? 0 : d.peerCount;
     let allowed = change.replacePeers ? 0 : d.allowedIps.size;

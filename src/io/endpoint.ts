@@ -1,5 +1,11 @@
 import { isIP } from 'node:net';
 import { ErrorCode, FerryError } from '../errors.js';
+import type { Endpoint } from '../text/endpoint.js';
+import { formatIpv6, ipv6FromString } from '../text/ip.js';
+
+export { formatEndpoint, type Endpoint } from '../text/endpoint.js';
+/** The old names of the IPv6 text helpers, for the callers not yet importing src/text/ip.ts. */
+export { ipv6FromString as ipv6ToBytes, formatIpv6 as bytesToIpv6 } from '../text/ip.js';
 
 /**
  * A UDP peer in a fixed 48-byte record, the form native/ reads and writes for every
@@ -37,13 +43,6 @@ export const ENDPOINT_LOCAL_OFFSET = 24;
 const LOCAL_IFINDEX = ENDPOINT_LOCAL_OFFSET + 4;
 const LOCAL_ADDRESS = ENDPOINT_LOCAL_OFFSET + 8;
 
-export interface Endpoint {
-  address: string;
-  port: number;
-  family: 4 | 6;
-  scopeId?: number;
-}
-
 /** The local part of a record: where a datagram arrived, where a reply leaves from. */
 export interface EndpointLocal {
   family: 4 | 6;
@@ -79,7 +78,7 @@ export function encodeEndpoint(ep: Endpoint, dst: Uint8Array, offset = 0): void 
     }
     if (isIP(addr) !== 6) throw new FerryError(ErrorCode.InvalidArgument, `not an IPv6 address: ${ep.address}`);
     dst[offset] = 6;
-    ipv6ToBytes(addr, dst, offset + 4);
+    ipv6FromString(addr, dst, offset + 4);
     new DataView(dst.buffer, dst.byteOffset).setUint32(offset + 20, scope >>> 0, true);
   }
 }
@@ -93,16 +92,11 @@ export function decodeEndpoint(src: Uint8Array, offset = 0): Endpoint | null {
   }
   if (family === 6) {
     const scopeId = new DataView(src.buffer, src.byteOffset).getUint32(offset + 20, true);
-    const ep: Endpoint = { family: 6, port, address: bytesToIpv6(src, offset + 4) };
+    const ep: Endpoint = { family: 6, port, address: formatIpv6(src, offset + 4) };
     if (scopeId !== 0) ep.scopeId = scopeId;
     return ep;
   }
   return null;
-}
-
-/** "1.2.3.4:51820" or "[fe80::1]:51820" as wg prints endpoints. */
-export function formatEndpoint(ep: Endpoint): string {
-  return ep.family === 6 ? `[${ep.address}${ep.scopeId ? `%${ep.scopeId}` : ''}]:${ep.port}` : `${ep.address}:${ep.port}`;
 }
 
 /** True when two records name the same remote address and port (local parts ignored). Allocation-free. */
@@ -145,7 +139,7 @@ export function encodeEndpointLocal(local: EndpointLocal | null, dst: Uint8Array
     for (let i = 0; i < 4; i++) dst[offset + LOCAL_ADDRESS + i] = Number(parts[i]);
   } else if (local.family === 6) {
     if (isIP(local.address) !== 6) throw new FerryError(ErrorCode.InvalidArgument, `not an IPv6 address: ${local.address}`);
-    ipv6ToBytes(local.address, dst, offset + LOCAL_ADDRESS);
+    ipv6FromString(local.address, dst, offset + LOCAL_ADDRESS);
   } else {
     throw new FerryError(ErrorCode.InvalidArgument, `local family must be 4 or 6, got ${String(local.family)}`);
   }
@@ -159,53 +153,6 @@ export function decodeEndpointLocal(src: Uint8Array, offset = 0): EndpointLocal 
   const ifindex = new DataView(src.buffer, src.byteOffset).getUint32(offset + LOCAL_IFINDEX, true);
   const a = offset + LOCAL_ADDRESS;
   if (family === 4) return { family: 4, address: `${src[a]}.${src[a + 1]}.${src[a + 2]}.${src[a + 3]}`, ifindex };
-  if (family === 6) return { family: 6, address: bytesToIpv6(src, a), ifindex };
+  if (family === 6) return { family: 6, address: formatIpv6(src, a), ifindex };
   return null;
-}
-
-export function ipv6ToBytes(addr: string, dst: Uint8Array, offset: number): void {
-  let text = addr;
-  // Embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups.
-  const lastColon = text.lastIndexOf(':');
-  const tail = text.slice(lastColon + 1);
-  if (tail.includes('.')) {
-    const p = tail.split('.').map(Number);
-    text = `${text.slice(0, lastColon + 1)}${((p[0] << 8) | p[1]).toString(16)}:${((p[2] << 8) | p[3]).toString(16)}`;
-  }
-  const [head, rest] = text.split('::') as [string, string | undefined];
-  const h = head === '' ? [] : head.split(':');
-  const t = rest === undefined || rest === '' ? [] : rest.split(':');
-  const groups = rest === undefined ? h : [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  for (let i = 0; i < 8; i++) {
-    const g = parseInt(groups[i] ?? '0', 16);
-    dst[offset + 2 * i] = g >> 8;
-    dst[offset + 2 * i + 1] = g & 0xff;
-  }
-}
-
-/** RFC 5952 text form (longest zero run compressed, lower case). */
-export function bytesToIpv6(src: Uint8Array, offset: number): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((src[offset + 2 * i] << 8) | src[offset + 2 * i + 1]);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestStart === 0 && bestLen === 5 && g[5] === 0xffff) {
-    return `::ffff:${g[6] >> 8}.${g[6] & 0xff}.${g[7] >> 8}.${g[7] & 0xff}`;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }

@@ -1,6 +1,7 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { ErrorCode, FerryError } from '../errors.js';
 import { KEY_SIZE } from './constants.js';
-import { derivePublicKey, isZero, newPrivateKey, randomBytes } from './crypto.js';
+import { isZero, newPrivateKey, randomBytes } from './crypto.js';
 
 /**
  * Key text forms, as wg(8) and the UAPI use them: base64 in config files and `wg` output
@@ -79,12 +80,19 @@ export function generatePrivateKey(): Uint8Array {
   return key;
 }
 
-/** The public key of a private key, as `wg pubkey` prints (clamping is implied by X25519). */
+// PKCS#8 wrapping of a raw X25519 private key (RFC 8410), so node:crypto derives its
+// public key synchronously, with no need for the handshake's libsodium to be initialized.
+const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+/**
+ * The public key of a private key, as `wg pubkey` prints (clamping is implied by X25519).
+ * Control path: config files, `wg show`, UAPI reads; needs no initCrypto().
+ */
 export function publicKeyFromPrivate(privateKey: Uint8Array): Uint8Array {
   checkKey(privateKey);
-  const pub = new Uint8Array(KEY_SIZE);
-  derivePublicKey(pub, privateKey);
-  return pub;
+  const key = createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, privateKey]), format: 'der', type: 'pkcs8' });
+  const jwk = createPublicKey(key).export({ format: 'jwk' });
+  return new Uint8Array(Buffer.from(jwk.x as string, 'base64url'));
 }
 
 /** 32 random bytes, as `wg genpsk` prints. Needs initCrypto(). */

@@ -9,11 +9,12 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run as ferryInProcess } from '../../src/cli/ferry.js';
 import { MemoryIo } from '../../src/cli/wg/cli-io.js';
+import { fakeUapiDaemon } from '../support/fake-uapi.js';
 import { netns, requireHost, uniqueName } from '../support/netns.js';
 import { genKey, ping, REPO, startDaemon, wgPair } from '../support/wg.js';
 
@@ -83,34 +84,12 @@ function sameAsWg(args: string[], o: RunOptions = {}): Promise<Result> {
   return compareWith(`ferry ${args.join(' ')} ${JSON.stringify(o.env ?? {})}`, () => wg(args, o), () => ferry(args, o));
 }
 
-/** A fake userspace daemon: answers `get` with a scripted text, records each `set`. */
+/** A fake userspace daemon: answers `get` with a scripted text ('' hangs up), records each `set`. */
 async function fakeDaemon(t: TestContext, get: string) {
   const name = uniqueName('fyk');
   const state = { name, get, setAnswer: 'errno=0\n\n', sets: [] as string[] };
-  const server = createServer((sock) => {
-    let buf = '';
-    sock.setEncoding('latin1');
-    sock.on('error', () => {});
-    sock.on('data', (d: string) => {
-      buf += d;
-      let end: number;
-      while ((end = buf.indexOf('\n\n')) >= 0) {
-        const op = buf.slice(0, end + 2);
-        buf = buf.slice(end + 2);
-        if (op === 'get=1\n\n') {
-          // '' stands for a daemon that hangs up without answering.
-          if (state.get === '') sock.end();
-          else sock.write(state.get);
-        }
-        else {
-          state.sets.push(op);
-          sock.write(state.setAnswer);
-        }
-      }
-    });
-  });
   const path = `${SOCK_DIR}/${name}.sock`;
-  await new Promise<void>((resolve) => server.listen(path, resolve));
+  const server = await fakeUapiDaemon(path, state);
   t.after(() => {
     server.close();
     rmSync(path, { force: true });

@@ -11,7 +11,8 @@ import type { ChildProcess } from 'node:child_process';
 import { run as ferryCli } from '../../src/cli/ferry.js';
 import { MemoryIo } from '../../src/cli/wg/cli-io.js';
 import { controlRequest } from '../../src/control/control-client.js';
-import { uapiGet } from '../../src/control/uapi-client.js';
+import { getDevice } from '../../src/uapi/client.js';
+import { UAPI_DIR } from '../../src/uapi/socket-path.js';
 import { netns, requireHost, uniqueName, vethPair } from '../support/netns.js';
 import { ferry, waitFor } from '../support/quick-workspace.js';
 import { genKey } from '../support/wg.js';
@@ -168,6 +169,6 @@ test('a backend behind a ferry WireGuard peer: one interface with a private key,
   assert.ok(viaPeer.entries.every((e) => !e.snat && e.reply.dst === '10.200.0.2'), 'the peer answers the client itself, through the tunnel');
   const viaHost = await net.conntrack({ backend: '10.0.1.2' });
   assert.ok(viaHost.entries.every((e) => e.snat && e.reply.dst === '10.96.255.254'), 'the host\'s backend answers the SNAT address');
-  const [, peer] = await uapiGet(net.ifname);
-  assert.ok(Number(peer.get('last_handshake_time_sec')) > 0 && Number(peer.get('rx_bytes')) > 0, 'the replies came through the tunnel');
+  const [peer] = (await getDevice(UAPI_DIR, net.ifname)).peers;
+  assert.ok((peer.lastHandshakeSec ?? 0n) > 0n && (peer.rxBytes ?? 0n) > 0n, 'the replies came through the tunnel');
 });

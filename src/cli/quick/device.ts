@@ -5,15 +5,15 @@
  */
 import { statSync } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
-import { uapiRequest } from '../../control/uapi-client.js';
-import type { DeviceState } from '../../control/uapi-protocol.js';
-import { UAPI_DIR, uapiSocketPath } from '../../control/uapi-server.js';
-import { parseGetAnswer } from './uapi-state.js';
+import { strerror } from '../../text/errno.js';
+import { getDevice, setDevice } from '../../uapi/client.js';
+import { IpcError } from '../../uapi/errors.js';
+import type { Device } from '../../uapi/model.js';
+import { UAPI_DIR, uapiSocketPath } from '../../uapi/socket-path.js';
 
 export interface QuickDevice {
-  get(ifname: string): Promise<DeviceState>;
-  /** The lines of a set operation, without `set=1` and the final empty line. */
-  set(ifname: string, lines: readonly string[]): Promise<void>;
+  get(ifname: string): Promise<Device>;
+  set(ifname: string, change: Device): Promise<void>;
   isWireGuard(ifname: string): boolean;
   /** Resolves once the daemon's socket is gone (it exits when its interface is deleted), or after ms. */
   waitGone(ifname: string, ms: number): Promise<boolean>;
@@ -22,12 +22,12 @@ export interface QuickDevice {
 export class UapiDevice implements QuickDevice {
   constructor(private readonly dir = UAPI_DIR) {}
 
-  async get(ifname: string): Promise<DeviceState> {
-    return parseGetAnswer(await uapiRequest(uapiSocketPath(ifname, this.dir), ['get=1']));
+  get(ifname: string): Promise<Device> {
+    return getDevice(this.dir, ifname);
   }
 
-  async set(ifname: string, lines: readonly string[]): Promise<void> {
-    await uapiRequest(uapiSocketPath(ifname, this.dir), ['set=1', ...lines]);
+  set(ifname: string, change: Device): Promise<void> {
+    return setDevice(this.dir, ifname, change);
   }
 
   isWireGuard(ifname: string): boolean {
@@ -61,6 +61,7 @@ const STRERROR: Record<string, string> = {
 
 /** The text wg's perror() would print for a UAPI failure (strerror of the errno). */
 export function describeUapiError(err: unknown): string {
+  if (err instanceof IpcError) return strerror(err.errno);
   const e = err as { errno?: number; code?: string; message?: string };
   let name = typeof e.code === 'string' ? e.code : undefined;
   if (name === undefined && typeof e.errno === 'number') {

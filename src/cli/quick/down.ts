@@ -10,7 +10,7 @@ import { saveConfig } from './save.js';
 import type { Session } from './session.js';
 
 /** How long `down` waits for ferryd to leave, so `ferry down && ferry up` does not find its socket busy. */
-export const DAEMON_EXIT_WAIT_MS = 5000;
+const DAEMON_EXIT_WAIT_MS = 5000;
 
 /** del_if: DNS and firewall if this run set them, the full tunnel's rules, the interface. */
 export async function delIf(s: Session): Promise<void> {

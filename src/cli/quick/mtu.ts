@@ -11,10 +11,11 @@
  * interface gets VXLAN's.
  */
 import { vxlanUnderlay } from '../../config/vxlan-settings.js';
+import { formatWgEndpoint } from '../../uapi/endpoint.js';
 import type { Session } from './session.js';
 
-export const WG_OVERHEAD = 80;
-export const FALLBACK_LINK_MTU = 1500;
+const WG_OVERHEAD = 80;
+const FALLBACK_LINK_MTU = 1500;
 const NONE = 2147483647;
 
 /** The host part of an endpoint as wg-quick matches it; a scoped IPv6 endpoint does not match. */
@@ -75,7 +76,7 @@ export async function setMtuUp(s: Session): Promise<void> {
     const state = await s.state();
     const found: (number | null)[] = [];
     for (const peer of state.peers) {
-      const host = peer.endpoint === null ? null : endpointHost(peer.endpoint);
+      const host = peer.endpoint === undefined ? null : endpointHost(formatWgEndpoint(peer.endpoint));
       if (host === null) continue;
       found.push(await routeMtu((await s.query(['ip', 'route', 'get', host])).stdout, linkShow));
     }

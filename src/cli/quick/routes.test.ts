@@ -1,18 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import type { DeviceState } from '../../control/uapi-protocol.js';
-import { parsePrefix } from '../../wireguard/allowed-ips.js';
+import { allowedIpsOf, newDevice, newPeer, type Device } from '../../uapi/model.js';
 import { routeOrder, usesMainTable } from './routes.js';
 import { requireTools } from '../../../test/support/netns.js';
+import { parsePrefix } from '../../text/prefix.js';
 
-function state(...peers: string[][]): DeviceState {
-  return {
-    privateKey: null,
-    listenPort: 0,
-    fwmark: 0,
-    peers: peers.map((ips, i) => ({ publicKey: new Uint8Array(32).fill(i + 1), presharedKey: null, endpoint: null, lastHandshakeTimeMs: 0, txBytes: 0, rxBytes: 0, persistentKeepaliveInterval: 0, allowedIps: ips.map(parsePrefix) })),
-  };
+function state(...peers: string[][]): Device {
+  return { ...newDevice(), peers: peers.map((ips, i) => ({ ...newPeer(new Uint8Array(32).fill(i + 1)), allowedIps: allowedIpsOf(ips.map(parsePrefix)) })) };
 }
 
 const ALL = ['10.0.0.0/8', '0.0.0.0/0', '10.1.0.0/16', '::/0', 'fd00::/64', '10.2.0.0/16', '192.168.1.7/32', 'fd00::7/128', '2001:db8::/32'];

@@ -7,12 +7,12 @@
  * send everything without that mark to table T, whose default route is the tunnel, while
  * `suppress_prefixlength 0` keeps the main table's more specific routes (the LAN) in use.
  */
-import type { DeviceState } from '../../control/uapi-protocol.js';
-import { formatPrefixText } from '../../config/ip-text.js';
 import { addFirewall, type Proto } from './firewall.js';
 import type { Session } from './session.js';
+import { formatPrefix } from '../../text/prefix.js';
+import { newDevice, type Device } from '../../uapi/model.js';
 
-export const DEFAULT_TABLE = 51820;
+const DEFAULT_TABLE = 51820;
 /** A bound on wg-quick's "while the rule is there, delete it" loops, in case deleting does not take. */
 const MAX_RULE_DELETES = 256;
 
@@ -21,11 +21,11 @@ function protoOf(prefix: string): Proto {
 }
 
 /** The allowed IPs in the order wg-quick adds their routes: `sort -nr -k 2 -t /` (longest prefix first). */
-export function routeOrder(state: DeviceState): string[] {
+export function routeOrder(state: Device): string[] {
   const all: string[] = [];
   for (const peer of state.peers) {
     for (const p of peer.allowedIps) {
-      const text = formatPrefixText(p);
+      const text = formatPrefix(p.prefix);
       if (/^[0-9a-z:.]+\/[0-9]+$/.test(text)) all.push(text);
     }
   }
@@ -54,10 +54,10 @@ export async function addRoute(s: Session, prefix: string): Promise<void> {
 }
 
 /** The table of a full tunnel: the device's fwmark when set (get_fwmark), else null. */
-export async function currentFwmark(s: Session): Promise<number | null> {
+async function currentFwmark(s: Session): Promise<number | null> {
   try {
     const { fwmark } = await s.device.get(s.ifname);
-    return fwmark !== 0 ? fwmark : null;
+    return fwmark ? fwmark : null;
   } catch {
     return null;
   }
@@ -70,13 +70,13 @@ async function tableInUse(s: Session, table: number): Promise<boolean> {
   return false;
 }
 
-export async function addDefault(s: Session, prefix: string): Promise<void> {
+async function addDefault(s: Session, prefix: string): Promise<void> {
   let table = await currentFwmark(s);
   if (table === null) {
     table = DEFAULT_TABLE;
     while (await tableInUse(s, table)) table++;
     const mark = table;
-    await s.wg(`wg set ${s.ifname} fwmark ${mark}`, () => s.device.set(s.ifname, [`fwmark=${mark}`]));
+    await s.wg(`wg set ${s.ifname} fwmark ${mark}`, () => s.device.set(s.ifname, { ...newDevice(), fwmark: mark }));
   }
   const proto = protoOf(prefix);
   await s.cmd(['ip', `-${proto}`, 'rule', 'add', 'not', 'fwmark', String(table), 'table', String(table)]);
@@ -85,20 +85,20 @@ export async function addDefault(s: Session, prefix: string): Promise<void> {
   await addFirewall(s, table, proto);
 }
 
-function hasDefaultRoute(state: DeviceState): boolean {
-  return state.peers.some((p) => p.allowedIps.some((a) => a.cidr === 0));
+function hasDefaultRoute(state: Device): boolean {
+  return state.peers.some((p) => p.allowedIps.some((a) => a.prefix.cidr === 0));
 }
 
 /** del_if's first half: the full tunnel's rules, while `ip rule show` still lists them. */
 export async function deleteDefaultRules(s: Session): Promise<void> {
   if (!usesMainTable(s.config.interface.table)) return;
-  let state: DeviceState;
+  let state: Device;
   try {
     state = await s.device.get(s.ifname);
   } catch {
     return;
   }
-  if (state.fwmark === 0 || !hasDefaultRoute(state)) return;
+  if (!state.fwmark || !hasDefaultRoute(state)) return;
   const table = state.fwmark;
   for (const proto of ['-4', '-6']) {
     const loops: [string, string[]][] = [

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatPrefixText } from '../../config/ip-text.js';
 import { briefAddresses, writeFileAtomic } from './save.js';
+import { formatPrefix } from '../../text/prefix.js';
 
 test('briefAddresses reads `ip -all -brief address show dev IF` as wg-quick does, host part kept', () => {
   const out = 'wg0              UNKNOWN        10.0.0.1/24 fd00::1/64 fe80::c5d9:eb75:5484:56d2/64 \n';
-  assert.deepEqual(briefAddresses('wg0', out).map(formatPrefixText), ['10.0.0.1/24', 'fd00::1/64', 'fe80::c5d9:eb75:5484:56d2/64']);
+  assert.deepEqual(briefAddresses('wg0', out).map(formatPrefix), ['10.0.0.1/24', 'fd00::1/64', 'fe80::c5d9:eb75:5484:56d2/64']);
   assert.deepEqual(briefAddresses('wg0', 'wg0              DOWN           \n'), []);
   assert.deepEqual(briefAddresses('wg1', out), [], 'another interface');
   assert.deepEqual(briefAddresses('a.b', 'axb              UNKNOWN        10.0.0.1/24\n'), [], 'the name is matched literally');

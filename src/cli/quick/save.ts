@@ -8,9 +8,9 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { formatSavedConfig, type SavedInterface } from '../../config/showconf.js';
-import { parsePrefix, type IpPrefix } from '../../wireguard/allowed-ips.js';
 import { liveDns } from './dns.js';
 import type { Session } from './session.js';
+import { type IpPrefix, parsePrefix } from '../../text/prefix.js';
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -6,7 +6,7 @@
  * the rollback undoes exactly that.
  */
 import type { WgQuickConfig } from '../../config/model.js';
-import type { DeviceState } from '../../control/uapi-protocol.js';
+import type { Device } from '../../uapi/model.js';
 import { describeUapiError, type QuickDevice } from './device.js';
 import type { ExecOptions, ExecResult, Host } from './host.js';
 import { QuickExit, type QuickIo } from './io.js';
@@ -79,12 +79,12 @@ export class Session {
   }
 
   /** The running device (wg show), or the end of the verb as wg would end it. */
-  async state(): Promise<DeviceState> {
-    let state: DeviceState | undefined;
+  async state(): Promise<Device> {
+    let state: Device | undefined;
     await this.wg(null, async () => {
       state = await this.device.get(this.ifname);
     }, 'Unable to access interface');
-    return state as DeviceState;
+    return state as Device;
   }
 
   die(message: string): never {

@@ -6,11 +6,9 @@
  * full tunnel's rules, DNS and firewall rules set so far — and ends with the failing
  * step's status, as wg-quick's `trap 'del_if; exit' INT TERM EXIT` does.
  */
-import { formatPrefixText } from '../../config/ip-text.js';
 import { isConfigError } from '../../config/issues.js';
 import { resolveEndpoints } from '../../config/resolve.js';
-import { formatUapiSet, toUapiSet } from '../../config/uapi-set.js';
-import type { IpPrefix } from '../../wireguard/allowed-ips.js';
+import { toUapiSet } from '../../config/uapi-set.js';
 import { setDns } from './dns.js';
 import { delIf } from './down.js';
 import { ferrydCommand } from './ferryd-command.js';
@@ -22,6 +20,7 @@ import { extensionRoutes } from '../../config/extensions.js';
 import { setVxlanRouteMtus } from './vxlan-routes.js';
 import { enableLbForwarding } from './lb-forwarding.js';
 import type { Session } from './session.js';
+import { type IpPrefix, formatPrefix } from '../../text/prefix.js';
 
 /** The variable that tells ferryd which file to re-read on SIGHUP. */
 export const CONFIG_FILE_ENV = 'FERRY_CONFIG_FILE';
@@ -43,13 +42,13 @@ async function setConfig(s: Session): Promise<void> {
     s.io.stderr.write(`${err.message}\nConfiguration parsing error\n`);
     throw new QuickExit(1, 'endpoints could not be resolved');
   }
-  const lines = formatUapiSet(toUapiSet(s.config, { replacePeers: true }));
-  await s.wg(null, () => s.device.set(s.ifname, lines));
+  const change = toUapiSet(s.config, { replacePeers: true });
+  await s.wg(null, () => s.device.set(s.ifname, change));
 }
 
 async function addAddr(s: Session, address: IpPrefix): Promise<void> {
   const proto = address.family === 6 ? '-6' : '-4';
-  await s.cmd(['ip', proto, 'address', 'add', formatPrefixText(address), 'dev', s.ifname]);
+  await s.cmd(['ip', proto, 'address', 'add', formatPrefix(address), 'dev', s.ifname]);
 }
 
 export interface UpOptions {

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSet, type DeviceState } from '../../control/uapi-protocol.js';
+import { allowedIpsOf, newDevice, newPeer, type Device } from '../../uapi/model.js';
+import { formatSet } from '../../uapi/set-format.js';
+import { parseSet } from '../../uapi/set-parse.js';
 import { parseKeyBase64 } from '../../wireguard/keys.js';
 import { PEER_A, PEER_B, PRIV } from '../../../test/support/test-keys.js';
 import type { QuickDevice } from './device.js';
@@ -51,33 +53,28 @@ class FakeHost implements Host {
 
 class FakeDevice implements QuickDevice {
   up = false;
-  state: DeviceState = { privateKey: null, listenPort: 0, fwmark: 0, peers: [] };
+  state: Device = { ...newDevice(), listenPort: 0, fwmark: 0 };
   readonly sets: string[][] = [];
 
-  async get(): Promise<DeviceState> {
+  async get(): Promise<Device> {
     if (!this.up) throw Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' });
     return this.state;
   }
 
-  async set(_ifname: string, lines: readonly string[]): Promise<void> {
+  async set(_ifname: string, change: Device): Promise<void> {
     if (!this.up) throw Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' });
-    this.sets.push([...lines]);
-    const c = parseSet([...lines]);
+    // The lines of the request, between `set=1` and the empty line.
+    const lines = formatSet(change).split('\n').slice(1, -2);
+    this.sets.push(lines);
+    const c = parseSet(lines);
     if (c.privateKey) this.state.privateKey = c.privateKey;
     if (c.listenPort !== undefined) this.state.listenPort = c.listenPort;
     if (c.fwmark !== undefined) this.state.fwmark = c.fwmark;
     if (c.replacePeers) this.state.peers = [];
     for (const p of c.peers) {
-      this.state.peers.push({
-        publicKey: p.publicKey,
-        presharedKey: null,
-        endpoint: p.endpoint ? `${p.endpoint.address}:${p.endpoint.port}` : null,
-        lastHandshakeTimeMs: 0,
-        txBytes: 0,
-        rxBytes: 0,
-        persistentKeepaliveInterval: p.persistentKeepaliveInterval ?? 0,
-        allowedIps: p.allowedIps.map((a) => a.prefix),
-      });
+      const peer = { ...newPeer(p.publicKey), persistentKeepaliveInterval: p.persistentKeepaliveInterval ?? 0, allowedIps: p.allowedIps };
+      if (p.endpoint) peer.endpoint = p.endpoint;
+      this.state.peers.push(peer);
     }
   }
 
@@ -288,7 +285,8 @@ test('down: PreDown, save (SaveConfig), rules, interface, DNS, firewall, PostDow
     privateKey: parseKeyBase64(PRIV),
     listenPort: 40000,
     fwmark: 51820,
-    peers: [{ publicKey: parseKeyBase64(PEER_B), presharedKey: null, endpoint: '192.0.2.7:51820', lastHandshakeTimeMs: 0, txBytes: 0, rxBytes: 0, persistentKeepaliveInterval: 25, allowedIps: [{ family: 4, bytes: new Uint8Array(4), cidr: 0 }] }],
+    replacePeers: false,
+    peers: [{ ...newPeer(parseKeyBase64(PEER_B)), endpoint: { family: 4, address: '192.0.2.7', port: 51820 }, persistentKeepaliveInterval: 25, allowedIps: allowedIpsOf([{ family: 4, bytes: new Uint8Array(4), cidr: 0 }]) }],
   };
   const host = new FakeHost(s.device, [
     [/^ip -all -brief address show dev wg0$/, { stdout: 'wg0              UNKNOWN        10.0.0.1/24 fd00::1/64 \n' }],

@@ -8,10 +8,10 @@
  * MTU already leaves them room (mtu.ts).
  */
 import { vxlanSettings } from '../../config/vxlan-settings.js';
-import { formatPrefix } from '../../table/prefix-trie.js';
 import { VXLAN_OVERHEAD_IPV4, VXLAN_OVERHEAD_IPV6 } from '../../vxlan/constants.js';
 import { usesMainTable } from './routes.js';
 import type { Session } from './session.js';
+import { formatPrefix } from '../../text/prefix.js';
 
 export async function setVxlanRouteMtus(s: Session): Promise<void> {
   if (!usesMainTable(s.config.interface.table)) return;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSetArgs } from './args.js';
 import { MemoryIo } from './cli-io.js';
-import { formatSetRequest } from './uapi-codec.js';
+import { formatSet } from '../../uapi/set-format.js';
 import { ExitError, parseEndpoint } from './values.js';
 
 const P = 'iiTfMJceuvfMvah+Z/XdKOn6faJTNQT6c4M4vDwN0wQ=';
@@ -15,7 +15,7 @@ const PRIV = 'WEgHzFFJ090e1JvySw5ArgqZ4VERpt3re1lb4cIcH1o=';
 async function parse(argv: string[], env: NodeJS.ProcessEnv = { WG_ENDPOINT_RESOLUTION_RETRIES: '0' }): Promise<{ err: string; req: string | null }> {
   const io = new MemoryIo(env);
   const dev = await readSetArgs(io, argv);
-  return { err: io.stderr, req: dev === null ? null : formatSetRequest(dev) };
+  return { err: io.stderr, req: dev === null ? null : formatSet(dev) };
 }
 
 /** What wg 1.0.20210914 printed for the same words (recorded against a fake UAPI socket). */

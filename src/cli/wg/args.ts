@@ -10,7 +10,7 @@
  * first bad word decides the message, as in wg.
  */
 import type { CliIo } from './cli-io.js';
-import { newDevice, newPeer, type WgDevice, type WgPeer } from './device.js';
+import { newDevice, newPeer, type Device, type Peer } from '../../uapi/model.js';
 import { readKeyFile } from './keyfile.js';
 import { parseAllowedIps, parseEndpoint, parseFwmark, parseKey, parsePersistentKeepalive, parsePort } from './values.js';
 
@@ -20,9 +20,9 @@ function stripSpaces(s: string): string {
 }
 
 /** Parses the words after `set IFNAME`; null after printing the reason on stderr. */
-export async function readSetArgs(io: CliIo, args: readonly string[]): Promise<WgDevice | null> {
+export async function readSetArgs(io: CliIo, args: readonly string[]): Promise<Device | null> {
   const dev = newDevice();
-  let peer: WgPeer | null = null;
+  let peer: Peer | null = null;
   let i = 0;
   while (i < args.length) {
     const word = args[i];
@@ -63,7 +63,7 @@ export async function readSetArgs(io: CliIo, args: readonly string[]): Promise<W
     } else if (word === 'persistent-keepalive' && hasValue && peer !== null) {
       const interval = parsePersistentKeepalive(io, value);
       if (interval === null) return null;
-      peer.persistentKeepalive = interval;
+      peer.persistentKeepaliveInterval = interval;
       i += 2;
     } else if (word === 'preshared-key' && hasValue && peer !== null) {
       const key = readKeyFile(io, value);

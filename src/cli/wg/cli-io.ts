@@ -7,7 +7,7 @@
  * line from a file prints that line's exact bytes. ferry.ts turns argv (decoded by Node as
  * UTF-8) into byte strings; fsPath() turns a byte string back into a path.
  */
-import { UAPI_DIR } from '../../control/uapi-server.js';
+import { UAPI_DIR } from '../../uapi/socket-path.js';
 
 export interface CliIo {
   /** Program name in usage lines and messages (wg prints argv[0]). */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryIo } from './cli-io.js';
 import { readWgConfig, splitLines } from './conf.js';
-import { formatSetRequest } from './uapi-codec.js';
+import { formatSet } from '../../uapi/set-format.js';
 
 const P = 'iiTfMJceuvfMvah+Z/XdKOn6faJTNQT6c4M4vDwN0wQ=';
 const PH = Buffer.from(P, 'base64').toString('hex');
@@ -15,7 +15,7 @@ const SETCONF_HEAD = `set=1\nprivate_key=${ZERO}\nlisten_port=0\nfwmark=0\nrepla
 async function read(text: string, append = false): Promise<{ err: string; req: string | null }> {
   const io = new MemoryIo({ WG_ENDPOINT_RESOLUTION_RETRIES: '0' });
   const dev = await readWgConfig(io, text, 'test.conf', append);
-  return { err: io.stderr, req: dev === null ? null : formatSetRequest(dev) };
+  return { err: io.stderr, req: dev === null ? null : formatSet(dev) };
 }
 
 /** Expected results recorded from `wg setconf` 1.0.20210914 against a fake UAPI socket. */

@@ -9,11 +9,11 @@
  * Endpoints are resolved while reading, as wg does, so reading is async.
  */
 import type { CliIo } from './cli-io.js';
-import { newDevice, newPeer, type WgDevice, type WgPeer } from './device.js';
+import { newDevice, newPeer, type Device, type Peer } from '../../uapi/model.js';
 import { parseAllowedIps, parseEndpoint, parseFwmark, parseKey, parsePersistentKeepalive, parsePort } from './values.js';
 
 /** Reads a whole file; the result is what wg would send, or null after its messages. */
-export type ConfigReader = (io: CliIo, text: string, file: string, append: boolean) => Promise<WgDevice | null>;
+export type ConfigReader = (io: CliIo, text: string, file: string, append: boolean) => Promise<Device | null>;
 
 /** get_value(): the value after "Key=" (case-insensitive), only when it is not empty. */
 function valueOf(line: string, key: string): string | null {
@@ -23,10 +23,10 @@ function valueOf(line: string, key: string): string | null {
 }
 
 export class WgConfigParser {
-  readonly device: WgDevice;
+  readonly device: Device;
   private section: 'none' | 'interface' | 'peer' = 'none';
-  private peer: WgPeer | null = null;
-  private readonly hasPublicKey = new Set<WgPeer>();
+  private peer: Peer | null = null;
+  private readonly hasPublicKey = new Set<Peer>();
 
   /** config_read_init(): setconf replaces everything (zero key, port 0, no mark, no peers) unless appending. */
   constructor(
@@ -105,7 +105,7 @@ export class WgConfigParser {
       if ((v = valueOf(line, 'PersistentKeepalive=')) !== null) {
         const interval = parsePersistentKeepalive(io, v);
         if (interval === null) return false;
-        peer.persistentKeepalive = interval;
+        peer.persistentKeepaliveInterval = interval;
         return true;
       }
       if ((v = valueOf(line, 'PresharedKey=')) !== null) {
@@ -120,7 +120,7 @@ export class WgConfigParser {
   }
 
   /** config_read_finish(): every peer needs a public key. */
-  finish(): WgDevice | null {
+  finish(): Device | null {
     for (const peer of this.device.peers) {
       if (!this.hasPublicKey.has(peer)) {
         this.io.err('A peer is missing a public key\n');

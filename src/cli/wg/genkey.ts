@@ -7,7 +7,8 @@ import { fstatSync } from 'node:fs';
 import { initCrypto } from '../../wireguard/crypto.js';
 import { formatKeyBase64, generatePresharedKey, generatePrivateKey, publicKeyFromPrivate, tryParseKeyBase64 } from '../../wireguard/keys.js';
 import type { CliIo } from './cli-io.js';
-import { firstTrailing, readUpTo } from './keyfile.js';
+import { readUpTo } from '../../config/bounded-read.js';
+import { firstTrailing } from './keyfile.js';
 import { usageLine } from './usage.js';
 
 /** genkey.c: warns when stdout is a regular file others may read. */

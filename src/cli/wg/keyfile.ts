@@ -4,36 +4,16 @@
  * an empty file (or /dev/null) means "no key" (all zeros). The rest of the input is read
  * only until the first non-space byte, so /dev/zero or an endless pipe cannot hang us.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { Errno, strerror } from './errno.js';
+import { closeSync, openSync } from 'node:fs';
+import { readUpTo } from '../../config/bounded-read.js';
+import { Errno, strerror } from '../../text/errno.js';
 import { fsPath, type CliIo } from './cli-io.js';
 import { parseKey } from './values.js';
 
 const KEY_TEXT = 44;
 
-export function isSpace(c: number): boolean {
+function isSpace(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-}
-
-/** Reads up to n bytes (fewer only at end of input), retrying EAGAIN on a non-blocking fd. */
-export function readUpTo(fd: number, n: number): Buffer {
-  const buf = Buffer.alloc(n);
-  let got = 0;
-  while (got < n) {
-    let r: number;
-    try {
-      r = readSync(fd, buf, got, n - got, null);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-        continue;
-      }
-      throw err;
-    }
-    if (r === 0) break;
-    got += r;
-  }
-  return buf.subarray(0, got);
 }
 
 /** The first byte after the key that is not allowed there, or null at end of input. */

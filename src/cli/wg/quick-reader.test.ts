@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { MemoryIo } from './cli-io.js';
 import { readWgConfig } from './conf.js';
 import { quickConfigReader } from './quick-reader.js';
-import { formatSetRequest } from './uapi-codec.js';
+import { formatSet } from '../../uapi/set-format.js';
 
 const P = 'iiTfMJceuvfMvah+Z/XdKOn6faJTNQT6c4M4vDwN0wQ=';
 const Q = 'z2Wi9e5XBvDA61GM8nHRQB7rGAB81BiNv5YP0t8SXFg=';
@@ -29,7 +29,7 @@ Endpoint = 192.0.2.1:1
 async function request(reader: typeof readWgConfig, text: string, append: boolean) {
   const io = new MemoryIo({});
   const dev = await reader(io, text, 'wg0.conf', append);
-  return { err: io.stderr, req: dev === null ? null : formatSetRequest(dev) };
+  return { err: io.stderr, req: dev === null ? null : formatSet(dev) };
 }
 
 test('a plain wg file gives the same request through wg’s reader and the wg-quick parser', async () => {

@@ -2,15 +2,15 @@
  * getaddrinfo(host, service, {AF_UNSPEC, SOCK_DGRAM, IPPROTO_UDP}) as wg(8) calls it for
  * endpoints and listen ports, answered as glibc answers: the service is looked up first
  * (a number is read by strtoul and truncated to 16 bits, so "70000" is port 4464; a name
- * comes from /etc/services for udp), then the host: numeric forms here (IPv6 scope ids
- * need if_nametoindex, which node:dns drops), names through node:dns lookup (glibc's
- * getaddrinfo underneath, first address in its order).
+ * comes from /etc/services for udp), then the host: numeric forms through uapi/endpoint.ts
+ * (IPv6 scope ids need if_nametoindex, which node:dns drops), names through node:dns
+ * lookup (glibc's getaddrinfo underneath, first address in its order).
  */
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
-import { Gai } from './errno.js';
-import { ifNameToIndex } from '../../io/ifindex.js';
-import { inetPton4, inetPton6, type SockAddr } from './inet.js';
+import { Gai } from '../../text/errno.js';
+import type { Endpoint } from '../../text/endpoint.js';
+import { numericHost } from '../../uapi/endpoint.js';
 
 const ULONG_MAX = (1n << 64n) - 1n;
 
@@ -56,25 +56,7 @@ export function servicePort(service: string): number | null {
   return udpServiceByName(service);
 }
 
-export type HostAddr = Omit<SockAddr, 'port'>;
-
-/** A numeric host as getaddrinfo reads it without DNS: dotted quad, or IPv6 with an optional %scope. */
-export function numericHost(host: string): HostAddr | null {
-  const v4 = inetPton4(host);
-  if (v4 !== null) return { family: 4, addr: v4, scopeId: 0 };
-  const pct = host.indexOf('%');
-  const v6 = inetPton6(pct < 0 ? host : host.slice(0, pct));
-  if (v6 === null) return null;
-  if (pct < 0) return { family: 6, addr: v6, scopeId: 0 };
-  const scope = host.slice(pct + 1);
-  const byName = ifNameToIndex(scope);
-  if (byName !== null) return { family: 6, addr: v6, scopeId: byName };
-  const n = /^[0-9]+$/.test(scope) ? Number(scope) : NaN;
-  if (!Number.isInteger(n) || n > 0xffffffff) return null;
-  return { family: 6, addr: v6, scopeId: n };
-}
-
-export type GaiResult = { ok: true; addr: SockAddr } | { ok: false; code: number; errno?: number };
+export type GaiResult = { ok: true; addr: Endpoint } | { ok: false; code: number; errno?: number };
 
 /** Resolves one endpoint; `code` is a glibc EAI_* value on failure. */
 export async function getaddrinfo(host: string, service: string): Promise<GaiResult> {

@@ -3,9 +3,9 @@
  */
 import { readSetArgs } from './args.js';
 import type { CliIo } from './cli-io.js';
-import { deviceName } from './device.js';
-import { strerror } from './errno.js';
-import { IpcError, setDevice } from './ipc.js';
+import { strerror } from '../../text/errno.js';
+import { deviceName, setDevice } from '../../uapi/client.js';
+import { IpcError } from '../../uapi/errors.js';
 import { usageLine } from './usage.js';
 
 export async function setMain(io: CliIo, args: readonly string[]): Promise<number> {
@@ -15,9 +15,8 @@ export async function setMain(io: CliIo, args: readonly string[]): Promise<numbe
   }
   const dev = await readSetArgs(io, args.slice(1));
   if (dev === null) return 1;
-  dev.name = deviceName(args[0]);
   try {
-    await setDevice(io.socketDir, dev);
+    await setDevice(io.socketDir, deviceName(args[0]), dev);
   } catch (err) {
     if (!(err instanceof IpcError)) throw err;
     io.err(`Unable to modify interface: ${strerror(err.errno)}\n`);

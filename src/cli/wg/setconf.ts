@@ -7,9 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { fsPath, type CliIo } from './cli-io.js';
 import { readWgConfig, type ConfigReader } from './conf.js';
-import { deviceName, type WgDevice } from './device.js';
-import { Errno, strerror } from './errno.js';
-import { getDevice, IpcError, setDevice } from './ipc.js';
+import { Errno, strerror } from '../../text/errno.js';
+import { deviceName, getDevice, setDevice } from '../../uapi/client.js';
+import { IpcError } from '../../uapi/errors.js';
+import type { Device } from '../../uapi/model.js';
 import { syncPeers } from './sync.js';
 import { usageLine } from './usage.js';
 
@@ -39,13 +40,13 @@ export async function setconfMain(io: CliIo, verb: ConfVerb, args: readonly stri
       return 1;
     }
   }
-  const dev: WgDevice | null = await reader(io, text, file, verb === 'addconf');
+  const dev: Device | null = await reader(io, text, file, verb === 'addconf');
   if (dev === null) return 1;
-  dev.name = deviceName(ifname);
+  const name = deviceName(ifname);
   if (verb === 'syncconf' && dev.peers.length > 0) {
-    let runtime: WgDevice;
+    let runtime: Device;
     try {
-      runtime = await getDevice(io.socketDir, dev.name);
+      runtime = await getDevice(io.socketDir, name);
     } catch (err) {
       io.err(`Unable to retrieve current interface configuration: ${strerror(errnoOf(err))}\n`);
       return 1;
@@ -53,7 +54,7 @@ export async function setconfMain(io: CliIo, verb: ConfVerb, args: readonly stri
     syncPeers(dev, runtime);
   }
   try {
-    await setDevice(io.socketDir, dev);
+    await setDevice(io.socketDir, name, dev);
   } catch (err) {
     io.err(`Unable to modify interface: ${strerror(errnoOf(err))}\n`);
     return 1;

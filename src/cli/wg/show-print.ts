@@ -4,29 +4,15 @@
  * (ugly_print: `listen-port`, `endpoints`, …). Output is byte-identical to wg's.
  */
 import { formatKeyBase64 } from '../../wireguard/keys.js';
-import type { WgDevice, WgPeer } from './device.js';
+import { formatPrefix } from '../../text/prefix.js';
+import { formatWgEndpoint } from '../../uapi/endpoint.js';
+import type { Device, Peer } from '../../uapi/model.js';
 import { ago, every, filterAnsi, formatBytes, Term } from './format.js';
-import { formatSockAddr, inetNtop } from './inet.js';
-
-export const SHOW_FIELDS = [
-  'public-key',
-  'private-key',
-  'listen-port',
-  'fwmark',
-  'peers',
-  'preshared-keys',
-  'endpoints',
-  'allowed-ips',
-  'latest-handshakes',
-  'transfer',
-  'persistent-keepalive',
-  'dump',
-] as const;
 
 const key = formatKeyBase64;
 
-function maybeKey(k: Uint8Array | null): string {
-  return k === null ? '(none)' : key(k);
+function maybeKey(k: Uint8Array | undefined): string {
+  return k === undefined ? '(none)' : key(k);
 }
 
 function maskedKey(k: Uint8Array, env: NodeJS.ProcessEnv): string {
@@ -38,13 +24,15 @@ function hex(n: number): string {
 }
 
 /** show.c peer_cmp: most recent handshake first, peers without one last (stable for ties). */
-export function sortPeers(peers: WgPeer[]): WgPeer[] {
-  const none = (p: WgPeer) => p.lastHandshakeSec === 0n && p.lastHandshakeNsec === 0n;
+export function sortPeers(peers: Peer[]): Peer[] {
+  const sec = (p: Peer) => p.lastHandshakeSec ?? 0n;
+  const nsec = (p: Peer) => p.lastHandshakeNsec ?? 0n;
+  const none = (p: Peer) => sec(p) === 0n && nsec(p) === 0n;
   return [...peers].sort((a, b) => {
     if (none(a) && !none(b)) return 1;
     if (none(b) && !none(a)) return -1;
-    let diff = a.lastHandshakeSec - b.lastHandshakeSec;
-    if (diff === 0n) diff = a.lastHandshakeNsec - b.lastHandshakeNsec;
+    let diff = sec(a) - sec(b);
+    if (diff === 0n) diff = nsec(a) - nsec(b);
     return diff < 0n ? 1 : diff > 0n ? -1 : 0;
   });
 }
@@ -57,64 +45,68 @@ export interface PrettyOptions {
 }
 
 /** pretty_print(): each piece is one terminal_printf, filtered when not in colour. */
-export function prettyPrint(dev: WgDevice, o: PrettyOptions): string {
+export function prettyPrint(name: string, dev: Device, o: PrettyOptions): string {
   const { RESET, BOLD, GREEN, YELLOW, CYAN } = Term;
   const pieces: string[] = [];
   const p = (s: string) => pieces.push(s);
   const field = (name: string, value: string) => p(`  ${BOLD}${name}${RESET}: ${value}\n`);
   p(RESET);
-  p(`${GREEN}${BOLD}interface${RESET}: ${GREEN}${dev.name}${RESET}\n`);
-  if (dev.publicKey !== null) field('public key', key(dev.publicKey));
-  if (dev.privateKey !== null) field('private key', maskedKey(dev.privateKey, o.env));
+  p(`${GREEN}${BOLD}interface${RESET}: ${GREEN}${name}${RESET}\n`);
+  if (dev.publicKey !== undefined) field('public key', key(dev.publicKey));
+  if (dev.privateKey !== undefined) field('private key', maskedKey(dev.privateKey, o.env));
   if (dev.listenPort) field('listening port', String(dev.listenPort));
   if (dev.fwmark) field('fwmark', `0x${hex(dev.fwmark)}`);
   const peers = sortPeers(dev.peers);
   if (peers.length > 0) p('\n');
   peers.forEach((peer, i) => {
     p(`${YELLOW}${BOLD}peer${RESET}: ${YELLOW}${key(peer.publicKey)}${RESET}\n`);
-    if (peer.presharedKey !== null) field('preshared key', maskedKey(peer.presharedKey, o.env));
-    if (peer.endpoint !== null) field('endpoint', formatSockAddr(peer.endpoint));
+    if (peer.presharedKey !== undefined) field('preshared key', maskedKey(peer.presharedKey, o.env));
+    if (peer.endpoint !== undefined) field('endpoint', formatWgEndpoint(peer.endpoint));
     p(`  ${BOLD}allowed ips${RESET}: `);
     if (peer.allowedIps.length > 0) {
-      peer.allowedIps.forEach((a, j) => p(`${inetNtop(a.family, a.addr)}${CYAN}/${RESET}${a.cidr}${j + 1 < peer.allowedIps.length ? ', ' : '\n'}`));
+      peer.allowedIps.forEach(({ prefix }, j) => p(`${formatPrefix(prefix).replace('/', `${CYAN}/${RESET}`)}${j + 1 < peer.allowedIps.length ? ', ' : '\n'}`));
     } else p('(none)\n');
-    if (peer.lastHandshakeSec !== 0n) field('latest handshake', ago(peer.lastHandshakeSec, o.nowSec));
-    if (peer.rxBytes !== 0n || peer.txBytes !== 0n) {
+    if (peer.lastHandshakeSec) field('latest handshake', ago(peer.lastHandshakeSec, o.nowSec));
+    if (peer.rxBytes || peer.txBytes) {
       p(`  ${BOLD}transfer${RESET}: `);
-      p(`${formatBytes(peer.rxBytes)} received, `);
-      p(`${formatBytes(peer.txBytes)} sent\n`);
+      p(`${formatBytes(peer.rxBytes ?? 0n)} received, `);
+      p(`${formatBytes(peer.txBytes ?? 0n)} sent\n`);
     }
-    if (peer.persistentKeepalive) field('persistent keepalive', every(peer.persistentKeepalive));
+    if (peer.persistentKeepaliveInterval) field('persistent keepalive', every(peer.persistentKeepaliveInterval));
     if (i + 1 < peers.length) p('\n');
   });
   return (o.color ? pieces : pieces.map(filterAnsi)).join('');
 }
 
-function endpointText(peer: WgPeer): string {
-  return peer.endpoint === null ? '(none)' : formatSockAddr(peer.endpoint);
+function endpointText(peer: Peer): string {
+  return peer.endpoint === undefined ? '(none)' : formatWgEndpoint(peer.endpoint);
 }
 
-function allowedIpsText(peer: WgPeer, sep: string): string {
+function allowedIpsText(peer: Peer, sep: string): string {
   if (peer.allowedIps.length === 0) return '(none)';
-  return peer.allowedIps.map((a) => `${inetNtop(a.family, a.addr)}/${a.cidr}`).join(sep);
+  return peer.allowedIps.map((a) => formatPrefix(a.prefix)).join(sep);
+}
+
+function keepaliveText(peer: Peer): string {
+  return peer.persistentKeepaliveInterval ? String(peer.persistentKeepaliveInterval) : 'off';
 }
 
 /** dump_print(): one line for the interface, one per peer, tab-separated. */
-export function dumpPrint(dev: WgDevice, withInterface: boolean): string {
-  const pre = withInterface ? `${dev.name}\t` : '';
+export function dumpPrint(name: string, dev: Device, withInterface: boolean): string {
+  const pre = withInterface ? `${name}\t` : '';
   let out = `${pre}${maybeKey(dev.privateKey)}\t${maybeKey(dev.publicKey)}\t${dev.listenPort ?? 0}\t${dev.fwmark ? `0x${hex(dev.fwmark)}` : 'off'}\n`;
   for (const peer of dev.peers) {
     out +=
       `${pre}${key(peer.publicKey)}\t${maybeKey(peer.presharedKey)}\t${endpointText(peer)}\t${allowedIpsText(peer, ',')}\t` +
-      `${peer.lastHandshakeSec}\t${peer.rxBytes}\t${peer.txBytes}\t${peer.persistentKeepalive ? peer.persistentKeepalive : 'off'}\n`;
+      `${peer.lastHandshakeSec ?? 0n}\t${peer.rxBytes ?? 0n}\t${peer.txBytes ?? 0n}\t${keepaliveText(peer)}\n`;
   }
   return out;
 }
 
 /** ugly_print(): one field; null when the field name is unknown. */
-export function uglyPrint(dev: WgDevice, param: string, withInterface: boolean): string | null {
-  const pre = withInterface ? `${dev.name}\t` : '';
-  const perPeer = (f: (peer: WgPeer) => string) => dev.peers.map((peer) => `${pre}${key(peer.publicKey)}\t${f(peer)}\n`).join('');
+export function uglyPrint(name: string, dev: Device, param: string, withInterface: boolean): string | null {
+  const pre = withInterface ? `${name}\t` : '';
+  const perPeer = (f: (peer: Peer) => string) => dev.peers.map((peer) => `${pre}${key(peer.publicKey)}\t${f(peer)}\n`).join('');
   switch (param) {
     case 'public-key':
       return `${pre}${maybeKey(dev.publicKey)}\n`;
@@ -131,17 +123,17 @@ export function uglyPrint(dev: WgDevice, param: string, withInterface: boolean):
     case 'allowed-ips':
       return perPeer((peer) => allowedIpsText(peer, ' '));
     case 'latest-handshakes':
-      return perPeer((peer) => String(peer.lastHandshakeSec));
+      return perPeer((peer) => String(peer.lastHandshakeSec ?? 0n));
     case 'transfer':
-      return perPeer((peer) => `${peer.rxBytes}\t${peer.txBytes}`);
+      return perPeer((peer) => `${peer.rxBytes ?? 0n}\t${peer.txBytes ?? 0n}`);
     case 'persistent-keepalive':
-      return perPeer((peer) => (peer.persistentKeepalive ? String(peer.persistentKeepalive) : 'off'));
+      return perPeer(keepaliveText);
     case 'preshared-keys':
       return perPeer((peer) => maybeKey(peer.presharedKey));
     case 'peers':
       return dev.peers.map((peer) => `${pre}${key(peer.publicKey)}\n`).join('');
     case 'dump':
-      return dumpPrint(dev, withInterface);
+      return dumpPrint(name, dev, withInterface);
     default:
       return null;
   }

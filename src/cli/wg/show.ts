@@ -2,10 +2,12 @@
  * `ferry show { <interface> | all | interfaces } [FIELD | dump]`, show.c's show_main:
  * the same arguments, output, messages and exit codes as `wg show`.
  */
-import { strerror } from './errno.js';
+import { strerror } from '../../text/errno.js';
+import { deviceName, getDevice, listDevices } from '../../uapi/client.js';
+import { IpcError } from '../../uapi/errors.js';
+import type { Device } from '../../uapi/model.js';
 import { colorMode } from './format.js';
 import type { CliIo } from './cli-io.js';
-import { getDevice, IpcError, listDevices } from './ipc.js';
 import { prettyPrint, uglyPrint } from './show-print.js';
 import { usageLine } from './usage.js';
 
@@ -19,8 +21,18 @@ function invalidParameter(io: CliIo, param: string): void {
   io.err(`${usageLine(io.prog, 'show')}\n`);
 }
 
-function pretty(io: CliIo, dev: Parameters<typeof prettyPrint>[0]): string {
-  return prettyPrint(dev, { env: io.env, color: colorMode(io.env, io.stdoutIsTTY), nowSec: BigInt(Math.floor(Date.now() / 1000)) });
+function pretty(io: CliIo, name: string, dev: Device): string {
+  return prettyPrint(deviceName(name), dev, { env: io.env, color: colorMode(io.env, io.stdoutIsTTY), nowSec: BigInt(Math.floor(Date.now() / 1000)) });
+}
+
+/** The live interfaces, or null after wg's message. */
+async function interfaceNames(io: CliIo): Promise<string[] | null> {
+  try {
+    return await listDevices(io.socketDir);
+  } catch (err) {
+    io.err(`Unable to list interfaces: ${strerror(errnoOf(err))}\n`);
+    return null;
+  }
 }
 
 /** args: the words after "show". */
@@ -31,13 +43,8 @@ export async function showMain(io: CliIo, args: readonly string[]): Promise<numb
   }
   const target = args[0];
   if (target === undefined || target === 'all') {
-    let names: string[];
-    try {
-      names = await listDevices(io.socketDir);
-    } catch (err) {
-      io.err(`Unable to list interfaces: ${strerror(errnoOf(err))}\n`);
-      return 1;
-    }
+    const names = await interfaceNames(io);
+    if (names === null) return 1;
     let ret = names.length > 0 ? 1 : 0;
     for (let i = 0; i < names.length; i++) {
       let dev;
@@ -48,7 +55,7 @@ export async function showMain(io: CliIo, args: readonly string[]): Promise<numb
         continue;
       }
       if (args.length === 2) {
-        const text = uglyPrint(dev, args[1], true);
+        const text = uglyPrint(deviceName(names[i]), dev, args[1], true);
         if (text === null) {
           invalidParameter(io, args[1]);
           ret = 1;
@@ -56,7 +63,7 @@ export async function showMain(io: CliIo, args: readonly string[]): Promise<numb
         }
         io.out(text);
       } else {
-        io.out(pretty(io, dev));
+        io.out(pretty(io, names[i], dev));
         if (i + 1 < names.length) io.out('\n');
       }
       ret = 0;
@@ -68,13 +75,8 @@ export async function showMain(io: CliIo, args: readonly string[]): Promise<numb
       io.err(`${usageLine(io.prog, 'show')}\n`);
       return 1;
     }
-    let names: string[];
-    try {
-      names = await listDevices(io.socketDir);
-    } catch (err) {
-      io.err(`Unable to list interfaces: ${strerror(errnoOf(err))}\n`);
-      return 1;
-    }
+    const names = await interfaceNames(io);
+    if (names === null) return 1;
     if (names.length > 0) io.out(`${names.join(' ')}\n`);
     return 0;
   }
@@ -90,7 +92,7 @@ export async function showMain(io: CliIo, args: readonly string[]): Promise<numb
     return 1;
   }
   if (args.length === 2) {
-    const text = uglyPrint(dev, args[1], false);
+    const text = uglyPrint(deviceName(target), dev, args[1], false);
     if (text === null) {
       invalidParameter(io, args[1]);
       return 1;
@@ -98,6 +100,6 @@ export async function showMain(io: CliIo, args: readonly string[]): Promise<numb
     io.out(text);
     return 0;
   }
-  io.out(pretty(io, dev));
+  io.out(pretty(io, target, dev));
   return 0;
 }

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newDevice, newPeer } from './device.js';
+import { newDevice, newPeer } from '../../uapi/model.js';
 import { syncPeers } from './sync.js';
 
 const k = (n: number) => new Uint8Array(32).fill(n);
 
 function device(keys: number[]) {
-  const d = newDevice('wg0');
+  const d = newDevice();
   d.replacePeers = true;
   for (const n of keys) d.peers.push(newPeer(k(n)));
   return d;
@@ -16,7 +16,7 @@ test('syncconf removes only the running peers missing from the file, in wg’s o
   const file = device([5, 2, 9]);
   const runtime = device([1, 2, 3, 7, 9]);
   runtime.peers[1].presharedKey = k(0xaa);
-  runtime.peers[1].persistentKeepalive = 25;
+  runtime.peers[1].persistentKeepaliveInterval = 25;
   syncPeers(file, runtime);
   assert.equal(file.replacePeers, false);
   // Removals are prepended while walking the sorted list: highest key first.
@@ -32,8 +32,8 @@ test('syncconf removes only the running peers missing from the file, in wg’s o
     ],
   );
   // 1.0.20210914 leaves a kept peer's preshared key and keepalive as the file says (unset).
-  assert.equal(file.peers[4].presharedKey, null);
-  assert.equal(file.peers[4].persistentKeepalive, null);
+  assert.equal(file.peers[4].presharedKey, undefined);
+  assert.equal(file.peers[4].persistentKeepaliveInterval, undefined);
 });
 
 test('syncconf with no peers in the file, or none running, replaces everything', () => {

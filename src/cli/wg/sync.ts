@@ -9,12 +9,12 @@
  * descending public-key order (wg prepends them while walking a sorted list).
  * 1.0.20210914 does not clear a preshared key or keepalive the file leaves out.
  */
-import { compareKeys, newPeer, type WgDevice, type WgPeer } from './device.js';
+import { compareKeys, newPeer, type Device, type Peer } from '../../uapi/model.js';
 
-export function syncPeers(file: WgDevice, runtime: WgDevice): void {
+export function syncPeers(file: Device, runtime: Device): void {
   if (file.peers.length === 0 || runtime.peers.length === 0) return;
   file.replacePeers = false;
-  const all: { peer: WgPeer; fromFile: boolean }[] = [
+  const all: { peer: Peer; fromFile: boolean }[] = [
     ...file.peers.map((peer) => ({ peer, fromFile: true })),
     ...runtime.peers.map((peer) => ({ peer, fromFile: false })),
   ];

@@ -3,11 +3,14 @@
  * its exact acceptance rules and messages ("Fwmark is neither 0/off nor 0-0xffffffff: `x'").
  * Each returns null after printing its message on stderr, as wg does.
  */
+import { fwmarkValue, keepaliveValue } from '../../config/value-rules.js';
 import { tryParseKeyBase64 } from '../../wireguard/keys.js';
 import type { CliIo } from './cli-io.js';
-import type { AllowedIp, WgPeer } from './device.js';
-import { gaiStrerror, Gai } from './errno.js';
-import { inetPton4, inetPton6, type SockAddr } from './inet.js';
+import { splitHostPort, type Endpoint } from '../../text/endpoint.js';
+import { gaiStrerror, Gai } from '../../text/errno.js';
+import { parseIpv4, parseIpv6 } from '../../text/ip.js';
+import { hasHostBits, type IpPrefix } from '../../text/prefix.js';
+import type { Peer } from '../../uapi/model.js';
 import { getaddrinfo, servicePort } from './resolve.js';
 
 /** Thrown where wg calls exit() in the middle of parsing. */
@@ -30,15 +33,9 @@ export function parsePort(io: CliIo, value: string): number | null {
 
 /** parse_fwmark(): "off", decimal, or 0x-prefixed hex, at most 0xffffffff. */
 export function parseFwmark(io: CliIo, value: string): number | null {
-  if (value.toLowerCase() === 'off') return 0;
-  const hex = value.length > 2 && value[0] === '0' && value[1] === 'x';
-  const ok = hex ? /^0x[0-9a-fA-F]+$/.test(value) : /^[0-9]+$/.test(value);
-  if (ok) {
-    const n = BigInt(value);
-    if (n <= 0xffffffffn) return Number(n);
-  }
-  io.err(`Fwmark is neither 0/off nor 0-0xffffffff: \`${value}'\n`);
-  return null;
+  const mark = fwmarkValue(value);
+  if (mark === null) io.err(`Fwmark is neither 0/off nor 0-0xffffffff: \`${value}'\n`);
+  return mark;
 }
 
 /** parse_key(): exactly wg's base64 form (key_from_base64). */
@@ -50,34 +47,27 @@ export function parseKey(io: CliIo, value: string): Uint8Array | null {
 
 /** parse_persistent_keepalive(): "off" or 0-65535. */
 export function parsePersistentKeepalive(io: CliIo, value: string): number | null {
-  if (value.toLowerCase() === 'off') return 0;
-  if (/^[0-9]+$/.test(value) && BigInt(value) <= 65535n) return Number(value);
-  io.err(`Persistent keepalive interval is neither 0/off nor 1-65535: \`${value}'\n`);
-  return null;
+  const interval = keepaliveValue(value);
+  if (interval === null) io.err(`Persistent keepalive interval is neither 0/off nor 1-65535: \`${value}'\n`);
+  return interval;
 }
 
 /** parse_ip(): IPv6 when the text has a ':', else IPv4, through inet_pton. */
-export function parseIp(io: CliIo, value: string): Pick<AllowedIp, 'family' | 'addr'> | null {
+export function parseIp(io: CliIo, value: string): Omit<IpPrefix, 'cidr'> | null {
   const v6 = value.includes(':');
-  const addr = v6 ? inetPton6(value) : inetPton4(value);
-  if (addr === null) {
+  const bytes = v6 ? parseIpv6(value) : parseIpv4(value);
+  if (bytes === null) {
     io.err(`Unable to parse IP address: \`${value}'\n`);
     return null;
   }
-  return { family: v6 ? 6 : 4, addr };
-}
-
-/** True when bits beyond the prefix are set (validate_netmask). */
-function hasHostBits(a: AllowedIp): boolean {
-  for (let bit = a.cidr; bit < a.addr.length * 8; bit++) if (a.addr[bit >> 3] & (0x80 >> (bit & 7))) return true;
-  return false;
+  return { family: v6 ? 6 : 4, bytes };
 }
 
 /**
  * parse_allowedips(): a comma-separated list (spaces already removed); "" only sets
  * "replace". 1.0.20210914 has no +/- prefixes: "+10.0.0.0/8" is not an IP address.
  */
-export function parseAllowedIps(io: CliIo, peer: WgPeer, value: string): boolean {
+export function parseAllowedIps(io: CliIo, peer: Peer, value: string): boolean {
   peer.replaceAllowedIps = true;
   if (value.length === 0) return true;
   for (const entry of value.split(',')) {
@@ -95,9 +85,10 @@ export function parseAllowedIps(io: CliIo, peer: WgPeer, value: string): boolean
       }
       cidr = Number(mask);
     } else cidr = ip.family === 4 ? 32 : 128;
-    const allowed: AllowedIp = { ...ip, cidr };
-    if (hasHostBits(allowed)) io.err(`Warning: AllowedIP has nonzero host part: ${ipText}/${mask}\n`);
-    peer.allowedIps.push(allowed);
+    const prefix: IpPrefix = { ...ip, cidr };
+    // validate_netmask()
+    if (hasHostBits(prefix)) io.err(`Warning: AllowedIP has nonzero host part: ${ipText}/${mask}\n`);
+    peer.allowedIps.push({ prefix, remove: false });
   }
   return true;
 }
@@ -117,35 +108,22 @@ function dnsRetries(io: CliIo): number {
 const PERMANENT = new Set<number>([Gai.NONAME, Gai.FAIL, Gai.NODATA]);
 
 /** parse_endpoint(): "host:port" or "[v6]:port", resolved now, retrying transient failures. */
-export async function parseEndpoint(io: CliIo, value: string, sleep = defaultSleep): Promise<SockAddr | null> {
+export async function parseEndpoint(io: CliIo, value: string, sleep = defaultSleep): Promise<Endpoint | null> {
   let retries = dnsRetries(io);
   if (value.length === 0) {
     io.err('Unable to parse empty endpoint\n');
     return null;
   }
-  let host: string;
-  let port: string;
-  if (value[0] === '[') {
-    const end = value.indexOf(']');
-    if (end < 0) {
-      io.err(`Unable to find matching brace of endpoint: \`${value}'\n`);
-      return null;
-    }
-    if (value[end + 1] !== ':' || end + 2 >= value.length) {
-      io.err(`Unable to find port of endpoint: \`${value}'\n`);
-      return null;
-    }
-    host = value.slice(1, end);
-    port = value.slice(end + 2);
-  } else {
-    const end = value.lastIndexOf(':');
-    if (end < 0 || end + 1 >= value.length) {
-      io.err(`Unable to find port of endpoint: \`${value}'\n`);
-      return null;
-    }
-    host = value.slice(0, end);
-    port = value.slice(end + 1);
+  const split = splitHostPort(value);
+  if (split === null && value[0] === '[' && !value.includes(']')) {
+    io.err(`Unable to find matching brace of endpoint: \`${value}'\n`);
+    return null;
   }
+  if (split === null || split.port === '') {
+    io.err(`Unable to find port of endpoint: \`${value}'\n`);
+    return null;
+  }
+  const { host, port } = split;
   for (let timeout = 1_000_000; ; timeout = Math.min(20_000_000, Math.floor((timeout * 6) / 5))) {
     const r = await getaddrinfo(host, port);
     if (r.ok) return r.addr;

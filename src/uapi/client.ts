@@ -1,34 +1,39 @@
 /**
- * Talking to userspace WireGuard daemons (ferryd, wireguard-go) as wg(8) does
- * (ipc-uapi-unix.h): an interface is a socket DIR/NAME.sock that accepts connections; a
- * socket that refuses them belongs to a dead daemon and is removed; one connection per
- * operation. ferry has no kernel interfaces, so a name without a live socket is ENODEV.
+ * The one UAPI client, talking to userspace WireGuard daemons (ferryd, wireguard-go) as
+ * wg(8) does (ipc-uapi-unix.h): an interface is a socket DIR/NAME.sock that accepts
+ * connections; a socket that refuses them belongs to a dead daemon and is removed; one
+ * connection per operation. ferry has no kernel interfaces, so a name without a live
+ * socket is ENODEV. Used by the wg verbs, the wg-quick verbs and the ferry CLI.
+ *
+ * Names and directories are byte strings (one char per byte, as wg handles char*).
  */
 import { opendirSync, statSync, unlinkSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { initCrypto } from '../../wireguard/crypto.js';
-import { fsPath } from './cli-io.js';
-import type { WgDevice } from './device.js';
-import { Errno } from './errno.js';
-import { formatSetRequest, parseGetResponse, parseSetResponse } from './uapi-codec.js';
+import { Errno } from '../text/errno.js';
+import { IpcError } from './errors.js';
+import { parseGet, parseSetAnswer } from './get-parse.js';
+import type { Device } from './model.js';
+import { formatSet } from './set-format.js';
+import { UAPI_SOCKET_SUFFIX as SUFFIX, uapiSocketPath } from './socket-path.js';
 
-const SUFFIX = '.sock';
+/** An operation that gets no answer within this long fails with ETIMEDOUT (wg itself would wait forever). */
+const ANSWER_TIMEOUT_MS = 30_000;
+const ETIMEDOUT = 110;
+const IFNAMSIZ = 16;
 
-/** A failed operation with the (positive) errno wg would report. */
-export class IpcError extends Error {
-  constructor(readonly errno: number) {
-    super(`errno ${errno}`);
-    this.name = 'IpcError';
-  }
+/** A name as wg keeps it: at most IFNAMSIZ - 1 = 15 bytes. */
+export function deviceName(name: string): string {
+  return name.slice(0, IFNAMSIZ - 1);
+}
+
+/** A byte string to a path Node's fs and net accept. */
+function fsPath(bytes: string): string {
+  return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
 function errnoOf(err: unknown): number {
   const n = (err as NodeJS.ErrnoException).errno;
   return typeof n === 'number' && n !== 0 ? Math.abs(n) : Errno.EIO;
-}
-
-function socketPath(dir: string, name: string): string {
-  return `${dir}/${name}${SUFFIX}`;
 }
 
 /** Connects; resolves with the open socket or rejects with IpcError. */
@@ -44,9 +49,9 @@ function connect(path: string): Promise<import('node:net').Socket> {
 }
 
 /** userspace_has_wireguard_interface(): a socket file that does not refuse connections. */
-export async function hasInterface(dir: string, name: string): Promise<boolean> {
+async function hasInterface(dir: string, name: string): Promise<boolean> {
   if (name.includes('/')) return false;
-  const path = socketPath(dir, name);
+  const path = uapiSocketPath(name, dir);
   try {
     if (!statSync(fsPath(path)).isSocket()) return false;
   } catch {
@@ -95,14 +100,21 @@ export async function listDevices(dir: string): Promise<string[]> {
 /** Sends one request and returns everything read up to the first empty line (or the end). */
 async function exchange(dir: string, name: string, request: string): Promise<string> {
   if (!(await hasInterface(dir, name))) throw new IpcError(Errno.ENODEV);
-  const sock = await connect(socketPath(dir, name));
+  const sock = await connect(uapiSocketPath(name, dir));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let last = 0x0a; // an empty first line also ends the answer
     let done = false;
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      sock.destroy();
+      reject(new IpcError(ETIMEDOUT));
+    }, ANSWER_TIMEOUT_MS);
     const finish = () => {
       if (done) return;
       done = true;
+      clearTimeout(timer);
       sock.destroy();
       resolve(Buffer.concat(chunks).toString('latin1'));
     };
@@ -117,6 +129,7 @@ async function exchange(dir: string, name: string, request: string): Promise<str
     sock.on('error', (err) => {
       if (done) return;
       done = true;
+      clearTimeout(timer);
       reject(new IpcError(errnoOf(err)));
     });
     sock.write(Buffer.from(request, 'latin1'));
@@ -124,17 +137,16 @@ async function exchange(dir: string, name: string, request: string): Promise<str
 }
 
 /** ipc_get_device(). */
-export async function getDevice(dir: string, name: string): Promise<WgDevice> {
-  await initCrypto();
+export async function getDevice(dir: string, name: string): Promise<Device> {
   const answer = await exchange(dir, name, 'get=1\n\n');
-  const r = parseGetResponse(name, answer);
+  const r = parseGet(answer);
   if (r.device === null) throw new IpcError(r.errno);
   return r.device;
 }
 
 /** ipc_set_device(). */
-export async function setDevice(dir: string, dev: WgDevice): Promise<void> {
-  const answer = await exchange(dir, dev.name, formatSetRequest(dev));
-  const errno = parseSetResponse(answer);
+export async function setDevice(dir: string, name: string, dev: Device): Promise<void> {
+  const answer = await exchange(dir, name, formatSet(dev));
+  const errno = parseSetAnswer(answer);
   if (errno !== 0) throw new IpcError(errno);
 }

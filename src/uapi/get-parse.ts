@@ -1,35 +1,16 @@
 /**
- * The UAPI text as wg(8) writes and reads it (ipc-uapi.h userspace_set_device and
- * userspace_get_device): the same lines in the same order, and the same tolerance when
- * reading (unknown keys are skipped; a malformed line or a missing end is EPROTO).
+ * Reads a UAPI `get=1` answer into the device model exactly as wg(8) reads it
+ * (ipc-uapi.h userspace_get_device): the same tolerance (unknown keys are skipped) and
+ * the same failures (a malformed line, a bad number or a missing end is EPROTO; an
+ * endpoint that is not numeric is ENETUNREACH). The wg verbs, the wg-quick verbs and the
+ * CLI all read the running device through this one reader.
  */
-import { publicKeyFromPrivate, formatKeyHex, tryParseKeyHex } from '../../wireguard/keys.js';
-import { newDevice, newPeer, type WgDevice, type WgPeer } from './device.js';
-import { Errno } from './errno.js';
-import { formatSockAddr, inetNtop, inetPton4, inetPton6 } from './inet.js';
-import { numericHost } from './resolve.js';
-
-/** The whole `set=1` request, ending with the empty line. */
-export function formatSetRequest(dev: WgDevice): string {
-  const out: string[] = ['set=1'];
-  if (dev.privateKey !== null) out.push(`private_key=${formatKeyHex(dev.privateKey)}`);
-  if (dev.listenPort !== null) out.push(`listen_port=${dev.listenPort}`);
-  if (dev.fwmark !== null) out.push(`fwmark=${dev.fwmark >>> 0}`);
-  if (dev.replacePeers) out.push('replace_peers=true');
-  for (const peer of dev.peers) {
-    out.push(`public_key=${formatKeyHex(peer.publicKey)}`);
-    if (peer.remove) {
-      out.push('remove=true');
-      continue;
-    }
-    if (peer.presharedKey !== null) out.push(`preshared_key=${formatKeyHex(peer.presharedKey)}`);
-    if (peer.endpoint !== null) out.push(`endpoint=${formatSockAddr(peer.endpoint)}`);
-    if (peer.persistentKeepalive !== null) out.push(`persistent_keepalive_interval=${peer.persistentKeepalive}`);
-    if (peer.replaceAllowedIps) out.push('replace_allowed_ips=true');
-    for (const a of peer.allowedIps) out.push(`allowed_ip=${inetNtop(a.family, a.addr)}/${a.cidr}`);
-  }
-  return `${out.join('\n')}\n\n`;
-}
+import { Errno } from '../text/errno.js';
+import { splitHostPort, type Endpoint } from '../text/endpoint.js';
+import { parseIpv4, parseIpv6 } from '../text/ip.js';
+import { publicKeyFromPrivate, tryParseKeyHex } from '../wireguard/keys.js';
+import { numericHost } from './endpoint.js';
+import { newDevice, newPeer, type Device, type Peer } from './model.js';
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -41,36 +22,25 @@ function num(value: string, max: bigint): bigint | null {
   return n > max ? null : n;
 }
 
-/** "host:port" or "[host]:port" from the daemon, resolved numerically. */
-function parseEndpoint(value: string): WgPeer['endpoint'] | undefined {
-  let host: string;
-  let port: string;
-  if (value.startsWith('[')) {
-    const end = value.indexOf(']');
-    if (end < 0 || value[end + 1] !== ':' || end + 2 >= value.length) return undefined;
-    host = value.slice(1, end);
-    port = value.slice(end + 2);
-  } else {
-    const end = value.lastIndexOf(':');
-    if (end < 0 || end + 1 >= value.length) return undefined;
-    host = value.slice(0, end);
-    port = value.slice(end + 1);
-  }
-  const h = numericHost(host);
-  if (h === null || !/^[0-9]+$/.test(port)) return null;
-  return { ...h, port: Number(BigInt(port) & 0xffffn) };
+/** "host:port" or "[host]:port" from the daemon: undefined is malformed, null is not numeric. */
+function parseEndpoint(value: string): Endpoint | null | undefined {
+  const split = splitHostPort(value);
+  if (split === null || split.port === '') return undefined;
+  const h = numericHost(split.host);
+  if (h === null || !/^[0-9]+$/.test(split.port)) return null;
+  return { ...h, port: Number(BigInt(split.port) & 0xffffn) };
 }
 
-export type GetResult = { device: WgDevice; errno: 0 } | { device: null; errno: number };
+export type GetResult = { device: Device; errno: 0 } | { device: null; errno: number };
 
 /**
- * Reads a `get=1` answer (everything the daemon sent) as wg does. errno is positive;
- * an answer whose errno line is not a plain number (wireguard-go writes "errno=-5") is
- * EPROTO, exactly as wg reports it.
+ * Reads a `get=1` answer (everything the daemon sent). errno is positive; an answer whose
+ * errno line is not a plain number (wireguard-go writes "errno=-5") is EPROTO, exactly as
+ * wg reports it.
  */
-export function parseGetResponse(name: string, text: string): GetResult {
-  const dev = newDevice(name);
-  let peer: WgPeer | null = null;
+export function parseGet(text: string): GetResult {
+  const dev = newDevice();
+  let peer: Peer | null = null;
   let errno: number = Errno.EPROTO;
   const fail: GetResult = { device: null, errno: Errno.EPROTO };
   let pos = 0;
@@ -106,7 +76,8 @@ export function parseGetResponse(name: string, text: string): GetResult {
     } else if (peer !== null && key === 'preshared_key') {
       const k = tryParseKeyHex(value);
       if (k === null) return fail;
-      peer.presharedKey = k.some((b) => b !== 0) ? k : null;
+      if (k.some((b) => b !== 0)) peer.presharedKey = k;
+      else delete peer.presharedKey;
     } else if (peer !== null && key === 'endpoint') {
       const ep = parseEndpoint(value);
       if (ep === undefined) return fail;
@@ -115,7 +86,7 @@ export function parseGetResponse(name: string, text: string): GetResult {
     } else if (peer !== null && key === 'persistent_keepalive_interval') {
       const n = num(value, 0xffffn);
       if (n === null) return fail;
-      peer.persistentKeepalive = Number(n);
+      peer.persistentKeepaliveInterval = Number(n);
     } else if (peer !== null && key === 'allowed_ip') {
       const slash = value.indexOf('/');
       if (slash < 0) return fail;
@@ -123,13 +94,13 @@ export function parseGetResponse(name: string, text: string): GetResult {
       const mask = value.slice(slash + 1);
       if (!/^[0-9]+$/.test(mask)) return fail;
       const v6 = ip.includes(':');
-      const addr = v6 ? inetPton6(ip) : inetPton4(ip);
+      const bytes = v6 ? parseIpv6(ip) : parseIpv4(ip);
       // wg stores strtoul's result in a uint8_t before checking the range.
       let big = BigInt(mask);
       if (big > U64_MAX) big = U64_MAX;
       const cidr = Number(big & 0xffn);
-      if (addr === null || cidr > (v6 ? 128 : 32)) return fail;
-      peer.allowedIps.push({ family: v6 ? 6 : 4, addr, cidr });
+      if (bytes === null || cidr > (v6 ? 128 : 32)) return fail;
+      peer.allowedIps.push({ prefix: { family: v6 ? 6 : 4, bytes, cidr }, remove: false });
     } else if (peer !== null && key === 'last_handshake_time_sec') {
       const n = num(value, 0x7fffffffffffffffn);
       if (n === null) return fail;
@@ -158,7 +129,7 @@ export function parseGetResponse(name: string, text: string): GetResult {
  * Reads a `set=1` answer as wg's fscanf("errno=%d\n\n") does: a signed number; wg reports
  * its negation. Anything else is EPROTO. Returns a positive errno or 0.
  */
-export function parseSetResponse(text: string): number {
+export function parseSetAnswer(text: string): number {
   const m = /^errno=\s*([+-]?[0-9]+)/.exec(text);
   if (m === null) return Errno.EPROTO;
   const n = Number(m[1]);

@@ -1,22 +1,15 @@
 /**
- * Address text exactly as glibc's inet_pton()/inet_ntop() and getnameinfo(NI_NUMERICHOST)
- * read and write it, since wg(8) parses allowed IPs with inet_pton and prints everything
- * through inet_ntop: "::ffff:1.2.3.4", "::1.2.3.4", the first longest zero run compressed.
+ * IP address text for every layer, one implementation: glibc's inet_pton() and
+ * inet_ntop(), since wg(8) reads allowed IPs with inet_pton and prints everything through
+ * inet_ntop ("::ffff:1.2.3.4", "::1.2.3.4", the first longest zero run compressed), and
+ * ferry prints addresses as wg does. The packet codecs' tests and logs also get a
+ * uint32 form for IPv4 and a plain-hex form for IPv6 (the WHATWG URL serializer's).
+ * These allocate strings: control path, logs and tests only, never per packet.
  */
-import { ifIndexToName } from '../../io/ifindex.js';
-
-/** A resolved socket address (struct sockaddr_in / sockaddr_in6). */
-export interface SockAddr {
-  family: 4 | 6;
-  /** 4 or 16 bytes, network order. */
-  addr: Uint8Array;
-  port: number;
-  /** IPv6 sin6_scope_id; 0 when none. */
-  scopeId: number;
-}
+import { ErrorCode, FerryError } from '../errors.js';
 
 /** glibc inet_pton4: exactly four decimal octets, no leading zeros, each at most 255. */
-export function inetPton4(s: string): Uint8Array | null {
+export function parseIpv4(s: string): Uint8Array | null {
   const parts = s.split('.');
   if (parts.length !== 4) return null;
   const out = new Uint8Array(4);
@@ -35,8 +28,8 @@ function hexDigit(c: string): number {
   return c.length === 1 ? n : -1;
 }
 
-/** glibc inet_pton6: groups of 1-4 hex digits, one "::", an optional trailing dotted quad. */
-export function inetPton6(s: string): Uint8Array | null {
+/** glibc inet_pton6: groups of 1-4 hex digits, one "::", an optional trailing dotted quad; no zone. */
+export function parseIpv6(s: string): Uint8Array | null {
   const out = new Uint8Array(16);
   let tp = 0;
   let colonp = -1;
@@ -75,7 +68,7 @@ export function inetPton6(s: string): Uint8Array | null {
       continue;
     }
     if (ch === '.' && tp + 4 <= 16) {
-      const v4 = inetPton4(s.slice(curtok));
+      const v4 = parseIpv4(s.slice(curtok));
       if (v4 === null) return null;
       out.set(v4, tp);
       tp += 4;
@@ -101,12 +94,23 @@ export function inetPton6(s: string): Uint8Array | null {
   return tp === 16 ? out : null;
 }
 
-export function inetNtop4(b: Uint8Array, off = 0): string {
+/** Either family: the 4 or 16 bytes of an address literal, or null. */
+export function parseIp(s: string): { family: 4 | 6; bytes: Uint8Array } | null {
+  const v4 = parseIpv4(s);
+  if (v4 !== null) return { family: 4, bytes: v4 };
+  const v6 = parseIpv6(s);
+  return v6 === null ? null : { family: 6, bytes: v6 };
+}
+
+export function formatIpv4(b: Uint8Array, off = 0): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }
 
-/** glibc inet_ntop6: lower-case hex, the first longest run (>= 2 groups) of zeros as "::". */
-export function inetNtop6(b: Uint8Array, off = 0): string {
+/**
+ * glibc inet_ntop6: lower-case hex, the first longest run (>= 2 groups) of zeros as "::",
+ * and (unless plainHex) an IPv4-compatible or IPv4-mapped address ending in a dotted quad.
+ */
+export function formatIpv6(b: Uint8Array, off = 0, plainHex = false): string {
   const words: number[] = [];
   for (let i = 0; i < 8; i++) words.push((b[off + 2 * i] << 8) | b[off + 2 * i + 1]);
   let bestBase = -1;
@@ -133,10 +137,8 @@ export function inetNtop6(b: Uint8Array, off = 0): string {
       continue;
     }
     if (i !== 0) out += ':';
-    // An IPv4-compatible or IPv4-mapped address ends in a dotted quad.
-    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff))) {
-      out += inetNtop4(b, off + 12);
-      return out;
+    if (!plainHex && i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff))) {
+      return out + formatIpv4(b, off + 12);
     }
     out += words[i].toString(16);
   }
@@ -144,26 +146,30 @@ export function inetNtop6(b: Uint8Array, off = 0): string {
   return out;
 }
 
-export function inetNtop(family: 4 | 6, b: Uint8Array): string {
-  return family === 4 ? inetNtop4(b) : inetNtop6(b);
+export function formatIp(family: 4 | 6, b: Uint8Array, off = 0): string {
+  return family === 4 ? formatIpv4(b, off) : formatIpv6(b, off);
 }
 
-function isLinkLocalScope(a: Uint8Array): boolean {
-  const linkLocal = a[0] === 0xfe && (a[1] & 0xc0) === 0x80;
-  const mcLinkLocal = a[0] === 0xff && (a[1] & 0x0f) === 0x02;
-  return linkLocal || mcLinkLocal;
+/** "192.0.2.1" from a uint32 (how packet headers hold IPv4 addresses). */
+export function ipv4ToString(addr: number): string {
+  return `${addr >>> 24}.${(addr >>> 16) & 0xff}.${(addr >>> 8) & 0xff}.${addr & 0xff}`;
 }
 
-/**
- * getnameinfo(NI_NUMERICHOST | NI_NUMERICSERV) followed by wg's "%s:%s" or "[%s]:%s":
- * a link-local scope is printed as the interface name when it exists, else as a number.
- */
-export function formatSockAddr(sa: SockAddr): string {
-  if (sa.family === 4) return `${inetNtop4(sa.addr)}:${sa.port}`;
-  let host = inetNtop6(sa.addr);
-  if (sa.scopeId !== 0) {
-    const name = isLinkLocalScope(sa.addr) ? ifIndexToName(sa.scopeId) : null;
-    host += `%${name ?? sa.scopeId}`;
-  }
-  return host.includes(':') ? `[${host}]:${sa.port}` : `${host}:${sa.port}`;
+/** uint32 from dotted-quad text; throws FerryError(InvalidArgument) on anything else. */
+export function ipv4FromString(text: string): number {
+  const b = parseIpv4(text);
+  if (b === null) throw new FerryError(ErrorCode.InvalidArgument, `not an IPv4 address: ${text}`);
+  return ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+}
+
+/** RFC 5952 text of the 16 bytes at buf[off] in plain hex (no dotted tail), as URLs write it. */
+export function ipv6ToString(buf: Uint8Array, off: number): string {
+  return formatIpv6(buf, off, true);
+}
+
+/** Writes the 16 bytes of IPv6 text (any valid form, embedded IPv4 included) at out[off]; throws on bad text. */
+export function ipv6FromString(text: string, out: Uint8Array, off: number): void {
+  const b = parseIpv6(text);
+  if (b === null) throw new FerryError(ErrorCode.InvalidArgument, `not an IPv6 address: ${text}`);
+  out.set(b, off);
 }

@@ -1,33 +1,32 @@
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initCrypto } from '../../wireguard/crypto.js';
-import { newDevice, newPeer } from './device.js';
-import { inetPton4, inetPton6 } from './inet.js';
-import { formatSetRequest, parseGetResponse, parseSetResponse } from './uapi-codec.js';
-
-before(() => initCrypto());
+import { parsePrefix } from '../text/prefix.js';
+import { deviceName } from './client.js';
+import { parseGet, parseSetAnswer } from './get-parse.js';
+import { allowedIpsOf, newDevice, newPeer } from './model.js';
+import { formatSet } from './set-format.js';
 
 const k = (n: number) => new Uint8Array(32).fill(n);
 const h = (n: number) => Buffer.from(k(n)).toString('hex');
 
 test('set requests carry wg’s lines in wg’s order', () => {
-  const dev = newDevice('wg0');
+  const dev = newDevice();
   dev.privateKey = k(1);
   dev.listenPort = 51820;
   dev.fwmark = 0xffffffff;
   dev.replacePeers = true;
   const a = newPeer(k(2));
   a.presharedKey = k(3);
-  a.endpoint = { family: 6, addr: inetPton6('fd00::1') as Uint8Array, port: 1, scopeId: 0 };
-  a.persistentKeepalive = 0;
+  a.endpoint = { family: 6, address: 'fd00::1', port: 1 };
+  a.persistentKeepaliveInterval = 0;
   a.replaceAllowedIps = true;
-  a.allowedIps.push({ family: 4, addr: inetPton4('10.0.0.1') as Uint8Array, cidr: 8 }, { family: 6, addr: inetPton6('fd00::') as Uint8Array, cidr: 64 });
+  a.allowedIps.push(...allowedIpsOf([parsePrefix('10.0.0.1/8'), parsePrefix('fd00::/64')]));
   const b = newPeer(k(4));
   b.remove = true;
   b.presharedKey = k(5); // a removed peer sends nothing else
   dev.peers.push(a, b);
   assert.equal(
-    formatSetRequest(dev),
+    formatSet(dev),
     [
       'set=1',
       `private_key=${h(1)}`,
@@ -47,7 +46,7 @@ test('set requests carry wg’s lines in wg’s order', () => {
       '',
     ].join('\n'),
   );
-  assert.equal(formatSetRequest(newDevice('x')), 'set=1\n\n');
+  assert.equal(formatSet(newDevice()), 'set=1\n\n');
 });
 
 test('get answers are read as wg reads them', () => {
@@ -73,25 +72,25 @@ test('get answers are read as wg reads them', () => {
     '',
     '',
   ].join('\n');
-  const r = parseGetResponse('a-very-long-interface-name', text);
+  const r = parseGet(text);
   assert.equal(r.errno, 0);
   const dev = r.device;
   assert.ok(dev);
-  assert.equal(dev.name, 'a-very-long-int');
+  assert.equal(deviceName('a-very-long-interface-name'), 'a-very-long-int');
   assert.equal(dev.listenPort, 51820);
   assert.equal(dev.fwmark, 7);
   assert.equal(dev.publicKey?.length, 32);
   assert.equal(dev.peers.length, 2);
   const [p, q] = dev.peers;
-  assert.equal(p.presharedKey, null, 'a zero preshared key is no key');
-  assert.deepEqual(p.endpoint, { family: 6, addr: inetPton6('fe80::1'), port: 9, scopeId: 1 });
+  assert.equal(p.presharedKey, undefined, 'a zero preshared key is no key');
+  assert.deepEqual(p.endpoint, { family: 6, address: 'fe80::1', port: 9, scopeId: 1 });
   assert.equal(p.lastHandshakeSec, 1700000000n);
   assert.equal(p.lastHandshakeNsec, 5n);
   assert.equal(p.txBytes, 18446744073709551615n);
   assert.equal(p.rxBytes, 18446744073709551615n, 'strtoull saturates, as in wg');
-  assert.equal(p.persistentKeepalive, 25);
+  assert.equal(p.persistentKeepaliveInterval, 25);
   assert.deepEqual(
-    p.allowedIps.map((a) => a.cidr),
+    p.allowedIps.map((a) => a.prefix.cidr),
     [8, 8],
     'wg keeps the prefix length in a byte: 264 reads as 8',
   );
@@ -115,16 +114,16 @@ test('a broken get answer is EPROTO, a daemon error is its errno', () => {
     'errno=-5\n\n', // wireguard-go's negative errno does not parse in wg either
     'listen_port=1\n\n', // no errno line
   ];
-  for (const text of bad) assert.deepEqual(parseGetResponse('x', text), { device: null, errno: EPROTO }, JSON.stringify(text));
-  assert.deepEqual(parseGetResponse('x', 'errno=22\n\n'), { device: null, errno: 22 });
-  assert.equal(parseGetResponse('x', 'errno=0\n\n').errno, 0);
-  assert.equal(parseGetResponse('x', `public_key=${h(2)}\nendpoint=nonsense:1\nerrno=0\n\n`).errno, 101);
+  for (const text of bad) assert.deepEqual(parseGet(text), { device: null, errno: EPROTO }, JSON.stringify(text));
+  assert.deepEqual(parseGet('errno=22\n\n'), { device: null, errno: 22 });
+  assert.equal(parseGet('errno=0\n\n').errno, 0);
+  assert.equal(parseGet(`public_key=${h(2)}\nendpoint=nonsense:1\nerrno=0\n\n`).errno, 101);
 });
 
 test('set answers: errno=-N is N, anything else is EPROTO', () => {
-  assert.equal(parseSetResponse('errno=0\n\n'), 0);
-  assert.equal(parseSetResponse('errno=-22\n\n'), 22);
-  assert.equal(parseSetResponse('errno=-98'), 98);
-  assert.equal(parseSetResponse(''), 71);
-  assert.equal(parseSetResponse('garbage'), 71);
+  assert.equal(parseSetAnswer('errno=0\n\n'), 0);
+  assert.equal(parseSetAnswer('errno=-22\n\n'), 22);
+  assert.equal(parseSetAnswer('errno=-98'), 98);
+  assert.equal(parseSetAnswer(''), 71);
+  assert.equal(parseSetAnswer('garbage'), 71);
 });

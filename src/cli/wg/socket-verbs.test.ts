@@ -7,14 +7,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initCrypto } from '../../wireguard/crypto.js';
 import { formatKeyBase64 } from '../../wireguard/keys.js';
 import { run } from '../ferry.js';
 import { MemoryIo } from './cli-io.js';
-import { listDevices } from './ipc.js';
+import { listDevices } from '../../uapi/client.js';
+import { fakeUapiDaemon, type FakeUapiState } from '../../../test/support/fake-uapi.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-ipc-'));
 const servers: Server[] = [];
@@ -24,35 +25,9 @@ after(() => {
 });
 before(() => initCrypto());
 
-interface Fake {
-  get: string;
-  setAnswer: string;
-  sets: string[];
-}
-
-async function fake(name: string, get = 'errno=0\n\n', setAnswer = 'errno=0\n\n'): Promise<Fake> {
-  const state: Fake = { get, setAnswer, sets: [] };
-  const server = createServer((sock) => {
-    let buf = '';
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => {
-      buf += d;
-      let end: number;
-      while ((end = buf.indexOf('\n\n')) >= 0) {
-        const op = buf.slice(0, end + 2);
-        buf = buf.slice(end + 2);
-        if (op === 'get=1\n\n') sock.write(state.get);
-        else {
-          state.sets.push(op);
-          if (state.setAnswer === '') sock.end();
-          else sock.write(state.setAnswer);
-        }
-      }
-    });
-    sock.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(join(dir, `${name}.sock`), resolve));
-  servers.push(server);
+async function fake(name: string, get = 'errno=0\n\n', setAnswer = 'errno=0\n\n'): Promise<FakeUapiState> {
+  const state: FakeUapiState = { get, setAnswer, sets: [] };
+  servers.push(await fakeUapiDaemon(join(dir, `${name}.sock`), state));
   return state;
 }
 
