@@ -8,7 +8,7 @@ import { FakeUdp } from '../../test/fakes/fake-udp.js';
 import { assertDelivered, closeAndCheck, handshake, ipv4Packet, ipv6Packet, makePair, settle } from '../../test/support/wg-device-harness.js';
 import { TestPlane } from '../../test/support/test-plane.js';
 import { DeviceUapiBackend } from '../daemon/uapi-backend.js';
-import { UapiError } from '../control/uapi-protocol.js';
+import { UapiError } from '../uapi/errors.js';
 
 await initCrypto();
 
