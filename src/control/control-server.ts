@@ -9,6 +9,7 @@
  * `{"id":1,"ok":true,"end":true}`. Lines are bounded; a connection may carry many requests.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { ConnectionLimit } from './connection-limit.js';
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -49,12 +50,15 @@ export class ControlServer {
   private readonly handlers = new Map<string, ControlHandler>();
   private server: Server | undefined;
   readonly maxLineBytes: number;
+  /** At most this many connections; the quietest idle one makes room for a new one. */
+  readonly connections: ConnectionLimit;
 
   constructor(
     readonly path: string,
-    options: { maxLineBytes?: number } = {},
+    options: { maxLineBytes?: number; maxConnections?: number } = {},
   ) {
     this.maxLineBytes = options.maxLineBytes ?? 64 * 1024;
+    this.connections = new ConnectionLimit(options.maxConnections);
     this.handle('ops', () => [...this.handlers.keys()].sort());
   }
 
@@ -99,6 +103,7 @@ export class ControlServer {
 
   private connection(sock: Socket): void {
     let pending = '';
+    this.connections.admit(sock);
     sock.setEncoding('utf8');
     sock.on('error', () => sock.destroy());
     const send = (obj: unknown): boolean => {
@@ -114,12 +119,13 @@ export class ControlServer {
       onClose: (fn) => void sock.once('close', fn),
     };
     sock.on('data', (chunk: string) => {
+      this.connections.active(sock);
       pending += chunk;
       let nl: number;
       while ((nl = pending.indexOf('\n')) >= 0) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
-        if (line.trim() !== '') void this.dispatch(line, send, stream);
+        if (line.trim() !== '') void this.dispatchBusy(sock, line, send, stream);
       }
       if (pending.length > this.maxLineBytes) {
         send({ ok: false, error: { code: ControlErrorCode.BadRequest, message: `request longer than ${this.maxLineBytes} bytes` } });
@@ -127,6 +133,16 @@ export class ControlServer {
         pending = '';
       }
     });
+  }
+
+  /** A connection answering a request (or streaming) is never the one evicted. */
+  private async dispatchBusy(sock: Socket, line: string, send: (obj: unknown) => boolean, stream: ControlStream): Promise<void> {
+    this.connections.busy(sock, true);
+    try {
+      await this.dispatch(line, send, stream);
+    } finally {
+      this.connections.busy(sock, false);
+    }
   }
 
   private async dispatch(line: string, send: (obj: unknown) => boolean, stream: ControlStream): Promise<void> {

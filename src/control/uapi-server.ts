@@ -9,6 +9,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UapiErrno, UapiError } from '../uapi/errors.js';
+import { ConnectionLimit } from './connection-limit.js';
 import { formatGet } from '../uapi/get-format.js';
 import type { Device } from '../uapi/model.js';
 import { parseSet } from '../uapi/set-parse.js';
@@ -26,6 +27,8 @@ export interface UapiServerOptions {
   maxLineBytes?: number;
   /** Largest accepted operation (100k allowed IPs take about 3 MiB). */
   maxRequestBytes?: number;
+  /** Connections held at once; at the bound the quietest idle one is closed for a new one. Default 256. */
+  maxConnections?: number;
   /** A connection idle this long in the middle of an operation is closed. */
   idleTimeoutMs?: number;
   onError?: (message: string) => void;
@@ -62,7 +65,8 @@ export class UapiServer {
       }
       unlinkSync(path);
     }
-    const server = createServer((sock) => handleConnection(sock, options));
+    const limit = new ConnectionLimit(options.maxConnections);
+    const server = createServer((sock) => handleConnection(sock, options, limit));
     const oldUmask = process.umask(0o077);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -89,7 +93,8 @@ export class UapiServer {
   }
 }
 
-function handleConnection(sock: Socket, options: UapiServerOptions): void {
+function handleConnection(sock: Socket, options: UapiServerOptions, limit: ConnectionLimit): void {
+  limit.admit(sock);
   const maxLine = options.maxLineBytes ?? 4096;
   const maxRequest = options.maxRequestBytes ?? 64 * 1024 * 1024;
   sock.setTimeout(options.idleTimeoutMs ?? 30_000);
@@ -112,6 +117,15 @@ function handleConnection(sock: Socket, options: UapiServerOptions): void {
   };
 
   const finish = async () => {
+    limit.busy(sock, true);
+    try {
+      await answer();
+    } finally {
+      limit.busy(sock, false);
+    }
+  };
+
+  const answer = async () => {
     const current = op;
     const body = lines;
     op = null;
@@ -172,6 +186,7 @@ function handleConnection(sock: Socket, options: UapiServerOptions): void {
 
   sock.setEncoding('utf8');
   sock.on('data', (chunk: string) => {
+    limit.active(sock);
     pending += chunk;
     let nl: number;
     while ((nl = pending.indexOf('\n')) >= 0 && nl <= maxLine) {
