@@ -29,12 +29,12 @@ export interface PoolOptions {
   shared?: boolean;
 }
 
-export const DEFAULT_SLOT_COUNT = 4096;
-export const DEFAULT_SLOT_SIZE = 2048;
-export const DEFAULT_HEADROOM = 128;
-export const DEFAULT_TAILROOM = 32;
+const DEFAULT_SLOT_COUNT = 4096;
+const DEFAULT_SLOT_SIZE = 2048;
+const DEFAULT_HEADROOM = 128;
+const DEFAULT_TAILROOM = 32;
 /** Upper bound on a slab, so a typo in a config cannot take the machine's memory. */
-export const MAX_SLAB_BYTES = 1 << 30;
+const MAX_SLAB_BYTES = 1 << 30;
 
 const POISON = 0xdb;
 /**
@@ -159,11 +159,6 @@ export class BufferPool {
     return slot * this.slotSize + this.headroom;
   }
 
-  /** Slot that holds a byte offset of the slab. */
-  slotOf(offset: number): number {
-    return (offset / this.slotSize) | 0;
-  }
-
   /** Takes a free slot, or returns -1 (and counts it) when the pool is empty. */
   acquire(): number {
     if (this.top === 0) {
@@ -217,13 +212,6 @@ export class BufferPool {
   /** True when the slot is held. */
   isInUse(slot: number): boolean {
     return this.state[slot] === STATE_IN_USE;
-  }
-
-  /** Debug-mode guard for code that is handed a slot: throws if it was released. */
-  assertInUse(slot: number): void {
-    if (this.state[slot] !== STATE_IN_USE) {
-      throw new FerryError(ErrorCode.PoolUseAfterRelease, `pool slot ${slot} used after it was released`);
-    }
   }
 
   /**

@@ -14,7 +14,7 @@
  * aead-reference.ts implements the same contract over libsodium.
  */
 import { ErrorCode, FerryError } from '../errors.js';
-import { loadAddon } from '../io/native.js';
+import { loadAddon } from '../native/addon.js';
 
 export const AEAD_TAG_LENGTH = 16;
 export const KEY_LENGTH = 32;

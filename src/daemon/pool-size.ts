@@ -8,10 +8,10 @@
  */
 import type { PoolOptions } from '../buffer/pool.js';
 
-export const LARGE_SLOT_SIZE = 65536 + 4096;
-export const DAEMON_HEADROOM = 128;
-export const DAEMON_TAILROOM = 32;
-export const DAEMON_SLOT_COUNT = 4096;
+const LARGE_SLOT_SIZE = 65536 + 4096;
+const DAEMON_HEADROOM = 128;
+const DAEMON_TAILROOM = 32;
+const DAEMON_SLOT_COUNT = 4096;
 
 export function daemonPoolOptions(overrides: PoolOptions = {}): PoolOptions {
   return { slotCount: DAEMON_SLOT_COUNT, slotSize: LARGE_SLOT_SIZE, headroom: DAEMON_HEADROOM, tailroom: DAEMON_TAILROOM, ...overrides };

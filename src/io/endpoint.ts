@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { ENDPOINT_LOCAL_OFFSET, ENDPOINT_REMOTE_SIZE, ENDPOINT_STRIDE } from '../buffer/endpoint-record.js';
 import { ErrorCode, FerryError } from '../errors.js';
 
 /**
@@ -29,11 +30,7 @@ import { ErrorCode, FerryError } from '../errors.js';
  * (roaming, cookies, rate limits) uses the remote part only: decodeEndpoint,
  * formatEndpoint and endpointEquals mean the remote part.
  */
-export const ENDPOINT_STRIDE = 48;
-/** Bytes of the remote part, at the start of each record. */
-export const ENDPOINT_REMOTE_SIZE = 24;
-/** Where the local part starts in a record. */
-export const ENDPOINT_LOCAL_OFFSET = 24;
+export { ENDPOINT_LOCAL_OFFSET, ENDPOINT_REMOTE_SIZE, ENDPOINT_STRIDE } from '../buffer/endpoint-record.js';
 const LOCAL_IFINDEX = ENDPOINT_LOCAL_OFFSET + 4;
 const LOCAL_ADDRESS = ENDPOINT_LOCAL_OFFSET + 8;
 

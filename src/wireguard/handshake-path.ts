@@ -11,7 +11,8 @@ import type { CookieChecker } from './cookie.js';
 import type { DatapathContext } from './datapath-context.js';
 import { Keypair } from './keypair.js';
 import { readU32LE } from './messages.js';
-import { ConsumedInitiation, consumeInitiation, consumeResponse, createInitiation, createResponse, deriveKeypair, type HandshakeLookup, type StaticIdentity } from './noise.js';
+import type { StaticIdentity } from './handshake.js';
+import { ConsumedInitiation, consumeInitiation, consumeResponse, createInitiation, createResponse, deriveKeypair, type HandshakeLookup } from './noise.js';
 import type { Peer } from './peer.js';
 import type { RateLimiter } from './ratelimiter.js';
 import { sendKeepalive, TAG_WHOLE } from './send.js';
@@ -195,7 +196,7 @@ function sendHandshakeResponse(ctx: HandshakeContext, peer: Peer, now: number): 
  * handed over to the keypair, and the rotation of current/previous/next. False (and the
  * index freed) when the key table is full.
  */
-export function beginSymmetricSession(ctx: HandshakeContext, peer: Peer, now: number): boolean {
+function beginSymmetricSession(ctx: HandshakeContext, peer: Peer, now: number): boolean {
   const keys = deriveKeypair(peer.handshake);
   if (keys === null) {
     ctx.drops.count(DropReason.WgHandshakeFailed);
