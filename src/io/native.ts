@@ -76,16 +76,7 @@ export interface NativeIo {
    * drop it). Only a bad fd, buffer or argument throws (and only when nothing was read);
    * other errors are counted in status and survived.
    */
-  udpRecvBatch(
-    fd: number,
-    slab: Uint8Array,
-    offsets: Int32Array,
-    lengths: Int32Array,
-    endpoints: Uint8Array,
-    maxLen: number,
-    count: number,
-    status?: Int32Array,
-  ): number;
+  udpRecvBatch(fd: number, slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, endpoints: Uint8Array, maxLen: number, count: number, status?: Int32Array): number;
 
   // --- udp_gro.c
   /** Bytes of a GRO ring (header, records, one 64 KiB buffer per message). */
@@ -93,17 +84,7 @@ export interface NativeIo {
   /** false when the kernel has no UDP_GRO. */
   udpSetGro(fd: number, on: boolean): boolean;
   /** udpRecvBatch through a GRO ring: coalesced messages split into one slot per datagram. */
-  udpRecvBatchGro(
-    fd: number,
-    slab: Uint8Array,
-    offsets: Int32Array,
-    lengths: Int32Array,
-    endpoints: Uint8Array,
-    maxLen: number,
-    count: number,
-    ring: Uint8Array,
-    status?: Int32Array,
-  ): number;
+  udpRecvBatchGro(fd: number, slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, endpoints: Uint8Array, maxLen: number, count: number, ring: Uint8Array, status?: Int32Array): number;
 
   // --- udp_send.c
   /**
@@ -112,15 +93,7 @@ export interface NativeIo {
    * A datagram leaves from its record's local part when set; a refused source is cleared
    * in endpoints and the datagram retried once without it.
    */
-  udpSendBatch(
-    fd: number,
-    slab: Uint8Array,
-    offsets: Int32Array,
-    lengths: Int32Array,
-    endpoints: Uint8Array,
-    count: number,
-    errors?: Int32Array,
-  ): number;
+  udpSendBatch(fd: number, slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, endpoints: Uint8Array, count: number, errors?: Int32Array): number;
 
   // --- udp_gso.c
   /** Entries of the GSO state array (udp_gso.c): see UDP_GSO_* in udp.ts. */
@@ -128,16 +101,7 @@ export interface NativeIo {
   readonly UDP_GSO_MAX_SEGMENTS: number;
   udpGsoSupported(fd: number): boolean;
   /** udpSendBatch with UDP GSO while state[0] is 1; the state learns and counts (udp.ts). */
-  udpSendBatchGso(
-    fd: number,
-    slab: Uint8Array,
-    offsets: Int32Array,
-    lengths: Int32Array,
-    endpoints: Uint8Array,
-    count: number,
-    errors: Int32Array | undefined,
-    state: Int32Array,
-  ): number;
+  udpSendBatchGso(fd: number, slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, endpoints: Uint8Array, count: number, errors: Int32Array | undefined, state: Int32Array): number;
 
   // --- fd.c (TUN devices and UDP sockets)
   closeFd(fd: number): void;

@@ -82,6 +82,8 @@ function setView(view: MessageView, buf: Uint8Array, off: number, len: number): 
   view.len = len;
 }
 
+// The three parsers share one shape on purpose (checkFixed, the view, its fields): each
+// message has its own view class, so a caller's view stays of one type.
 export function parseInitiation(buf: Uint8Array, off: number, len: number, out: InitiationView): DropReasonValue {
   const r = checkFixed(buf, off, len, MESSAGE_INITIATION_SIZE, MessageType.Initiation);
   if (r !== DropReason.None) return r;
