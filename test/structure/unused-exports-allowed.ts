@@ -1,12 +1,12 @@
 /**
  * Unused exports that test/structure/unused-exports.test.ts lets pass, each with its
  * reason. Only in folders that other work was changing when the check came in (issue 13):
- * the lead empties this list after merging that work, and the test fails on an entry that
- * is used again (or gone), so the list only shrinks. Do not add to it: remove dead code,
+ * the list is emptied once that work is merged, and the test fails on an entry that is
+ * used again (or gone), so it only shrinks. Do not add to it: remove dead code,
  * or drop the `export` of what only its own file uses.
  */
 const CONTROL = 'control path (src/cli, src/config, src/control): one model, codec and client are replacing these modules (issue 13)';
-const DATAPATH = 'src/datapath: the lead splits datapath.ts';
+const DATAPATH = 'src/datapath: datapath.ts is being split';
 const VXLAN = 'src/vxlan: the L2 VTEP work is changing this folder';
 const LB = 'src/lb: the load balancer is being mounted in the daemon';
 const DAEMON = 'src/daemon: the plane modules, reload and the UAPI backend are being changed by the work above';
