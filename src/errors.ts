@@ -21,7 +21,7 @@ export const ErrorCode = {
   RouteConflict: 'FERRY_ROUTE_CONFLICT',
 } as const;
 
-export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export class FerryError extends Error {
   readonly code: ErrorCodeValue;

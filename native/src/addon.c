@@ -44,9 +44,20 @@ void export_fn(napi_env env, napi_value exports, const char *name, napi_callback
   napi_set_named_property(env, exports, name, fn);
 }
 
+void export_int(napi_env env, napi_value exports, const char *name, int value) {
+  napi_value v;
+  napi_create_int32(env, value, &v);
+  napi_set_named_property(env, exports, name, v);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   init_tun(env, exports);
-  init_udp(env, exports);
+  init_fd(env, exports);
+  init_udp_socket(env, exports);
+  init_udp_recv(env, exports);
+  init_udp_gro(env, exports);
+  init_udp_send(env, exports);
+  init_udp_gso(env, exports);
   init_poll(env, exports);
   init_notify(env, exports);
   init_aead(env, exports);

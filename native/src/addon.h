@@ -1,5 +1,6 @@
-/* Shared helpers for ferry's Node-API addon. Each source file owns one concept
- * (tun, udp, poll, notify, aead) and registers its functions through an init_* hook. */
+/* Shared helpers for ferry's Node-API addon. Each source file owns one concept (tun, fd,
+ * the UDP files, poll, notify, aead, devnode) and registers its functions through an
+ * init_* hook. */
 #ifndef FERRY_ADDON_H
 #define FERRY_ADDON_H
 
@@ -9,7 +10,12 @@
 #include <string.h>
 
 napi_value init_tun(napi_env env, napi_value exports);
-napi_value init_udp(napi_env env, napi_value exports);
+napi_value init_fd(napi_env env, napi_value exports);
+napi_value init_udp_socket(napi_env env, napi_value exports);
+napi_value init_udp_recv(napi_env env, napi_value exports);
+napi_value init_udp_gro(napi_env env, napi_value exports);
+napi_value init_udp_send(napi_env env, napi_value exports);
+napi_value init_udp_gso(napi_env env, napi_value exports);
 napi_value init_poll(napi_env env, napi_value exports);
 napi_value init_notify(napi_env env, napi_value exports);
 napi_value init_aead(napi_env env, napi_value exports);
@@ -23,8 +29,10 @@ napi_value throw_arg(napi_env env, const char *msg);
 
 /* Adds a function property to exports. */
 void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb);
+/* Adds an integer constant (a size, a flag) to exports. */
+void export_int(napi_env env, napi_value exports, const char *name, int value);
 
-/* ---- Argument checks shared by tun.c, udp.c, poll.c, notify.c. Static inline so the
+/* ---- Argument checks shared by the concept files. Static inline so the
  * concept files share them without another source file. Each returns false after
  * throwing a TypeError/RangeError that names the function and argument. ---- */
 #include <stdarg.h>

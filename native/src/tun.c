@@ -263,12 +263,6 @@ static napi_value tun_write_batch(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static void export_int(napi_env env, napi_value exports, const char *name, int value) {
-  napi_value v;
-  napi_create_int32(env, value, &v);
-  napi_set_named_property(env, exports, name, v);
-}
-
 napi_value init_tun(napi_env env, napi_value exports) {
   export_fn(env, exports, "tunOpen", tun_open);
   export_fn(env, exports, "tunGetInfo", tun_get_info);

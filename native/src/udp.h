@@ -1,5 +1,7 @@
-/* Shared by the UDP files (udp.c: sockets and options; udp_endpoint.c: endpoint records
- * and cmsgs; udp_recv.c: recvmmsg and GRO; udp_send.c: sendmmsg and GSO). */
+/* Shared by the UDP files: udp_socket.c (setup and options), udp_endpoint.c (endpoint
+ * records and cmsgs), udp_recv.c + udp_gro.c (recvmmsg, plain and through the GRO ring,
+ * see udp_recv.h), udp_send.c + udp_gso.c (sendmmsg, plain and with UDP GSO, see
+ * udp_send.h). */
 #ifndef FERRY_UDP_H
 #define FERRY_UDP_H
 
@@ -82,16 +84,5 @@ bool ep_has_source(const uint8_t *ep);
 /* Appends a source cmsg (IP_PKTINFO or IPV6_PKTINFO) for the record at buf; returns its
  * CMSG_SPACE. Call only when ep_has_source. */
 size_t ep_source_cmsg(const uint8_t *ep, uint8_t *buf);
-
-/* udp_recv.c, udp_send.c: the batch entry points, registered by init_udp. */
-napi_value udp_recv_batch(napi_env env, napi_callback_info info);
-napi_value udp_recv_batch_gro(napi_env env, napi_callback_info info);
-napi_value udp_send_batch(napi_env env, napi_callback_info info);
-napi_value udp_send_batch_gso(napi_env env, napi_callback_info info);
-
-/* Sizes exported to JavaScript. */
-extern const int udp_gso_state_len;
-extern const int udp_gso_max_segments;
-extern const int udp_gro_ring_bytes;
 
 #endif

@@ -1,55 +1,14 @@
-/* Batched UDP send: sendmmsg straight out of pool slots, one result per datagram.
- *
- * udpSendBatchGso groups runs of equal-size datagrams to one endpoint into one
- * UDP_SEGMENT message (docs/offloads.md); udpSendBatch is the same path without grouping.
+/* Batched UDP send: sendmmsg straight out of pool slots, one result per datagram
+ * (udpSendBatch). udp_gso.c runs the same engine with grouping into UDP_SEGMENT messages
+ * (udpSendBatchGso); the hooks between the two are declared in udp_send.h.
  * A datagram whose endpoint record has a local part leaves from that address
- * (IP_PKTINFO / IPV6_PKTINFO: the sticky source). Native code keeps no per-socket state:
- * the GSO switch, the learned size limit and the counters live in the caller's state.
+ * (IP_PKTINFO / IPV6_PKTINFO: the sticky source), and is retried without it when the
+ * kernel refuses that source.
  *
  * Bounds: every entry is validated first; then each window of MAX_BATCH entries is copied
  * once into thread-local arrays and checked again, and only the copy is used. */
-#include "udp.h"
+#include "udp_send.h"
 #include <errno.h>
-
-/* One UDP_SEGMENT message carries at most 64 datagrams (UDP_MAX_SEGMENTS before Linux
- * 6.10; 128 since) and at most one IPv4 datagram's worth of payload. */
-#define GSO_MAX_SEGMENTS 64
-#define GSO_MAX_BYTES 65507
-/* A size refusal never teaches a limit below this: such a path gets no GSO at all. */
-#define GSO_MIN_LIMIT 512
-/* EINVAL for a GSO message whose segments are at most this large is not about the path
- * MTU (every IPv6 path carries 1232-byte UDP payloads): the socket cannot do GSO. */
-#define GSO_EINVAL_SIZE 1232
-
-/* The caller's state (Int32Array of GSO_STATE_LEN). [GSO_ON] and [GSO_SIZE_LIMIT] persist
- * across calls; the others report the last call. */
-#define GSO_STATE_LEN 8
-enum {
-  GSO_ON = 0,            /* 1 while the socket sends with UDP_SEGMENT */
-  GSO_MESSAGES = 1,      /* GSO messages sent */
-  GSO_DATAGRAMS = 2,     /* datagrams in them */
-  GSO_FALLBACKS = 3,     /* GSO messages refused and resent one datagram at a time */
-  GSO_SIZE_LIMIT = 4,    /* largest datagram grouped (0: no limit learned) */
-  GSO_OVERSIZE = 5,      /* datagrams sent alone for being above the limit */
-  GSO_SOURCE_RESETS = 6, /* endpoint records whose local part was cleared */
-};
-
-const int udp_gso_state_len = GSO_STATE_LEN;
-const int udp_gso_max_segments = GSO_MAX_SEGMENTS;
-
-typedef struct {
-  int fd;
-  uint8_t *slab, *eps;
-  size_t slab_len;
-  const int32_t *offsets, *lengths;
-  int32_t *errors;
-  int64_t count;
-  int64_t win, win_end; /* entries [win, win_end) are copied into s_* at index i - win */
-  bool gso;
-  int32_t limit;
-  int32_t messages, datagrams, fallbacks, oversize, resets;
-  int64_t sent;
-} send_ctx;
 
 static __thread int32_t s_off[MAX_BATCH], s_len[MAX_BATCH];
 static __thread uint8_t s_ep[MAX_BATCH * EP_STRIDE];
@@ -93,16 +52,7 @@ static bool snapshot(send_ctx *c, int64_t from) {
 }
 
 static socklen_t build_control(send_cmsg *ctl, int nseg, int32_t size, const uint8_t *ep, bool with_source) {
-  size_t used = 0;
-  if (nseg > 1) {
-    struct cmsghdr *cm = &ctl->align;
-    uint16_t gso_size = (uint16_t)size;
-    cm->cmsg_level = SOL_UDP;
-    cm->cmsg_type = UDP_SEGMENT;
-    cm->cmsg_len = CMSG_LEN(sizeof gso_size);
-    memcpy(CMSG_DATA(cm), &gso_size, sizeof gso_size);
-    used = CMSG_SPACE(sizeof gso_size);
-  }
+  size_t used = nseg > 1 ? gso_segment_cmsg(size, (uint8_t *)ctl->buf) : 0;
   if (with_source) used += ep_source_cmsg(ep, (uint8_t *)ctl->buf + used);
   /* A GSO run shares its record, TOS byte included. */
   used += ep_tos_cmsg(ep, (uint8_t *)ctl->buf + used);
@@ -115,10 +65,9 @@ static void set_control(struct msghdr *h, send_cmsg *ctl, socklen_t len) {
 }
 
 /* Builds the messages for datagrams [from, win_end) (one iovec each, pointing into the
- * slab: no copy). With GSO, a run of datagrams with identical endpoint records (remote
- * and local part) that all have the first one's length (the last may be shorter) becomes
- * one message whose UDP_SEGMENT cmsg tells the kernel where to cut; a datagram above the
- * learned size limit is never grouped. Returns the message count; *end is win_end. */
+ * slab: no copy). With GSO, gso_run says how many datagrams one message carries (its
+ * UDP_SEGMENT cmsg tells the kernel where to cut). Returns the message count; *end is
+ * win_end. */
 static int build_messages(send_ctx *c, int64_t from, int64_t *end) {
   int m = 0;
   int64_t i = from;
@@ -126,23 +75,9 @@ static int build_messages(send_ctx *c, int64_t from, int64_t *end) {
     int64_t k = i - c->win;
     int32_t size = s_len[k];
     const uint8_t *ep = s_ep + k * EP_STRIDE;
-    int n = 1;
-    t_oversize[m] = false;
-    if (c->gso && size > 0) {
-      if (c->limit > 0 && size > c->limit) {
-        t_oversize[m] = true; /* counted when sent: messages may be built more than once */
-      } else {
-        int64_t bytes = size;
-        while (i + n < c->win_end && n < GSO_MAX_SEGMENTS) {
-          int32_t next = s_len[k + n];
-          if (next <= 0 || next > size || bytes + next > GSO_MAX_BYTES) break;
-          if (memcmp(s_ep + (k + n) * EP_STRIDE, ep, EP_STRIDE) != 0) break;
-          bytes += next;
-          n++;
-          if (next < size) break; /* only the last segment may be short */
-        }
-      }
-    }
+    bool oversize = false;
+    int n = c->gso ? gso_run(c, s_len + k, ep, c->win_end - i, &oversize) : 1;
+    t_oversize[m] = oversize; /* counted when sent: messages may be built more than once */
     for (int s = 0; s < n; s++) {
       t_iovs[k + s].iov_base = c->slab + s_off[k + s];
       t_iovs[k + s].iov_len = (size_t)s_len[k + s];
@@ -203,18 +138,6 @@ static int send_one(int fd, const struct msghdr *h) {
   return r < 0 ? errno : 0;
 }
 
-/* The kernel refused a GSO message for its segment size (or GSO itself): learn. */
-static void gso_refused(send_ctx *c, int32_t size, int err) {
-  c->fallbacks++;
-  if (err == EIO || (err == EINVAL && size <= GSO_EINVAL_SIZE)) {
-    c->gso = false;
-    return;
-  }
-  int32_t limit = size - 1;
-  if (limit < GSO_MIN_LIMIT) c->gso = false;
-  else if (c->limit == 0 || limit < c->limit) c->limit = limit;
-}
-
 /* Sends message m's datagrams one by one. Returns the index of the datagram that met
  * EAGAIN, or -1 when all were tried. */
 static int64_t send_each(send_ctx *c, int m) {
@@ -256,16 +179,12 @@ static int64_t message_failed(send_ctx *c, int m, int err) {
     }
     if (err == EAGAIN || err == EWOULDBLOCK) return first;
   }
-  if (t_nseg[m] > 1 && (err == EIO || err == EINVAL || err == EMSGSIZE)) {
-    gso_refused(c, s_len[k], err);
-    return send_each(c, m);
-  }
+  if (t_nseg[m] > 1 && gso_refused(c, s_len[k], err)) return send_each(c, m);
   set_results(c, first, t_nseg[m], -err);
   return -1;
 }
 
-/* Sends every entry; returns false after throwing. */
-static bool send_all(napi_env env, const char *fn, send_ctx *c) {
+bool send_all(napi_env env, const char *fn, send_ctx *c) {
   int64_t i = 0, again_from = -1;
   c->win = c->win_end = 0;
   while (i < c->count && again_from < 0) {
@@ -305,8 +224,7 @@ static bool send_all(napi_env env, const char *fn, send_ctx *c) {
   return true;
 }
 
-/* (fd, slab, offsets, lengths, endpoints, count, errors?) at argv[0..6], then checks. */
-static bool parse_send(napi_env env, const char *fn, napi_value *argv, int32_t *state, size_t n_state, send_ctx *c) {
+bool parse_send(napi_env env, const char *fn, napi_value *argv, int32_t *state, size_t n_state, send_ctx *c) {
   char what[96];
 #define WHAT(x) (snprintf(what, sizeof what, "%s: %s", fn, x), what)
   size_t n_off, n_len, n_eps, n_err = 0;
@@ -358,7 +276,7 @@ static bool parse_send(napi_env env, const char *fn, napi_value *argv, int32_t *
  * reported as -EAGAIN, not sent. A send from a source that fails with EINVAL,
  * EADDRNOTAVAIL, ENETUNREACH or ENODEV clears that local part (in the caller's array too)
  * and is retried once without it. Only a bad fd throws. */
-napi_value udp_send_batch(napi_env env, napi_callback_info info) {
+static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
@@ -370,39 +288,7 @@ napi_value udp_send_batch(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* udpSendBatchGso(fd, slab, offsets, lengths, endpoints, count, errors, state) -> sent.
- * udpSendBatch with UDP GSO while state[GSO_ON] is 1: same arguments, same per-datagram
- * results (a refused GSO message reports its error for each of its datagrams).
- * When the kernel refuses a GSO message, its datagrams go out one by one in that call,
- * and the socket learns:
- *   EMSGSIZE (a segment larger than the path MTU allows, 6.14+), or EINVAL for segments
- *   above GSO_EINVAL_SIZE (the same, before 6.14): datagrams of that size and larger are
- *   no longer grouped (state[GSO_SIZE_LIMIT] = size - 1); GSO stays on for the rest;
- *   EIO (no checksum offload, IPsec route), EINVAL for small segments (zero-checksum
- *   socket), or a limit below GSO_MIN_LIMIT: GSO off for the socket's lifetime. */
-napi_value udp_send_batch_gso(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t *state;
-  size_t n_state;
-  if (!arg_i32s(env, argv[7], "udpSendBatchGso: state", &state, &n_state)) return NULL;
-  if (n_state < GSO_STATE_LEN) return throw_rangef(env, "udpSendBatchGso: state needs %d entries, has %zu", GSO_STATE_LEN, n_state);
-  send_ctx c;
-  if (!parse_send(env, "udpSendBatchGso", argv, state, n_state, &c)) return NULL;
-  c.gso = load_i32(state, GSO_ON) != 0;
-  c.limit = load_i32(state, GSO_SIZE_LIMIT);
-  if (c.limit < 0) c.limit = 0;
-  bool ok = send_all(env, "udpSendBatchGso", &c);
-  state[GSO_ON] = c.gso ? 1 : 0;
-  state[GSO_SIZE_LIMIT] = c.limit;
-  state[GSO_MESSAGES] = c.messages;
-  state[GSO_DATAGRAMS] = c.datagrams;
-  state[GSO_FALLBACKS] = c.fallbacks;
-  state[GSO_OVERSIZE] = c.oversize;
-  state[GSO_SOURCE_RESETS] = c.resets;
-  if (!ok) return NULL;
-  napi_value out;
-  napi_create_int64(env, c.sent, &out);
-  return out;
+napi_value init_udp_send(napi_env env, napi_value exports) {
+  export_fn(env, exports, "udpSendBatch", udp_send_batch);
+  return exports;
 }

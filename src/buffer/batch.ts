@@ -1,10 +1,11 @@
 /**
  * A batch of packets in pool slots, as struct-of-arrays so it crosses into native/
  * without conversion: packet i lives at slab[offsets[i] .. offsets[i] + lengths[i]) in
- * slot slots[i]; for UDP, its peer address is endpoints[i * ENDPOINT_STRIDE ..]
- * (layout in src/io/endpoint.ts). Batches are allocated once and reused forever.
+ * slot slots[i]; for UDP, its peer address is endpoints[i * ENDPOINT_STRIDE ..] (size in
+ * endpoint-record.ts, layout in src/io/endpoint.ts). Batches are allocated once and
+ * reused forever.
  */
-import { ENDPOINT_STRIDE } from '../io/endpoint.js';
+import { ENDPOINT_STRIDE } from './endpoint-record.js';
 
 export const DEFAULT_BATCH_SIZE = 128;
 

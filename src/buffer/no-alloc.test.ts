@@ -41,6 +41,7 @@ test('acquiring, releasing and batching slots allocates nothing', () => {
       // The waiters, whole: add() when a reader starves, wake() from release() while one waits.
       { file: 'slot-waiters.ts' },
       { file: 'batch.ts' },
+      { file: 'endpoint-record.ts' },
     ],
     classifyAll: true,
   });

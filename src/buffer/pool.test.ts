@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BufferPool } from './pool.js';
 import { PacketBatch } from './batch.js';
-import { ENDPOINT_STRIDE } from '../io/endpoint.js';
+import { ENDPOINT_STRIDE } from './endpoint-record.js';
 import { ErrorCode } from '../errors.js';
 
 test('slot geometry: headroom, data capacity, offsets', () => {

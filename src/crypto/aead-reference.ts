@@ -76,15 +76,7 @@ export function referenceSealBatch(slab: Uint8Array, offsets: Int32Array, length
 }
 
 /** Same contract as openBatch in aead.ts (a failed packet is zeroed). */
-export function referenceOpenBatch(
-  slab: Uint8Array,
-  offsets: Int32Array,
-  lengths: Int32Array,
-  keys: Uint8Array,
-  keyIndex: Int32Array,
-  count: number,
-  results: Int32Array,
-): number {
+export function referenceOpenBatch(slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, keys: Uint8Array, keyIndex: Int32Array, count: number, results: Int32Array): number {
   assertReady();
   if (count > results.length) throw new RangeError('count exceeds results');
   checkEntries(slab, offsets, lengths, keys, keyIndex, count, 0);

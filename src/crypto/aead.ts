@@ -14,7 +14,7 @@
  * aead-reference.ts implements the same contract over libsodium.
  */
 import { ErrorCode, FerryError } from '../errors.js';
-import { loadAddon } from '../io/native.js';
+import { loadAddon } from '../native/addon.js';
 
 export const AEAD_TAG_LENGTH = 16;
 export const KEY_LENGTH = 32;
@@ -22,23 +22,8 @@ export const KEY_LENGTH = 32;
 export const COUNTER_LENGTH = 8;
 
 interface NativeAead {
-  chachaSealBatch(
-    slab: Uint8Array,
-    offsets: Int32Array,
-    lengths: Int32Array,
-    keys: Uint8Array,
-    keyIndex: Int32Array,
-    count: number,
-  ): void;
-  chachaOpenBatch(
-    slab: Uint8Array,
-    offsets: Int32Array,
-    lengths: Int32Array,
-    keys: Uint8Array,
-    keyIndex: Int32Array,
-    count: number,
-    results: Int32Array,
-  ): number;
+  chachaSealBatch(slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, keys: Uint8Array, keyIndex: Int32Array, count: number): void;
+  chachaOpenBatch(slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, keys: Uint8Array, keyIndex: Int32Array, count: number, results: Int32Array): number;
 }
 
 let native: NativeAead | undefined;
@@ -93,15 +78,7 @@ export function sealBatch(slab: Uint8Array, offsets: Int32Array, lengths: Int32A
  * for lengths[i] < 16); a packet that fails is zeroed, so no unauthenticated plaintext
  * stays in the slab. Returns how many verified. Tags are compared in constant time.
  */
-export function openBatch(
-  slab: Uint8Array,
-  offsets: Int32Array,
-  lengths: Int32Array,
-  keys: Uint8Array,
-  keyIndex: Int32Array,
-  count: number,
-  results: Int32Array,
-): number {
+export function openBatch(slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, keys: Uint8Array, keyIndex: Int32Array, count: number, results: Int32Array): number {
   checkCall('openBatch', slab, offsets, lengths, keys, keyIndex, count);
   if (!(results instanceof Int32Array)) throw new TypeError('openBatch: results must be an Int32Array');
   if (count > results.length) throw new RangeError(`openBatch: count ${count} exceeds results.length ${results.length}`);

@@ -34,7 +34,7 @@ export type HealthSource = Pick<WgDaemon, 'ifname' | 'device' | 'pool' | 'tun' |
 const IFF_UP = 0x1;
 
 /** The link's flags from sysfs (the caller's network namespace), or null when it is gone. */
-export function linkFlags(ifname: string): number | null {
+function linkFlags(ifname: string): number | null {
   try {
     return Number.parseInt(readFileSync(`/sys/class/net/${ifname}/flags`, 'utf8').trim(), 16);
   } catch {

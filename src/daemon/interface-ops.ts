@@ -16,7 +16,7 @@ import { formatKeyBase64 } from '../wireguard/keys.js';
 import type { HostedPlane } from './plane-module.js';
 
 /** What the operations read; all of it exists before the daemon's sockets do. */
-export interface InterfaceOpsSource {
+interface InterfaceOpsSource {
   ifname: string;
   datapath: Datapath;
   device: WgDevice;

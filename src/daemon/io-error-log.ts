@@ -6,7 +6,7 @@
  */
 import type { Logger } from './logger.js';
 
-export const IO_ERROR_LOG_INTERVAL_MS = 10_000;
+const IO_ERROR_LOG_INTERVAL_MS = 10_000;
 
 export class IoErrorLog {
   private readonly last = new Map<string, { at: number; suppressed: number }>();

@@ -11,7 +11,7 @@
 import { sdNotify } from '../io/notify.js';
 import type { Logger } from './logger.js';
 
-export interface NotifierOptions {
+interface NotifierOptions {
   /** The socket (path, or @abstract). */
   socket: string;
   /** Watchdog interval systemd expects, in microseconds; 0 = no watchdog. */
@@ -22,9 +22,9 @@ export interface NotifierOptions {
 }
 
 /** How often STATUS= is refreshed when it changed. */
-export const STATUS_REFRESH_MS = 5000;
+const STATUS_REFRESH_MS = 5000;
 /** A change (a handshake) refreshes STATUS= after this long, once for all changes in between. */
-export const CHANGE_COALESCE_MS = 250;
+const CHANGE_COALESCE_MS = 250;
 
 export class ServiceNotifier {
   private watchdogTimer: NodeJS.Timeout | undefined;

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { ENDPOINT_LOCAL_OFFSET, ENDPOINT_REMOTE_SIZE, ENDPOINT_STRIDE } from '../buffer/endpoint-record.js';
 import { ErrorCode, FerryError } from '../errors.js';
 import type { Endpoint } from '../text/endpoint.js';
 import { formatIpv6, ipv6FromString } from '../text/ip.js';
@@ -35,11 +36,7 @@ export { ipv6FromString as ipv6ToBytes, formatIpv6 as bytesToIpv6 } from '../tex
  * (roaming, cookies, rate limits) uses the remote part only: decodeEndpoint,
  * formatEndpoint and endpointEquals mean the remote part.
  */
-export const ENDPOINT_STRIDE = 48;
-/** Bytes of the remote part, at the start of each record. */
-export const ENDPOINT_REMOTE_SIZE = 24;
-/** Where the local part starts in a record. */
-export const ENDPOINT_LOCAL_OFFSET = 24;
+export { ENDPOINT_LOCAL_OFFSET, ENDPOINT_REMOTE_SIZE, ENDPOINT_STRIDE } from '../buffer/endpoint-record.js';
 const LOCAL_IFINDEX = ENDPOINT_LOCAL_OFFSET + 4;
 const LOCAL_ADDRESS = ENDPOINT_LOCAL_OFFSET + 8;
 

@@ -23,7 +23,7 @@ import { PollEvent, Poller } from './poll.js';
 const ERROR_STREAK_LIMIT = 3;
 const ERROR_BACKOFF_MS = 100;
 
-export interface GateOptions {
+interface GateOptions {
   /** A poll error is an error queued on the fd that reading consumes: read, watch on (UDP). */
   rearmOnError?: boolean;
 }

@@ -6,13 +6,12 @@
  * Errors from system calls are SystemError (src/errors.ts): .code is the errno name,
  * .errno the negative errno, .syscall the call that failed.
  */
-import { createRequire } from 'node:module';
-import { ErrorCode, FerryError } from '../errors.js';
+import { loadAddon } from '../native/addon.js';
 
 /** Opaque libuv poll handle (a napi external). */
 export type PollHandle = { readonly __ferryPollHandle: unique symbol };
 
-export interface TunInfo {
+interface TunInfo {
   name: string;
   /** ferry flag bits: TUN_TAP | TUN_VNET_HDR | TUN_MULTI_QUEUE. */
   flags: number;
@@ -60,7 +59,7 @@ export interface NativeIo {
   linkGetMtu(name: string): number;
   linkSetUp(name: string, up: boolean): void;
 
-  // --- udp.c
+  // --- udp_socket.c
   /** Largest batch one recvmmsg/sendmmsg call carries; longer batches go in chunks. */
   readonly UDP_MAX_BATCH: number;
   /** A bound, non-blocking, close-on-exec UDP socket; family 6 is dual-stack unless v6only. */
@@ -69,69 +68,43 @@ export interface NativeIo {
   udpSetMark(fd: number, mark: number): void;
   /** Bytes of an endpoint record (src/io/endpoint.ts ENDPOINT_STRIDE). */
   readonly UDP_ENDPOINT_STRIDE: number;
+
+  // --- udp_recv.c
   /**
    * recvmmsg into slab[offsets[i]..+maxLen), sender and local address into
    * endpoints[i*48..]. lengths[i] is -1 for a datagram longer than maxLen (truncated:
    * drop it). Only a bad fd, buffer or argument throws (and only when nothing was read);
    * other errors are counted in status and survived.
    */
-  udpRecvBatch(
-    fd: number,
-    slab: Uint8Array,
-    offsets: Int32Array,
-    lengths: Int32Array,
-    endpoints: Uint8Array,
-    maxLen: number,
-    count: number,
-    status?: Int32Array,
-  ): number;
+  udpRecvBatch(fd: number, slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, endpoints: Uint8Array, maxLen: number, count: number, status?: Int32Array): number;
+
+  // --- udp_gro.c
+  /** Bytes of a GRO ring (header, records, one 64 KiB buffer per message). */
+  readonly UDP_GRO_RING_BYTES: number;
+  /** false when the kernel has no UDP_GRO. */
+  udpSetGro(fd: number, on: boolean): boolean;
+  /** udpRecvBatch through a GRO ring: coalesced messages split into one slot per datagram. */
+  udpRecvBatchGro(fd: number, slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, endpoints: Uint8Array, maxLen: number, count: number, ring: Uint8Array, status?: Int32Array): number;
+
+  // --- udp_send.c
   /**
    * sendmmsg; returns how many were sent. errors[i] = -errno for a datagram the kernel
    * refused (the batch goes on) or -EAGAIN for every datagram from a full send buffer on.
    * A datagram leaves from its record's local part when set; a refused source is cleared
    * in endpoints and the datagram retried once without it.
    */
-  udpSendBatch(
-    fd: number,
-    slab: Uint8Array,
-    offsets: Int32Array,
-    lengths: Int32Array,
-    endpoints: Uint8Array,
-    count: number,
-    errors?: Int32Array,
-  ): number;
-  closeFd(fd: number): void;
-  /** Entries of the GSO state array (udp_send.c): see UDP_GSO_* in udp.ts. */
+  udpSendBatch(fd: number, slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, endpoints: Uint8Array, count: number, errors?: Int32Array): number;
+
+  // --- udp_gso.c
+  /** Entries of the GSO state array (udp_gso.c): see UDP_GSO_* in udp.ts. */
   readonly UDP_GSO_STATE_LENGTH: number;
   readonly UDP_GSO_MAX_SEGMENTS: number;
-  /** Bytes of a GRO ring (header, records, one 64 KiB buffer per message). */
-  readonly UDP_GRO_RING_BYTES: number;
   udpGsoSupported(fd: number): boolean;
-  /** false when the kernel has no UDP_GRO. */
-  udpSetGro(fd: number, on: boolean): boolean;
   /** udpSendBatch with UDP GSO while state[0] is 1; the state learns and counts (udp.ts). */
-  udpSendBatchGso(
-    fd: number,
-    slab: Uint8Array,
-    offsets: Int32Array,
-    lengths: Int32Array,
-    endpoints: Uint8Array,
-    count: number,
-    errors: Int32Array | undefined,
-    state: Int32Array,
-  ): number;
-  /** udpRecvBatch through a GRO ring: coalesced messages split into one slot per datagram. */
-  udpRecvBatchGro(
-    fd: number,
-    slab: Uint8Array,
-    offsets: Int32Array,
-    lengths: Int32Array,
-    endpoints: Uint8Array,
-    maxLen: number,
-    count: number,
-    ring: Uint8Array,
-    status?: Int32Array,
-  ): number;
+  udpSendBatchGso(fd: number, slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, endpoints: Uint8Array, count: number, errors: Int32Array | undefined, state: Int32Array): number;
+
+  // --- fd.c (TUN devices and UDP sockets)
+  closeFd(fd: number): void;
 
   // --- poll.c
   /** events: 1 readable, 2 writable. callback(status < 0 on error, events). */
@@ -157,24 +130,4 @@ let cached: NativeIo | undefined;
 export function loadNative(): NativeIo {
   if (cached === undefined) cached = loadAddon() as NativeIo;
   return cached;
-}
-
-let addon: unknown;
-
-/**
- * The addon module itself, loaded once for every typed front door (src/io for I/O,
- * src/crypto for the AEAD kernels). Throws FERRY_NATIVE_MISSING when it is not built.
- */
-export function loadAddon(): unknown {
-  if (addon !== undefined) return addon;
-  const require = createRequire(import.meta.url);
-  try {
-    // Same relative path from src/io/*.ts (tsx) and dist/io/*.js.
-    addon = require('../../build/Release/ferry.node') as unknown;
-  } catch (err) {
-    throw new FerryError(ErrorCode.NativeMissing, `native addon build/Release/ferry.node could not be loaded (${(err as Error).message}); run npm run build`, {
-      cause: err,
-    });
-  }
-  return addon;
 }

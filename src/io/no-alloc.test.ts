@@ -15,7 +15,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** file -> the hot methods and functions in it. */
 const HOT: Record<string, string[]> = {
-  'io/udp.ts': ['recvBatch', 'sendBatch', 'whenWritable', 'cancelWhenWritable', 'pause', 'resume', 'liveFd'],
+  'io/udp.ts': ['recvBatch', 'sendBatch', 'whenWritable', 'cancelWhenWritable', 'pause', 'resume', 'liveFd', 'pending'],
+  'io/udp-gro-ring.ts': ['pending', 'lastCoalesced', 'lastDatagrams'],
   'io/tun.ts': ['readBatch', 'writeBatch', 'pause', 'resume', 'liveFd'],
   'io/reserve.ts': ['refill', 'handOver', 'target'],
   'io/gate.ts': ['whenWritable', 'cancelWhenWritable', 'pause', 'resume', 'starve', 'readableWanted', 'wanted', 'apply', 'fireWritable'],

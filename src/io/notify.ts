@@ -26,19 +26,9 @@ export function stopping(): boolean {
   return sdNotify('STOPPING=1');
 }
 
-/** RELOADING=1 before a config reload; call ready() when done. */
-export function reloading(): boolean {
-  return sdNotify('RELOADING=1');
-}
-
 /** STATUS=...: one line shown by `systemctl status`. */
 export function status(text: string): boolean {
   return sdNotify(`STATUS=${oneLine(text)}`);
-}
-
-/** WATCHDOG=1: keep-alive for units with WatchdogSec=. */
-export function watchdog(): boolean {
-  return sdNotify('WATCHDOG=1');
 }
 
 function oneLine(text: string): string {

@@ -13,9 +13,9 @@ export const PollEvent = {
 } as const;
 
 /** status < 0 is a libuv error (e.g. UV_EBADF); libuv then stops watching until rearm(). */
-export type PollCallback = (status: number, events: number) => void;
+type PollCallback = (status: number, events: number) => void;
 
-export interface PollerOptions {
+interface PollerOptions {
   /** Events to watch from the start (default Readable; None starts paused). */
   events?: number;
   /** false: the poller does not keep the process alive (default true). */

@@ -13,7 +13,7 @@
 import type { BufferPool } from '../buffer/pool.js';
 import type { PacketBatch } from '../buffer/batch.js';
 
-export interface Readiness {
+interface Readiness {
   /**
    * Calls `onReadable` (no arguments) each time the port becomes readable, until
    * pause() or close(). The callback is created once by the caller, never per packet.

@@ -19,7 +19,7 @@ const TAP_OVERHEAD = 14 + 4;
 const VNET_HDR_LEN = 10;
 const IFNAMSIZ = 16;
 
-export interface TunOpenOptions {
+interface TunOpenOptions {
   pool: BufferPool;
   /** Layer 2 (IFF_TAP) instead of layer 3 (IFF_TUN). */
   tap?: boolean;
@@ -35,7 +35,7 @@ export interface TunOpenOptions {
   reserve?: number;
 }
 
-export interface TunDeviceInfo {
+interface TunDeviceInfo {
   /** The kernel's current name for the device, wherever it lives now. */
   name: string;
   tap: boolean;
@@ -247,17 +247,7 @@ function checkMtu(mtu: number, maxMtu: number): void {
   }
 }
 
-/** Sets a link's MTU (SIOCSIFMTU) in the current network namespace. */
-export function setLinkMtu(name: string, mtu: number): void {
-  loadNative().linkSetMtu(name, mtu);
-}
-
 /** Reads a link's MTU (SIOCGIFMTU) in the current network namespace. */
 export function getLinkMtu(name: string): number {
   return loadNative().linkGetMtu(name);
-}
-
-/** Sets a link up or down (SIOCSIFFLAGS) in the current network namespace. */
-export function setLinkUp(name: string, up: boolean): void {
-  loadNative().linkSetUp(name, up);
 }

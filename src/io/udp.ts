@@ -21,17 +21,17 @@ import type { BufferPool } from '../buffer/pool.js';
 import { ErrorCode, FerryError, type SystemError } from '../errors.js';
 import { ENDPOINT_STRIDE } from './endpoint.js';
 import { ReadGate } from './gate.js';
-import { loadNative, type NativeIo, type UdpOpenNativeOptions } from './native.js';
+import { loadNative, type NativeIo } from './native.js';
 import type { UdpPort } from './ports.js';
-import { DEFAULT_RESERVE, SlotReserve } from './reserve.js';
+import { SlotReserve } from './reserve.js';
+import { checkUdpOpenOptions, type UdpOpenOptions } from './udp-options.js';
+import { GroRing } from './udp-gro-ring.js';
+
+export type { UdpOpenOptions } from './udp-options.js';
 
 const MAX_BATCH = 4096;
 
-/** Int32 fields of the GRO ring header (native/src/udp_recv.c gro_header). */
-const RING_COUNT = 0;
-const RING_COALESCED = 3;
-const RING_DATAGRAMS = 4;
-/** Entries of the GSO state array (native/src/udp_send.c). */
+/** Entries of the GSO state array (native/src/udp_gso.c). */
 const GSO_ON = 0;
 const GSO_MESSAGES = 1;
 const GSO_DATAGRAMS = 2;
@@ -43,65 +43,6 @@ const GSO_SOURCE_RESETS = 6;
 const STATUS_ERRORS = 0;
 const STATUS_LAST = 1;
 const EAGAIN = osConstants.errno.EAGAIN;
-
-export interface UdpOpenOptions {
-  pool: BufferPool;
-  family: 4 | 6;
-  /** Local address to bind; default the wildcard ("0.0.0.0" or "::"). "fe80::1%eth0" names a scope. */
-  address?: string;
-  /** Local port; default 0 (the kernel picks, see localPort). */
-  port?: number;
-  /** SO_RCVBUF / SO_SNDBUF in bytes (forced past the sysctl limit when privileged). */
-  rcvbuf?: number;
-  sndbuf?: number;
-  /** SO_MARK (needs CAP_NET_ADMIN): keeps tunnel traffic out of the tunnel's own routes. */
-  mark?: number;
-  reuseport?: boolean;
-  /** IPv6 only (family 6): refuse IPv4 peers. Default false (dual-stack). */
-  v6only?: boolean;
-  /** Slots kept for receiving (default 128, at most the pool's slot count). */
-  reserve?: number;
-  /**
-   * UDP GSO (UDP_SEGMENT) on send. Default true; stays off where the kernel lacks it.
-   * A run refused for its size teaches a size limit above which datagrams go out alone
-   * (`gsoSizeLimit`); a refusal of GSO itself turns it off for good (see `gso`).
-   */
-  gso?: boolean;
-  /**
-   * UDP GRO (UDP_GRO) on receive. Default true; off where the kernel lacks it. Costs a
-   * 4 MiB ring per socket (virtual: pages are touched only as coalesced data arrives).
-   */
-  gro?: boolean;
-  /**
-   * Send IPv4 datagrams with a zero UDP checksum (SO_NO_CHECK), as VXLAN commonly does
-   * (RFC 7348 §5). The kernel refuses GSO on such a socket, so GSO falls back on first use.
-   */
-  noChecksum?: boolean;
-  /**
-   * Report each received datagram's outer TOS (IPv4) or traffic class (IPv6) in byte 1
-   * of its endpoint record (IP_RECVTOS, IPV6_RECVTCLASS): VXLAN decapsulates ECN from it
-   * (RFC 6040). Default false (byte 1 is then 0). Whatever the option, a send whose
-   * record has a non-zero byte 1 goes out with that TOS.
-   */
-  recvTos?: boolean;
-  /**
-   * IPv6 only: accept datagrams whose UDP checksum is zero (UDP_NO_CHECK6_RX), which RFC
-   * 6935/6936 allow for tunnels (Linux's vxlan udp6zerocsumtx). Default false: the kernel
-   * drops them, as RFC 8200 says for UDP in general.
-   */
-  zeroChecksum6?: boolean;
-  /**
-   * Never fragment (IP_PMTUDISC_DO / IPV6_PMTUDISC_DO): DF on every IPv4 datagram, and a
-   * datagram over the path MTU is refused with EMSGSIZE instead of fragmented locally.
-   * Default false: the kernel's default (DF while the datagram fits the path MTU).
-   */
-  dontFragment?: boolean;
-  /**
-   * Bind even when the host does not have the address yet (IP_FREEBIND): an underlay
-   * address that comes up after the daemon, such as the interface's own. Default false.
-   */
-  freebind?: boolean;
-}
 
 export class UdpSocket implements UdpPort {
   readonly pool: BufferPool;
@@ -150,42 +91,18 @@ export class UdpSocket implements UdpPort {
   private readonly gsoState: Int32Array;
   private readonly recvStatus: Int32Array;
   /** Where coalesced messages wait until every datagram in them has been handed out. */
-  private readonly groRing: Uint8Array | null;
-  private readonly groHeader: Int32Array | null;
+  private readonly groRing: GroRing | null;
   private onReadable: (() => void) | null = null;
   private paused = false;
   private kickScheduled = false;
   private kickOnPool = false;
 
   static open(options: UdpOpenOptions): UdpSocket {
-    if (options === null || typeof options !== 'object' || options.pool === undefined) {
-      throw new FerryError(ErrorCode.InvalidArgument, 'UdpSocket.open needs options.pool');
-    }
-    const { family } = options;
-    if (family !== 4 && family !== 6) throw new FerryError(ErrorCode.InvalidArgument, `UDP family must be 4 or 6, got ${String(family)}`);
-    const address = options.address ?? (family === 4 ? '0.0.0.0' : '::');
-    const port = options.port ?? 0;
-    const reserveSize = options.reserve ?? Math.min(DEFAULT_RESERVE, options.pool.slotCount);
-    for (const k of ['gso', 'gro', 'noChecksum', 'recvTos', 'zeroChecksum6', 'dontFragment', 'freebind'] as const) {
-      const v = options[k];
-      if (v !== undefined && typeof v !== 'boolean') throw new FerryError(ErrorCode.InvalidArgument, `UDP option ${k} must be a boolean`);
-    }
+    const { family, address, port, reserveSize, nativeOptions } = checkUdpOpenOptions(options);
     const native = loadNative();
     if (native.UDP_ENDPOINT_STRIDE !== ENDPOINT_STRIDE) {
       throw new FerryError(ErrorCode.NativeMissing, `native addon uses ${native.UDP_ENDPOINT_STRIDE}-byte endpoint records, ferry ${ENDPOINT_STRIDE} (stale build? run npm run build)`);
     }
-    const nativeOptions: UdpOpenNativeOptions = {
-      rcvbuf: options.rcvbuf,
-      sndbuf: options.sndbuf,
-      mark: options.mark,
-      reuseport: options.reuseport,
-      v6only: options.v6only,
-      noChecksum: options.noChecksum,
-      recvTos: options.recvTos,
-      zeroChecksum6: options.zeroChecksum6,
-      dontFragment: options.dontFragment,
-      freebind: options.freebind,
-    };
     const fd = native.udpOpen(family, address, port, nativeOptions);
     try {
       const gso = options.gso !== false && native.udpGsoSupported(fd);
@@ -218,8 +135,7 @@ export class UdpSocket implements UdpPort {
     this.gsoState[GSO_ON] = gso ? 1 : 0;
     this.recvStatus = new Int32Array(native.IO_STATUS_LENGTH);
     this.gro = gro;
-    this.groRing = gro ? new Uint8Array(native.UDP_GRO_RING_BYTES) : null;
-    this.groHeader = this.groRing === null ? null : new Int32Array(this.groRing.buffer, 0, 8);
+    this.groRing = gro ? new GroRing(native.UDP_GRO_RING_BYTES) : null;
   }
 
   /** The socket fd (-1 once closed). */
@@ -264,7 +180,7 @@ export class UdpSocket implements UdpPort {
 
   /** True while received datagrams wait in the GRO ring for the next recvBatch. */
   get pending(): boolean {
-    return this.groHeader !== null && this.groHeader[RING_COUNT] > 0;
+    return this.groRing !== null && this.groRing.pending;
   }
 
   recvBatch(batch: PacketBatch): number {
@@ -292,10 +208,9 @@ export class UdpSocket implements UdpPort {
       n = this.native.udpRecvBatch(fd, pool.slab, reserve.offsets, reserve.lengths, reserve.endpoints, reserve.capacity, want, status);
     } else {
       // The GRO ring's datagrams are copied into this batch's slots: longer ones count as truncated.
-      n = this.native.udpRecvBatchGro(fd, pool.slab, reserve.offsets, reserve.lengths, reserve.endpoints, reserve.capacity, want, ring, status);
-      const h = this.groHeader!;
-      this.groMessages += h[RING_COALESCED];
-      this.groDatagrams += h[RING_DATAGRAMS];
+      n = this.native.udpRecvBatchGro(fd, pool.slab, reserve.offsets, reserve.lengths, reserve.endpoints, reserve.capacity, want, ring.bytes, status);
+      this.groMessages += ring.lastCoalesced;
+      this.groDatagrams += ring.lastDatagrams;
     }
     if (status[STATUS_ERRORS] !== 0) {
       this.recvErrors += status[STATUS_ERRORS];

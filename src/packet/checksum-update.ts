@@ -30,14 +30,7 @@ export function checksumAdjust32(check: number, oldValue: number, newValue: numb
  * checksumAdjust16 for an even-length byte field changing from oldBuf[oldOff..] to
  * newBuf[newOff..] (an IPv6 address: len 16). Call it before overwriting the field.
  */
-export function checksumAdjustBytes(
-  check: number,
-  oldBuf: Uint8Array,
-  oldOff: number,
-  newBuf: Uint8Array,
-  newOff: number,
-  len: number,
-): number {
+export function checksumAdjustBytes(check: number, oldBuf: Uint8Array, oldOff: number, newBuf: Uint8Array, newOff: number, len: number): number {
   let sum = ~check & 0xffff;
   for (let i = 0; i + 1 < len; i += 2) {
     sum += (~((oldBuf[oldOff + i] << 8) | oldBuf[oldOff + i + 1]) & 0xffff) + ((newBuf[newOff + i] << 8) | newBuf[newOff + i + 1]);
@@ -63,14 +56,7 @@ export function udpChecksumAdjust32(check: number, oldValue: number, newValue: n
 }
 
 /** UDP flavour of checksumAdjustBytes. */
-export function udpChecksumAdjustBytes(
-  check: number,
-  oldBuf: Uint8Array,
-  oldOff: number,
-  newBuf: Uint8Array,
-  newOff: number,
-  len: number,
-): number {
+export function udpChecksumAdjustBytes(check: number, oldBuf: Uint8Array, oldOff: number, newBuf: Uint8Array, newOff: number, len: number): number {
   if (check === 0) return 0;
   const c = checksumAdjustBytes(check, oldBuf, oldOff, newBuf, newOff, len);
   return c === 0 ? 0xffff : c;

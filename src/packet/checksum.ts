@@ -62,7 +62,7 @@ export function pseudoSumIPv6(buf: Uint8Array, srcOff: number, dstOff: number, p
 }
 
 /** Where the checksum field sits in a transport header, or -1 for other protocols. */
-export function transportChecksumOffset(protocol: number): number {
+function transportChecksumOffset(protocol: number): number {
   switch (protocol) {
     case IPProto.TCP:
       return 16;

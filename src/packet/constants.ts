@@ -27,13 +27,10 @@ export const EtherType = {
 } as const;
 
 export const IPV4_HEADER_LENGTH = 20;
-/** IHL is 4 bits of 32-bit words: at most 60 bytes. */
-export const IPV4_MAX_HEADER_LENGTH = 60;
 export const IPV6_HEADER_LENGTH = 40;
 export const IPV6_FRAGMENT_HEADER_LENGTH = 8;
 export const UDP_HEADER_LENGTH = 8;
 export const TCP_HEADER_LENGTH = 20;
-export const TCP_MAX_HEADER_LENGTH = 60;
 /** Type, code, checksum and the 4-byte rest-of-header: same for ICMPv4 and ICMPv6. */
 export const ICMP_HEADER_LENGTH = 8;
 export const ETHERNET_HEADER_LENGTH = 14;

@@ -72,6 +72,8 @@ export function parseIP(buf: Uint8Array, off: number, len: number, out: IPPacket
   out.version = 0;
   if (!validRange(buf, off, len) || len < 1) return DropReason.Truncated;
   const v = buf[off] >>> 4;
+  // The IPv4 and IPv6 branches copy the same fields on purpose: out.v4 and out.v6 are
+  // different header types, and one copy each keeps this per-packet code monomorphic.
   if (v === 4) {
     const h = out.v4;
     const r = parseIPv4(buf, off, len, h, flags);

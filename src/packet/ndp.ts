@@ -18,9 +18,9 @@ export const NdpType = {
 } as const;
 
 /** Type, code, checksum, reserved/flags, 16-byte target. */
-export const NDP_NEIGHBOR_MESSAGE_LENGTH = 24;
+const NDP_NEIGHBOR_MESSAGE_LENGTH = 24;
 /** A neighbour advertisement with its target link-layer address option. */
-export const NDP_ADVERTISEMENT_LENGTH = NDP_NEIGHBOR_MESSAGE_LENGTH + 8;
+const NDP_ADVERTISEMENT_LENGTH = NDP_NEIGHBOR_MESSAGE_LENGTH + 8;
 const OPTION_SOURCE_LINK_ADDRESS = 1;
 const OPTION_TARGET_LINK_ADDRESS = 2;
 const FLAG_SOLICITED = 0x40;

@@ -16,7 +16,7 @@ import { validRange } from './bytes.js';
 
 export const VXLAN_HEADER_LENGTH = 8;
 /** The I flag: the VNI field is valid. */
-export const VXLAN_FLAG_VNI = 0x08;
+const VXLAN_FLAG_VNI = 0x08;
 export const VXLAN_VNI_MAX = 0xffffff;
 
 /** Fields of one VXLAN header. Owned by the caller and refilled by every parse. */

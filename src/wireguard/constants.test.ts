@@ -46,7 +46,6 @@ test('timers and limits match wireguard-go device/constants.go', () => {
   assert.equal(BigInt(C.REJECT_AFTER_MESSAGES), 18446744073709543424n);
   assert.equal(C.REKEY_AFTER_TIME_MS, 120_000);
   assert.equal(C.REJECT_AFTER_TIME_MS, 180_000);
-  assert.equal(C.REKEY_ATTEMPT_TIME_MS, 90_000);
   assert.equal(C.REKEY_TIMEOUT_MS, 5_000);
   assert.equal(C.KEEPALIVE_TIMEOUT_MS, 10_000);
   assert.equal(C.COOKIE_REFRESH_TIME_MS, 120_000);

@@ -19,7 +19,6 @@ export const MessageType = {
   CookieReply: 3,
   Transport: 4,
 } as const;
-export type MessageTypeValue = (typeof MessageType)[keyof typeof MessageType];
 
 // Primitive sizes.
 export const KEY_SIZE = 32;
@@ -63,7 +62,6 @@ export const COOKIE_REPLY_OFFSET_COOKIE = 32; // 16 + 16 tag
 
 export const TRANSPORT_OFFSET_RECEIVER = 4;
 export const TRANSPORT_OFFSET_COUNTER = 8;
-export const TRANSPORT_OFFSET_CONTENT = 16;
 
 // Limits (whitepaper 6.1).
 export const REKEY_AFTER_MESSAGES = 2 ** 60;
@@ -75,7 +73,6 @@ export const REJECT_AFTER_MESSAGES = 2 ** 64 - 2 ** 13 - 1;
 export const REJECT_AFTER_MESSAGES_BIGINT = (1n << 64n) - (1n << 13n) - 1n;
 export const REKEY_AFTER_TIME_MS = 120_000;
 export const REJECT_AFTER_TIME_MS = 180_000;
-export const REKEY_ATTEMPT_TIME_MS = 90_000;
 export const REKEY_TIMEOUT_MS = 5_000;
 /** wireguard-go adds up to this much random jitter to each REKEY_TIMEOUT. */
 export const REKEY_TIMEOUT_JITTER_MAX_MS = 334;

@@ -7,7 +7,7 @@ import { DropReason } from '../stats/drop-reasons.js';
 import { encodeEndpoint } from '../io/endpoint.js';
 import { CookieChecker, CookieGenerator, checkMac1, deriveMacKeys, writeMac1 } from './cookie.js';
 import { initCrypto, isZero } from './crypto.js';
-import { createStaticIdentity, type StaticIdentity } from './noise.js';
+import { createStaticIdentity, type StaticIdentity } from './handshake.js';
 import { readU32LE, writeInitiationHeader, writeResponseHeader } from './messages.js';
 
 let responder: StaticIdentity;

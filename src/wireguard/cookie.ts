@@ -40,7 +40,7 @@ const LABEL_COOKIE_BYTES = encoder.encode(LABEL_COOKIE);
 const MACS_SIZE = 2 * MAC_SIZE;
 
 /** The two keys derived from one static public key. */
-export interface MacKeys {
+interface MacKeys {
   /** HASH(LABEL_MAC1 || static public): keys mac1 of messages sent to that key's owner. */
   readonly mac1Key: Uint8Array;
   /** HASH(LABEL_COOKIE || static public): encrypts cookie replies sent by that key's owner. */

@@ -11,7 +11,8 @@ import type { CookieChecker } from './cookie.js';
 import type { DatapathContext } from './datapath-context.js';
 import { Keypair } from './keypair.js';
 import { readU32LE } from './messages.js';
-import { ConsumedInitiation, consumeInitiation, consumeResponse, createInitiation, createResponse, deriveKeypair, type HandshakeLookup, type StaticIdentity } from './noise.js';
+import type { StaticIdentity } from './handshake.js';
+import { ConsumedInitiation, consumeInitiation, consumeResponse, createInitiation, createResponse, deriveKeypair, type HandshakeLookup } from './noise.js';
 import type { Peer } from './peer.js';
 import type { RateLimiter } from './ratelimiter.js';
 import { sendKeepalive, TAG_WHOLE } from './send.js';
@@ -139,15 +140,10 @@ export function sendHandshakeInitiation(ctx: HandshakeContext, peer: Peer, isRet
   if (!ctx.up || now - t.lastSentHandshake < REKEY_TIMEOUT_MS) return;
   t.lastSentHandshake = now;
   if (ctx.identity === null) return void ctx.drops.count(DropReason.WgHandshakeFailed);
-  removeHandshakeIndex(ctx, peer);
-  const index = ctx.indexTable.insert(peer.handshakeEntry);
-  if (index === 0) return void ctx.drops.count(DropReason.WgHandshakeFailed);
+  const taken = reserveHandshake(ctx, peer);
+  if (taken === null) return;
+  const { index, slot } = taken;
   const pool = ctx.pool;
-  const slot = pool.acquire();
-  if (slot < 0) {
-    ctx.indexTable.remove(index, peer.handshakeEntry);
-    return void ctx.drops.count(DropReason.PoolExhausted);
-  }
   const off = pool.dataOffset(slot);
   const r = createInitiation(peer.handshake, ctx.wallNow(), index, pool.slab, off);
   if (r !== DropReason.None) {
@@ -164,19 +160,34 @@ export function sendHandshakeInitiation(ctx: HandshakeContext, peer: Peer, isRet
   t.handshakeInitiated(now, ctx.jitter());
 }
 
+/**
+ * A fresh index for peer's handshake (the old one freed) and a pool slot for its message,
+ * or null with the drop counted: what sending an initiation and a response both need.
+ */
+function reserveHandshake(ctx: HandshakeContext, peer: Peer): { index: number; slot: number } | null {
+  removeHandshakeIndex(ctx, peer);
+  const index = ctx.indexTable.insert(peer.handshakeEntry);
+  if (index === 0) {
+    ctx.drops.count(DropReason.WgHandshakeFailed);
+    return null;
+  }
+  const slot = ctx.pool.acquire();
+  if (slot < 0) {
+    ctx.indexTable.remove(index, peer.handshakeEntry);
+    ctx.drops.count(DropReason.PoolExhausted);
+    return null;
+  }
+  return { index, slot };
+}
+
 /** The response to a consumed initiation; derives the responder's keypair (it becomes `next`). */
 function sendHandshakeResponse(ctx: HandshakeContext, peer: Peer, now: number): void {
   const t = peer.timers;
   t.lastSentHandshake = now;
-  removeHandshakeIndex(ctx, peer);
-  const index = ctx.indexTable.insert(peer.handshakeEntry);
-  if (index === 0) return void ctx.drops.count(DropReason.WgHandshakeFailed);
+  const taken = reserveHandshake(ctx, peer);
+  if (taken === null) return;
+  const { index, slot } = taken;
   const pool = ctx.pool;
-  const slot = pool.acquire();
-  if (slot < 0) {
-    ctx.indexTable.remove(index, peer.handshakeEntry);
-    return void ctx.drops.count(DropReason.PoolExhausted);
-  }
   const off = pool.dataOffset(slot);
   const r = createResponse(peer.handshake, index, pool.slab, off);
   if (r !== DropReason.None) {
@@ -203,7 +214,7 @@ function sendHandshakeResponse(ctx: HandshakeContext, peer: Peer, now: number): 
  * handed over to the keypair, and the rotation of current/previous/next. False (and the
  * index freed) when the key table is full.
  */
-export function beginSymmetricSession(ctx: HandshakeContext, peer: Peer, now: number): boolean {
+function beginSymmetricSession(ctx: HandshakeContext, peer: Peer, now: number): boolean {
   const keys = deriveKeypair(peer.handshake);
   if (keys === null) {
     ctx.drops.count(DropReason.WgHandshakeFailed);

@@ -24,7 +24,7 @@ export const DEFAULT_INDEX_CAPACITY = 1 << 20;
 const MAX_DRAWS = 64;
 const BATCH = 64;
 
-export interface IndexTableOptions {
+interface IndexTableOptions {
   /** Maximum live entries. Default 2^20. */
   capacity?: number;
   /** Fills its argument with random uint32s. Default crypto.getRandomValues; tests inject. */

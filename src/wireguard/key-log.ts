@@ -11,7 +11,7 @@
  * lines are secrets: whoever holds them decrypts the session (and, with the static key,
  * impersonates the interface). They go only where an operator asked (docs/capture.md).
  */
-import type { Handshake, StaticIdentity } from './noise.js';
+import type { Handshake, StaticIdentity } from './handshake.js';
 
 const b64 = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64');
 

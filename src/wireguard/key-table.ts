@@ -11,8 +11,8 @@ import { KEY_SIZE } from './constants.js';
  * `keys`, so the datapath reads `table.keys` once per batch and never caches it.
  * free() wipes the slot, so no key outlives its keypair in memory we own.
  */
-export const DEFAULT_KEY_TABLE_SLOTS = 64;
-export const DEFAULT_KEY_TABLE_MAX_SLOTS = 1 << 20;
+const DEFAULT_KEY_TABLE_SLOTS = 64;
+const DEFAULT_KEY_TABLE_MAX_SLOTS = 1 << 20;
 
 export class KeyTable {
   keys: Uint8Array;

@@ -11,7 +11,7 @@ import { isZero, newPrivateKey, randomBytes } from './crypto.js';
  */
 
 export const KEY_BASE64_LENGTH = 44;
-export const KEY_HEX_LENGTH = 64;
+const KEY_HEX_LENGTH = 64;
 
 // 42 free characters, then one whose low 2 bits are zero (it carries only 4 bits), then '='.
 const BASE64_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;

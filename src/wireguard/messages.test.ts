@@ -5,33 +5,34 @@ import { DropReason } from '../stats/drop-reasons.js';
 import {
   CookieReplyView,
   InitiationView,
-  MESSAGE_TYPE_INVALID,
-  messageType,
   parseCookieReply,
   parseInitiation,
   parseResponse,
-  parseTransportHeader,
   readU32LE,
   ResponseView,
-  TransportHeaderView,
   writeCookieReplyHeader,
   writeInitiationHeader,
   writeResponseHeader,
-  writeTransportHeader,
   writeU32LE,
 } from './messages.js';
 
-test('messageType accepts 1..4 with three zero reserved bytes only', () => {
-  const b = new Uint8Array([9, 1, 0, 0, 0, 2, 0, 0, 0, 7]);
-  assert.equal(messageType(b, 1, 4), 1);
-  assert.equal(messageType(b, 5, 4), 2);
-  assert.equal(messageType(b, 5, 3), MESSAGE_TYPE_INVALID, 'shorter than 4');
-  assert.equal(messageType(b, 7, 4), MESSAGE_TYPE_INVALID, 'runs past the buffer');
-  for (const t of [0, 5, 255]) assert.equal(messageType(new Uint8Array([t, 0, 0, 0]), 0, 4), MESSAGE_TYPE_INVALID);
+test('the type field: 1..4 with three zero reserved bytes only', () => {
+  const iv = new InitiationView();
+  const b = new Uint8Array(1 + 148);
+  b[1] = 1;
+  assert.equal(parseInitiation(b, 1, 148, iv), DropReason.None);
+  assert.equal(parseInitiation(b, 1, 3, iv), DropReason.WgBadMessageLength, 'shorter than 4');
+  assert.equal(parseInitiation(b, 2, 148, iv), DropReason.Truncated, 'runs past the buffer');
+  for (const t of [0, 2, 5, 255]) {
+    const m = new Uint8Array(148);
+    m[0] = t;
+    assert.equal(parseInitiation(m, 0, 148, iv), DropReason.WgUnknownMessageType, `type ${t}`);
+  }
   for (const r of [1, 2, 3]) {
-    const m = new Uint8Array([4, 0, 0, 0]);
+    const m = new Uint8Array(148);
+    m[0] = 1;
     m[r] = 1;
-    assert.equal(messageType(m, 0, 4), MESSAGE_TYPE_INVALID, `reserved byte ${r}`);
+    assert.equal(parseInitiation(m, 0, 148, iv), DropReason.WgUnknownMessageType, `reserved byte ${r}`);
   }
 });
 
@@ -83,38 +84,21 @@ test('cookie reply: header round trip, exact length', () => {
   assert.equal(parseCookieReply(buf, 0, 63, v), DropReason.WgBadMessageLength);
 });
 
-test('transport header: at least 32 bytes, u64 counter as halves', () => {
-  const buf = new Uint8Array(48);
-  writeTransportHeader(buf, 0, 0x0102_0304, 0xffff_ffff, 0x0000_0001);
-  assert.deepEqual([...buf.subarray(0, 16)], [4, 0, 0, 0, 4, 3, 2, 1, 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0]);
-  const v = new TransportHeaderView();
-  assert.equal(parseTransportHeader(buf, 0, 32, v), DropReason.None, 'a keepalive');
-  assert.equal(v.receiver, 0x0102_0304);
-  assert.equal(v.counterLow, 0xffff_ffff);
-  assert.equal(v.counterHigh, 1);
-  assert.equal(parseTransportHeader(buf, 0, 48, v), DropReason.None);
-  assert.equal(parseTransportHeader(buf, 0, 31, v), DropReason.WgBadMessageLength);
-  assert.equal(parseTransportHeader(buf, 0, 49, v), DropReason.Truncated);
-});
-
 test('writers refuse buffers that are too small and non-u32 indices', () => {
   assert.throws(() => writeInitiationHeader(new Uint8Array(147), 0, 1), RangeError);
   assert.throws(() => writeResponseHeader(new Uint8Array(100), 9, 1, 1), RangeError);
   assert.throws(() => writeCookieReplyHeader(new Uint8Array(64), 0, -1), RangeError);
   assert.throws(() => writeInitiationHeader(new Uint8Array(148), 0, 2 ** 32), RangeError);
-  assert.throws(() => writeTransportHeader(new Uint8Array(15), 0, 1, 0, 0), RangeError);
 });
 
 test('parsers never throw on arbitrary input', () => {
   const iv = new InitiationView();
   const rv = new ResponseView();
   const cv = new CookieReplyView();
-  const tv = new TransportHeaderView();
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 200 }), fc.integer({ min: -5, max: 210 }), fc.integer({ min: -5, max: 210 }), (b, off, len) => {
-      const reasons = [parseInitiation(b, off, len, iv), parseResponse(b, off, len, rv), parseCookieReply(b, off, len, cv), parseTransportHeader(b, off, len, tv)];
+      const reasons = [parseInitiation(b, off, len, iv), parseResponse(b, off, len, rv), parseCookieReply(b, off, len, cv)];
       for (const r of reasons) assert.equal(typeof r, 'number');
-      messageType(b, off, len);
     }),
     { numRuns: 2000 },
   );

@@ -5,17 +5,14 @@ import {
   MESSAGE_COOKIE_REPLY_SIZE,
   MESSAGE_INITIATION_SIZE,
   MESSAGE_RESPONSE_SIZE,
-  MESSAGE_TRANSPORT_HEADER_SIZE,
-  MESSAGE_TRANSPORT_MIN_SIZE,
   MessageType,
   RESPONSE_OFFSET_RECEIVER,
   RESPONSE_OFFSET_SENDER,
-  TRANSPORT_OFFSET_COUNTER,
-  TRANSPORT_OFFSET_RECEIVER,
 } from './constants.js';
 
 /**
- * Length-checked codecs for the four WireGuard messages over caller buffers. Parsers never
+ * Length-checked codecs for initiations, responses and cookie replies over caller buffers
+ * (transport messages are read and written in place by receive.ts and send.ts). Parsers never
  * throw on wire input: they return a DropReason and fill a caller-owned view (no allocation).
  * Writers put headers into caller buffers; the handshake bodies are written by noise.ts and
  * the MACs by cookie.ts.
@@ -24,14 +21,15 @@ import {
 const EMPTY = new Uint8Array(0);
 
 /** Returned by messageType() for anything that is not one of the four message types. */
-export const MESSAGE_TYPE_INVALID = 0;
+const MESSAGE_TYPE_INVALID = 0;
 
 /**
  * The message type (1..4) of buf[off..off+len], or MESSAGE_TYPE_INVALID when the datagram is
  * shorter than 4 bytes, a reserved byte is non-zero or the type is unknown (wireguard-go reads
- * the first 4 bytes as one little-endian u32, which amounts to the same test).
+ * the first 4 bytes as one little-endian u32, which amounts to the same test). receive.ts
+ * makes the same test inline on the hot path.
  */
-export function messageType(buf: Uint8Array, off: number, len: number): number {
+function messageType(buf: Uint8Array, off: number, len: number): number {
   if (len < 4 || off < 0 || off + 4 > buf.length) return MESSAGE_TYPE_INVALID;
   if ((buf[off + 1] | buf[off + 2] | buf[off + 3]) !== 0) return MESSAGE_TYPE_INVALID;
   const t = buf[off];
@@ -50,7 +48,7 @@ export function writeU32LE(buf: Uint8Array, off: number, v: number): void {
 }
 
 /** Where a parsed message lies; reused across packets. */
-export class MessageView {
+class MessageView {
   buf: Uint8Array = EMPTY;
   off = 0;
   len = 0;
@@ -69,13 +67,6 @@ export class CookieReplyView extends MessageView {
   receiver = 0;
 }
 
-export class TransportHeaderView extends MessageView {
-  receiver = 0;
-  /** Counter as two u32 halves (it is a u64 on the wire; a double holds only 53 bits). */
-  counterLow = 0;
-  counterHigh = 0;
-}
-
 /** Checks bounds, exact length and type; the common part of the handshake parsers. */
 function checkFixed(buf: Uint8Array, off: number, len: number, size: number, type: number): DropReasonValue {
   if (off < 0 || len < 0 || off + len > buf.length) return DropReason.Truncated;
@@ -91,6 +82,8 @@ function setView(view: MessageView, buf: Uint8Array, off: number, len: number): 
   view.len = len;
 }
 
+// The three parsers share one shape on purpose (checkFixed, the view, its fields): each
+// message has its own view class, so a caller's view stays of one type.
 export function parseInitiation(buf: Uint8Array, off: number, len: number, out: InitiationView): DropReasonValue {
   const r = checkFixed(buf, off, len, MESSAGE_INITIATION_SIZE, MessageType.Initiation);
   if (r !== DropReason.None) return r;
@@ -113,19 +106,6 @@ export function parseCookieReply(buf: Uint8Array, off: number, len: number, out:
   if (r !== DropReason.None) return r;
   setView(out, buf, off, len);
   out.receiver = readU32LE(buf, off + COOKIE_REPLY_OFFSET_RECEIVER);
-  return DropReason.None;
-}
-
-/** Transport messages are at least header + tag (a keepalive); the content length is len - 16. */
-export function parseTransportHeader(buf: Uint8Array, off: number, len: number, out: TransportHeaderView): DropReasonValue {
-  if (off < 0 || len < 0 || off + len > buf.length) return DropReason.Truncated;
-  if (len < 4) return DropReason.WgBadMessageLength;
-  if (messageType(buf, off, len) !== MessageType.Transport) return DropReason.WgUnknownMessageType;
-  if (len < MESSAGE_TRANSPORT_MIN_SIZE) return DropReason.WgBadMessageLength;
-  setView(out, buf, off, len);
-  out.receiver = readU32LE(buf, off + TRANSPORT_OFFSET_RECEIVER);
-  out.counterLow = readU32LE(buf, off + TRANSPORT_OFFSET_COUNTER);
-  out.counterHigh = readU32LE(buf, off + TRANSPORT_OFFSET_COUNTER + 4);
   return DropReason.None;
 }
 
@@ -168,13 +148,4 @@ export function writeCookieReplyHeader(buf: Uint8Array, off: number, receiver: n
   checkIndex(receiver, 'receiver');
   writeType(buf, off, MessageType.CookieReply);
   writeU32LE(buf, off + COOKIE_REPLY_OFFSET_RECEIVER, receiver);
-}
-
-/** The 16-byte transport header; the counter as u32 halves (little-endian u64 on the wire). */
-export function writeTransportHeader(buf: Uint8Array, off: number, receiver: number, counterLow: number, counterHigh: number): void {
-  checkRoom(buf, off, MESSAGE_TRANSPORT_HEADER_SIZE);
-  writeType(buf, off, MessageType.Transport);
-  writeU32LE(buf, off + TRANSPORT_OFFSET_RECEIVER, receiver);
-  writeU32LE(buf, off + TRANSPORT_OFFSET_COUNTER, counterLow);
-  writeU32LE(buf, off + TRANSPORT_OFFSET_COUNTER + 4, counterHigh);
 }

@@ -10,12 +10,9 @@ import {
   consumeResponse,
   createInitiation,
   createResponse,
-  createStaticIdentity,
   deriveKeypair,
-  Handshake,
-  HandshakeState,
-  type StaticIdentity,
 } from './noise.js';
+import { createStaticIdentity, Handshake, HandshakeState, type StaticIdentity } from './handshake.js';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

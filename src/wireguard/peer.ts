@@ -4,7 +4,7 @@ import { KEY_SIZE } from './constants.js';
 import { CookieGenerator } from './cookie.js';
 import { isZero } from './crypto.js';
 import { IndexEntry, Keypairs } from './keypair.js';
-import { Handshake, type StaticIdentity } from './noise.js';
+import { Handshake, type StaticIdentity } from './handshake.js';
 import { StagedQueue } from './staged-queue.js';
 import { PeerTimers } from './timers.js';
 

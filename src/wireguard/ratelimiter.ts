@@ -19,18 +19,18 @@ import { ErrorCode, FerryError } from '../errors.js';
  * aim many sources at one probe chain without knowing the tables.
  */
 
-// Local copies of the limiter's constants; the lead will move them into constants.ts.
+// The limiter's constants (wireguard-go ratelimiter.go), kept with the only code that reads them.
 export const PACKETS_PER_SECOND = 20;
 export const PACKETS_BURSTABLE = 5;
 /** Tokens are milliseconds of credit: one packet costs 50 ms, a full bucket holds 250 ms. */
-export const PACKET_COST_MS = 1000 / PACKETS_PER_SECOND;
-export const TOKEN_MAX_MS = PACKET_COST_MS * PACKETS_BURSTABLE;
+const PACKET_COST_MS = 1000 / PACKETS_PER_SECOND;
+const TOKEN_MAX_MS = PACKET_COST_MS * PACKETS_BURSTABLE;
 /** gc() drops sources idle for longer than this. */
 export const RATELIMITER_IDLE_MS = 1000;
 export const DEFAULT_RATELIMITER_CAPACITY = 4096;
 const MAX_CAPACITY = 1 << 24;
 
-export interface RateLimiterOptions {
+interface RateLimiterOptions {
   /** Maximum tracked sources. Default 4096. */
   capacity?: number;
   /** Fills the hash tables with random uint32s. Default crypto.getRandomValues; tests inject. */

@@ -20,6 +20,8 @@ import {
   MessageType,
   REJECT_AFTER_TIME_MS,
   REKEY_TIMEOUT_MS,
+  TRANSPORT_OFFSET_COUNTER,
+  TRANSPORT_OFFSET_RECEIVER,
 } from './constants.js';
 import type { DatapathContext } from './datapath-context.js';
 import type { Keypair } from './keypair.js';
@@ -104,7 +106,7 @@ export function receiveUdpBatch(ctx: DatapathContext, batch: PacketBatch): void 
       dropDatagram(ctx, batch, i, DropReason.WgBadMessageLength);
       continue;
     }
-    const entry = ctx.indexTable.lookup(readU32LE(slab, off + 4));
+    const entry = ctx.indexTable.lookup(readU32LE(slab, off + TRANSPORT_OFFSET_RECEIVER));
     const kp = entry === undefined ? null : entry.keypair;
     if (kp === null) {
       dropDatagram(ctx, batch, i, DropReason.WgUnknownIndex);
@@ -115,7 +117,7 @@ export function receiveUdpBatch(ctx: DatapathContext, batch: PacketBatch): void 
       continue;
     }
     // Counters at or past REJECT_AFTER_MESSAGES are never valid; skip the AEAD work.
-    if (readU32LE(slab, off + 12) === REJECT_AFTER_MESSAGES_HI && readU32LE(slab, off + 8) >= REJECT_AFTER_MESSAGES_LO) {
+    if (readU32LE(slab, off + TRANSPORT_OFFSET_COUNTER + 4) === REJECT_AFTER_MESSAGES_HI && readU32LE(slab, off + TRANSPORT_OFFSET_COUNTER) >= REJECT_AFTER_MESSAGES_LO) {
       dropDatagram(ctx, batch, i, DropReason.WgKeyExpired);
       continue;
     }
@@ -212,7 +214,7 @@ export function innerPacketLength(slab: Uint8Array, off: number, plen: number): 
  * An initiator whose session nears REJECT_AFTER_TIME rekeys once, on the receive side too,
  * in case it has nothing to send (wireguard-go keepKeyFreshReceiving).
  */
-export function keepKeyFreshReceiving(ctx: DatapathContext, peer: Peer, now: number): void {
+function keepKeyFreshReceiving(ctx: DatapathContext, peer: Peer, now: number): void {
   const t = peer.timers;
   if (t.sentLastMinuteHandshake) return;
   const kp = peer.keypairs.current;

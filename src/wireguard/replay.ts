@@ -16,15 +16,16 @@
  * 64-bit kernel.
  */
 
-// Local copies of spec constants; the lead will move them into constants.ts.
+// The replay window's constants (the kernel's counter.c), kept with the only code that reads
+// them; REJECT_AFTER_MESSAGES (constants.ts) in u32 halves for the allocation-free compare.
 /** REJECT_AFTER_MESSAGES = 2^64 - 2^13 - 1 (whitepaper §6.2, kernel messages.h), high word. */
 export const REJECT_AFTER_MESSAGES_HI = 0xffffffff;
 /** REJECT_AFTER_MESSAGES, low word: 2^32 - 2^13 - 1. */
 export const REJECT_AFTER_MESSAGES_LO = 0xffffdfff;
 /** Kernel COUNTER_BITS_TOTAL: bits in the ring. */
-export const COUNTER_BITS_TOTAL = 8192;
+const COUNTER_BITS_TOTAL = 8192;
 /** Kernel COUNTER_REDUNDANT_BITS: one word (BITS_PER_LONG on 64-bit) is always being recycled. */
-export const COUNTER_REDUNDANT_BITS = 64;
+const COUNTER_REDUNDANT_BITS = 64;
 /** Kernel COUNTER_WINDOW_SIZE: how far behind the highest counter a packet may still arrive. */
 export const COUNTER_WINDOW_SIZE = COUNTER_BITS_TOTAL - COUNTER_REDUNDANT_BITS;
 
@@ -32,7 +33,7 @@ const WORDS = COUNTER_BITS_TOTAL / COUNTER_REDUNDANT_BITS; // 128 logical 64-bit
 const WORD_MASK = WORDS - 1;
 const TWO32 = 0x1_0000_0000;
 
-export interface ReplayLimit {
+interface ReplayLimit {
   /** Low 32 bits of the first counter to reject. */
   lo: number;
   /** High 32 bits of the first counter to reject. */

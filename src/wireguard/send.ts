@@ -11,7 +11,17 @@ import type { PacketBatch } from '../buffer/batch.js';
 import type { OutBatch } from '../datapath/out-batch.js';
 import { clearEndpointLocal, ENDPOINT_LOCAL_OFFSET, ENDPOINT_STRIDE, endpointEquals, hasEndpointLocal } from '../io/endpoint.js';
 import { DropReason } from '../stats/drop-reasons.js';
-import { AEAD_TAG_SIZE, MESSAGE_TRANSPORT_HEADER_SIZE, MESSAGE_TRANSPORT_MIN_SIZE, MessageType, PADDING_MULTIPLE, REKEY_AFTER_MESSAGES, REKEY_AFTER_TIME_MS } from './constants.js';
+import {
+  AEAD_TAG_SIZE,
+  MESSAGE_TRANSPORT_HEADER_SIZE,
+  MESSAGE_TRANSPORT_MIN_SIZE,
+  MessageType,
+  PADDING_MULTIPLE,
+  REKEY_AFTER_MESSAGES,
+  REKEY_AFTER_TIME_MS,
+  TRANSPORT_OFFSET_COUNTER,
+  TRANSPORT_OFFSET_RECEIVER,
+} from './constants.js';
 import type { DatapathContext } from './datapath-context.js';
 import { type Keypair, keypairUsableForSend } from './keypair.js';
 import { writeU32LE } from './messages.js';
@@ -87,7 +97,7 @@ export function encapsulateBatch(ctx: DatapathContext, batch: PacketBatch, refs:
  * Pads, writes the transport header in front of the packet and appends it to the out
  * batch (the datapath sends it first when full). The slot now belongs to the out batch.
  */
-export function queueTransport(ctx: DatapathContext, peer: Peer, kp: Keypair, slot: number, off: number, len: number): void {
+function queueTransport(ctx: DatapathContext, peer: Peer, kp: Keypair, slot: number, off: number, len: number): void {
   const pool = ctx.pool;
   if (peer.endpoint[0] === 0) {
     dropInner(ctx, peer, slot, off, len, DropReason.WgNoEndpoint);
@@ -108,14 +118,14 @@ export function queueTransport(ctx: DatapathContext, peer: Peer, kp: Keypair, sl
   slab[h + 1] = 0;
   slab[h + 2] = 0;
   slab[h + 3] = 0;
-  writeU32LE(slab, h + 4, kp.remoteIndex);
-  writeU32LE(slab, h + 8, lo);
-  writeU32LE(slab, h + 12, (counter - lo) / TWO_32);
+  writeU32LE(slab, h + TRANSPORT_OFFSET_RECEIVER, kp.remoteIndex);
+  writeU32LE(slab, h + TRANSPORT_OFFSET_COUNTER, lo);
+  writeU32LE(slab, h + TRANSPORT_OFFSET_COUNTER + 4, (counter - lo) / TWO_32);
   ctx.io.queue(slot, off, padded, peer.endpoint, 0, peer, kp.sendSlot);
 }
 
 /** Holds a packet until the peer has a session; the oldest makes room when full. */
-export function stagePacket(ctx: DatapathContext, peer: Peer, slot: number, off: number, len: number): void {
+function stagePacket(ctx: DatapathContext, peer: Peer, slot: number, off: number, len: number): void {
   const evicted = peer.staged.push(slot, off, len);
   if (evicted >= 0) drop(ctx, peer, evicted, DropReason.WgStagedQueueFull);
 }
@@ -153,7 +163,7 @@ export function sendKeepalive(ctx: DatapathContext, peer: Peer, now: number): vo
 }
 
 /** Rekeys an initiator's session that is old or worn (wireguard-go keepKeyFreshSending). */
-export function keepKeyFreshSending(ctx: DatapathContext, peer: Peer, now: number): void {
+function keepKeyFreshSending(ctx: DatapathContext, peer: Peer, now: number): void {
   const kp = peer.keypairs.current;
   if (kp === null) return;
   if (kp.sendCounter > REKEY_AFTER_MESSAGES || (kp.isInitiator && now - kp.createdAt > REKEY_AFTER_TIME_MS)) {

@@ -1,7 +1,7 @@
-/* UDP sockets: open (options, IP_PKTINFO / IPV6_RECVPKTINFO for the sticky source),
- * query, mark, the offload probes, and the registration of every UDP entry point. The
- * batch calls live in udp_recv.c and udp_send.c, the endpoint records in
- * udp_endpoint.c (layout in udp.h and src/io/endpoint.ts). */
+/* UDP socket setup: open (options, IP_PKTINFO / IPV6_RECVPKTINFO for the sticky source),
+ * query the bound port, set the mark. The batch calls live in udp_recv.c / udp_gro.c and
+ * udp_send.c / udp_gso.c (each with its offload probe), the endpoint records in
+ * udp_endpoint.c (layout in udp.h and src/io/endpoint.ts); closeFd in fd.c. */
 #include "udp.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -191,71 +191,11 @@ static napi_value udp_set_mark(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* closeFd(fd). Linux releases the fd even when close() reports EINTR. */
-static napi_value close_fd(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int fd;
-  if (!arg_fd(env, argv[0], "closeFd: fd", &fd)) return NULL;
-  if (close(fd) < 0 && errno != EINTR) return throw_errno(env, "close", errno);
-  return NULL;
-}
-
-/* ---------------------------------------------------------------- offloads */
-
-/* udpGsoSupported(fd) -> bool: the kernel knows UDP_SEGMENT (Linux 4.18+). */
-static napi_value udp_gso_supported(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int fd, value = 0;
-  if (!arg_fd(env, argv[0], "udpGsoSupported: fd", &fd)) return NULL;
-  socklen_t len = sizeof value;
-  bool ok = getsockopt(fd, SOL_UDP, UDP_SEGMENT, &value, &len) == 0;
-  if (!ok && (errno == EBADF || errno == ENOTSOCK)) return throw_errno(env, "getsockopt UDP_SEGMENT", errno);
-  napi_value out;
-  napi_get_boolean(env, ok, &out);
-  return out;
-}
-
-/* udpSetGro(fd, on) -> bool: false when the kernel has no UDP_GRO (before Linux 5.0). */
-static napi_value udp_set_gro(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int fd;
-  bool on;
-  if (!arg_fd(env, argv[0], "udpSetGro: fd", &fd)) return NULL;
-  if (!arg_bool(env, argv[1], "udpSetGro: on", &on)) return NULL;
-  int r = setopt_int(fd, SOL_UDP, UDP_GRO, on ? 1 : 0);
-  if (r == -EBADF || r == -ENOTSOCK) return throw_errno(env, "setsockopt UDP_GRO", -r);
-  napi_value out;
-  napi_get_boolean(env, r == 0, &out);
-  return out;
-}
-
-static void export_int(napi_env env, napi_value exports, const char *name, int value) {
-  napi_value v;
-  napi_create_int32(env, value, &v);
-  napi_set_named_property(env, exports, name, v);
-}
-
-napi_value init_udp(napi_env env, napi_value exports) {
+napi_value init_udp_socket(napi_env env, napi_value exports) {
   export_fn(env, exports, "udpOpen", udp_open);
   export_fn(env, exports, "udpLocalPort", udp_local_port);
   export_fn(env, exports, "udpSetMark", udp_set_mark);
-  export_fn(env, exports, "udpRecvBatch", udp_recv_batch);
-  export_fn(env, exports, "udpSendBatch", udp_send_batch);
-  export_fn(env, exports, "udpGsoSupported", udp_gso_supported);
-  export_fn(env, exports, "udpSetGro", udp_set_gro);
-  export_fn(env, exports, "udpSendBatchGso", udp_send_batch_gso);
-  export_fn(env, exports, "udpRecvBatchGro", udp_recv_batch_gro);
-  export_fn(env, exports, "closeFd", close_fd);
   export_int(env, exports, "UDP_MAX_BATCH", MAX_BATCH);
-  export_int(env, exports, "UDP_GSO_STATE_LENGTH", udp_gso_state_len);
-  export_int(env, exports, "UDP_GSO_MAX_SEGMENTS", udp_gso_max_segments);
-  export_int(env, exports, "UDP_GRO_RING_BYTES", udp_gro_ring_bytes);
   export_int(env, exports, "UDP_ENDPOINT_STRIDE", EP_STRIDE);
   return exports;
 }
