@@ -79,7 +79,11 @@ export function sameAsWg(args: string[], o: RunOptions = {}): Promise<Result> {
   return compareWith(`ferry ${args.join(' ')} ${JSON.stringify(o.env ?? {})}`, () => wg(args, o), () => ferry(args, o));
 }
 
-/** A fake userspace daemon: answers `get` with a scripted text, records each `set`. */
+/**
+ * A fake userspace daemon: answers `get` with a scripted text, records each `set`.
+ * src/cli/wg/ipc.test.ts keeps a smaller twin of it (no hang-up case, its own socket
+ * path), a unit test that does not reach into test/support for one loop.
+ */
 export async function fakeDaemon(t: TestContext, get: string) {
   const name = uniqueName('fyk');
   const state = { name, get, setAnswer: 'errno=0\n\n', sets: [] as string[] };
