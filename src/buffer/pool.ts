@@ -39,11 +39,11 @@ export interface PoolOptions {
   shared?: boolean;
 }
 
-export const DEFAULT_SLOT_COUNT = 4096;
-export const DEFAULT_SLOT_SIZE = 2048;
-export const DEFAULT_LARGE_SLOT_SIZE = 65536 + 4096;
-export const DEFAULT_HEADROOM = 128;
-export const DEFAULT_TAILROOM = 32;
+const DEFAULT_SLOT_COUNT = 4096;
+const DEFAULT_SLOT_SIZE = 2048;
+const DEFAULT_LARGE_SLOT_SIZE = 65536 + 4096;
+const DEFAULT_HEADROOM = 128;
+const DEFAULT_TAILROOM = 32;
 /** Upper bound on a slab, so a typo in a config cannot take the machine's memory. */
 export const MAX_SLAB_BYTES = 1 << 30;
 

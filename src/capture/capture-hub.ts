@@ -10,7 +10,7 @@ import type { CaptureSession } from './capture-session.js';
 import { PacketFacts } from './filter-expr.js';
 import { OUTER_HEADER_MAX, writeOuterHeaders } from './outer-header.js';
 
-export interface CaptureHubOptions {
+interface CaptureHubOptions {
   /** The datapath whose `capture` field the hub sets while sessions run. */
   target: { capture: CaptureTap | null };
   /** Names a peer or VTEP (a WireGuard public key in base64, a VTEP's address); null for others. */

@@ -23,15 +23,15 @@ const DRAIN_INTERVAL_MS = 20;
 /** pcapng bytes per event (before base64). */
 const CHUNK_BYTES = 256 * 1024;
 /** Captures one daemon runs at once (each holds a ring). */
-export const MAX_CAPTURES = 8;
+const MAX_CAPTURES = 8;
 
-export interface CaptureResult {
+interface CaptureResult {
   packets: number;
   lost: number;
   secrets: number;
 }
 
-export interface CaptureOpsSource {
+interface CaptureOpsSource {
   ifname: string;
   hub: CaptureHub;
   /** Key log lines a --keys capture starts with (our static key, the peers' public keys and PSKs); null when there is no key. */

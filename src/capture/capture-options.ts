@@ -10,8 +10,8 @@ import { ErrorCode, FerryError } from '../errors.js';
 import { DEFAULT_RING_BYTES } from './capture-ring.js';
 import { type FilterNode, parseFilter } from './filter-expr.js';
 
-export const DEFAULT_SNAPLEN = 262144;
-export const ALL_POINTS = 0b1111;
+const DEFAULT_SNAPLEN = 262144;
+const ALL_POINTS = 0b1111;
 
 export interface CaptureOptions {
   /** Bit i set: capture point i (CapturePoint). */
@@ -51,7 +51,7 @@ function bad(message: string): never {
   throw new FerryError(ErrorCode.InvalidArgument, message);
 }
 
-export function parsePoints(text: string): number {
+function parsePoints(text: string): number {
   let mask = 0;
   for (const word of text.split(',').map((w) => w.trim())) {
     const i = (CAPTURE_POINT_NAMES as readonly string[]).indexOf(word);

@@ -5,14 +5,14 @@
  */
 import { BlockType, BYTE_ORDER_MAGIC, Option } from './pcapng.js';
 
-export interface PcapngInterface {
+interface PcapngInterface {
   linktype: number;
   snaplen: number;
   name: string;
   description: string;
 }
 
-export interface PcapngPacket {
+interface PcapngPacket {
   interfaceId: number;
   timestampUs: number;
   origLen: number;
@@ -21,7 +21,7 @@ export interface PcapngPacket {
   comment: string;
 }
 
-export interface PcapngSecrets {
+interface PcapngSecrets {
   type: number;
   data: Uint8Array;
 }

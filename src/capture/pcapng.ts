@@ -49,7 +49,7 @@ function u16(buf: Uint8Array, at: number, v: number): void {
 }
 
 /** Room an option with a value of `len` bytes takes. */
-export const optionSize = (len: number): number => 4 + pad4(len);
+const optionSize = (len: number): number => 4 + pad4(len);
 
 /** Writes one option (code, length, value, zero padding); returns the offset after it. */
 function writeOption(buf: Uint8Array, at: number, code: number, value: Uint8Array, vOff: number, vLen: number): number {

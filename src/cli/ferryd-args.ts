@@ -22,7 +22,7 @@ Environment: LOG_LEVEL=verbose|error|silent (or a pino level), WG_PROCESS_FOREGR
 FERRY_HTTP=ADDRESS:PORT (serve /livez, /readyz, /metrics), FERRY_CONFIG, FERRY_SIDECAR=1.
 `;
 
-export type FerrydArgs =
+type FerrydArgs =
   | { mode: 'interface'; foreground: boolean; ifname: string }
   | { mode: 'up'; config: string }
   | { mode: 'sidecar' }

@@ -25,7 +25,6 @@ import { listenProbes, ServiceProbes } from './service/probes.js';
 import { installServiceReload, runService } from './service/service.js';
 import { runSidecar } from './service/sidecar.js';
 
-export { parseArgs } from './ferryd-args.js';
 
 /** The version, and whether the native addon loads: what an install checks. */
 function printVersion(): number {

@@ -58,7 +58,7 @@ export function formatService(v: ServiceView): string {
 type ListView = Omit<ServiceView, 'backends'> & { backends: number; up: number };
 
 /** One line per service: name, address, protocol, backends up of all, flows, connections. */
-export function formatList(list: ListView[]): string {
+function formatList(list: ListView[]): string {
   return list.map((s) => `${s.name}\t${s.address}\t${s.protocol}\t${s.up}/${s.backends} backends up\t${s.flows} flows\t${s.connections} connections\n`).join('');
 }
 

@@ -4,7 +4,7 @@
  * so a frame can be tested from recorded samples.
  */
 
-export interface PeerSample {
+interface PeerSample {
   publicKey: string;
   endpoint: string | null;
   allowedIps: string[];

@@ -4,15 +4,15 @@
  */
 
 /** Keys wg(8) itself understands, by section: `wg setconf` and `wg-quick strip` keep these. */
-export const WG_INTERFACE_KEYS = ['PrivateKey', 'ListenPort', 'FwMark'] as const;
-export const WG_PEER_KEYS = ['PublicKey', 'PresharedKey', 'AllowedIPs', 'Endpoint', 'PersistentKeepalive'] as const;
+const WG_INTERFACE_KEYS = ['PrivateKey', 'ListenPort', 'FwMark'] as const;
+const WG_PEER_KEYS = ['PublicKey', 'PresharedKey', 'AllowedIPs', 'Endpoint', 'PersistentKeepalive'] as const;
 
 /** [Interface] keys that wg-quick handles itself and removes before calling wg. */
 export const WG_QUICK_KEYS = ['Address', 'DNS', 'MTU', 'Table', 'PreUp', 'PostUp', 'PreDown', 'PostDown', 'SaveConfig'] as const;
 
 /** ferry's additions: keys read from a file, so a config can stay free of secrets. */
-export const FERRY_INTERFACE_KEYS = ['PrivateKeyFile'] as const;
-export const FERRY_PEER_KEYS = ['PresharedKeyFile'] as const;
+const FERRY_INTERFACE_KEYS = ['PrivateKeyFile'] as const;
+const FERRY_PEER_KEYS = ['PresharedKeyFile'] as const;
 
 export const INTERFACE_KEYS: readonly string[] = [...WG_INTERFACE_KEYS, ...FERRY_INTERFACE_KEYS, ...WG_QUICK_KEYS];
 export const PEER_KEYS: readonly string[] = [...WG_PEER_KEYS, ...FERRY_PEER_KEYS];

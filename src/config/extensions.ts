@@ -9,7 +9,7 @@
 import { type IssueList, quote } from './issues.js';
 import type { ExtensionSection } from './model.js';
 
-export interface ExtensionSchema {
+interface ExtensionSchema {
   /** The section name as written in files, e.g. "FerryVxlan" (matched case-insensitively). */
   readonly name: string;
   /** Keys the section takes (matched case-insensitively, reported as written here). */
@@ -32,12 +32,12 @@ export function registerExtension(schema: ExtensionSchema): void {
 }
 
 /** The schema for a section name, or undefined when no feature of this build reads it. */
-export function extensionSchema(name: string): ExtensionSchema | undefined {
+function extensionSchema(name: string): ExtensionSchema | undefined {
   return schemas.get(name.toLowerCase());
 }
 
 /** Names of the sections this build understands, for messages. */
-export function knownExtensions(): string[] {
+function knownExtensions(): string[] {
   return [...schemas.values()].map((s) => s.name).sort();
 }
 

@@ -13,7 +13,7 @@ import { registerExtension } from './extensions.js';
 import { type IssueList, quote } from './issues.js';
 import type { ExtensionSection, WgQuickConfig } from './model.js';
 
-export const FERRY_SECTION = 'ferry';
+const FERRY_SECTION = 'ferry';
 
 export interface HttpAddress {
   /** An IP address, without brackets. */
@@ -21,7 +21,7 @@ export interface HttpAddress {
   port: number;
 }
 
-export interface FerrySettings {
+interface FerrySettings {
   http: HttpAddress | null;
 }
 

@@ -11,7 +11,7 @@ import { KEY_FILE_MAX_BYTES } from './constants.js';
 import { quote } from './issues.js';
 import { BadValue, parseKey } from './values.js';
 
-export interface KeyFileResult {
+interface KeyFileResult {
   key: Uint8Array;
   path: string;
   /** Others may read the file: worth a warning. */

@@ -17,10 +17,10 @@ import { formatPrefix, type IpPrefix } from '../text/prefix.js';
 
 export const LB_SECTION = 'FerryLb';
 export const SERVICE_SECTION = 'FerryService';
-export const LB_KEYS = ['ServiceRange', 'SnatAddress', 'SnatPorts', 'ConntrackMax'] as const;
-export const SERVICE_KEYS = ['Name', 'Address', 'Protocol', 'Scheduler', 'Backend', 'SessionAffinity', 'HealthCheck', 'HealthInterval', 'UnhealthyThreshold', 'HealthyThreshold', 'Snat'] as const;
+const LB_KEYS = ['ServiceRange', 'SnatAddress', 'SnatPorts', 'ConntrackMax'] as const;
+const SERVICE_KEYS = ['Name', 'Address', 'Protocol', 'Scheduler', 'Backend', 'SessionAffinity', 'HealthCheck', 'HealthInterval', 'UnhealthyThreshold', 'HealthyThreshold', 'Snat'] as const;
 
-export interface LbSectionValues {
+interface LbSectionValues {
   line: number;
   serviceRanges: IpPrefix[];
   snat: lv.ParsedAddress[];

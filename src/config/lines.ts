@@ -6,7 +6,7 @@ import { WG_SPACE } from './constants.js';
  * matching ("Listen Port = 1" is "ListenPort=1"); wg-quick cuts at '#' too but only trims
  * the ends of key and value, so its hook commands keep their inner spaces.
  */
-export type ScannedLine =
+type ScannedLine =
   | { kind: 'blank'; line: number; raw: string }
   | { kind: 'section'; line: number; raw: string; name: string }
   | {
@@ -31,7 +31,7 @@ function trimSpace(s: string): string {
 }
 
 /** The lines of a text as a shell `read` loop sees them: a final newline ends the last line. */
-export function splitLines(text: string): string[] {
+function splitLines(text: string): string[] {
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;

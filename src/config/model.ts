@@ -11,7 +11,7 @@ import type { ConfigIssue } from './issues.js';
 import type { IpPrefix } from '../text/prefix.js';
 
 /** Line (1-based) of each key's first occurrence in its section. */
-export type KeyLines = Partial<Record<string, number>>;
+type KeyLines = Partial<Record<string, number>>;
 
 export interface InterfaceConfig {
   /** Line of the first [Interface] header; 0 when the file has none (wg allows that). */

@@ -13,7 +13,7 @@ import { ConfigError, IssueList, quote } from './issues.js';
 import { describeEndpoint, numericEndpoint } from './endpoint-spec.js';
 import type { WgQuickConfig } from './model.js';
 
-export interface ResolveOptions {
+interface ResolveOptions {
   /** Name → first address, like getaddrinfo(AF_UNSPEC). Default: node:dns lookup. */
   lookup?: (host: string) => Promise<{ address: string; family: number }>;
   /** Retries after a transient failure. Default: WG_ENDPOINT_RESOLUTION_RETRIES or 15. */

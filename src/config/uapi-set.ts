@@ -13,7 +13,7 @@ import { describeEndpoint } from './endpoint-spec.js';
 import { ConfigError } from './issues.js';
 import type { WgQuickConfig } from './model.js';
 
-export interface UapiSetOptions {
+interface UapiSetOptions {
   /** true for setconf (the file is the whole device), false for addconf. */
   replacePeers: boolean;
 }

@@ -12,8 +12,8 @@ import { formatPrefix } from '../text/prefix.js';
 
 export const VXLAN_SECTION = 'FerryVxlan';
 export const VXLAN_PEER_SECTION = 'FerryVxlanPeer';
-export const VXLAN_KEYS = ['VNI', 'Port', 'Local', 'VtepMAC', 'Learning', 'Mode'] as const;
-export const VXLAN_PEER_KEYS = ['Remote', 'VtepMAC', 'Subnets'] as const;
+const VXLAN_KEYS = ['VNI', 'Port', 'Local', 'VtepMAC', 'Learning', 'Mode'] as const;
+const VXLAN_PEER_KEYS = ['Remote', 'VtepMAC', 'Subnets'] as const;
 
 const parsers: Record<string, (value: string) => unknown> = {
   vni: parseVni,

@@ -16,7 +16,7 @@ import { VXLAN_PEER_SECTION, VXLAN_SECTION } from './vxlan-sections.js';
 import { parseMode, parseSubnets, parseUnderlayAddress, parseVni, parseVtepMac, parseVxlanPort } from './vxlan-values.js';
 import { formatPrefix } from '../text/prefix.js';
 
-export interface VxlanSettingsOptions {
+interface VxlanSettingsOptions {
   /** The interface name (the config file's), part of a derived VTEP MAC. */
   ifname: string;
   /** The host's identity for a derived VTEP MAC; default /etc/machine-id, else the hostname. */
@@ -24,7 +24,7 @@ export interface VxlanSettingsOptions {
 }
 
 /** /etc/machine-id (stable across reboots and renames), else the hostname. */
-export function hostIdentity(): string {
+function hostIdentity(): string {
   try {
     const id = readFileSync('/etc/machine-id', 'utf8').trim();
     if (id !== '') return id;

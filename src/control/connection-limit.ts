@@ -7,7 +7,7 @@
  */
 import type { Socket } from 'node:net';
 
-export const DEFAULT_MAX_CONNECTIONS = 256;
+const DEFAULT_MAX_CONNECTIONS = 256;
 
 interface Entry {
   lastActive: number;

@@ -25,7 +25,7 @@ export const ControlErrorCode = {
   Failed: 'FERRY_CONTROL_FAILED',
 } as const;
 
-export interface ControlRequest {
+interface ControlRequest {
   id?: number | string;
   op: string;
   [arg: string]: unknown;
@@ -44,7 +44,7 @@ export interface ControlStream {
   onClose(fn: () => void): void;
 }
 
-export type ControlHandler = (request: ControlRequest, events: EventSink, stream: ControlStream) => unknown | Promise<unknown>;
+type ControlHandler = (request: ControlRequest, events: EventSink, stream: ControlStream) => unknown | Promise<unknown>;
 
 export class ControlServer {
   private readonly handlers = new Map<string, ControlHandler>();

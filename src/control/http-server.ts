@@ -15,12 +15,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus-text.js';
 
-export interface ProbeSource {
+interface ProbeSource {
   readiness(): { ready: boolean; reasons: string[] };
   metrics(): string;
 }
 
-export interface ProbeServerOptions {
+interface ProbeServerOptions {
   host: string;
   port: number;
   source: ProbeSource;

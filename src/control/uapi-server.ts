@@ -20,7 +20,7 @@ export interface UapiBackend {
   set(change: Device): void | Promise<void>;
 }
 
-export interface UapiServerOptions {
+interface UapiServerOptions {
   path: string;
   backend: UapiBackend;
   /** Longest accepted line. wg's longest is an endpoint with a long host: well under 4 KiB. */

@@ -16,10 +16,10 @@ import type { ApplyResult, LoadBalancer } from '../lb/load-balancer.js';
 import { serviceView } from '../lb/service-view.js';
 import { editedSettings, withBackend, withDrain, withoutService, withService } from './lb-edits.js';
 
-export const CONNTRACK_DEFAULT_LIMIT = 100;
-export const CONNTRACK_MAX_LIMIT = 10_000;
+const CONNTRACK_DEFAULT_LIMIT = 100;
+const CONNTRACK_MAX_LIMIT = 10_000;
 
-export interface LbOpsSource {
+interface LbOpsSource {
   lb: LoadBalancer;
   /** The config in force: the file, with the changes made here since. */
   config(): WgQuickConfig;
@@ -58,7 +58,7 @@ function addressFilter(key: string, value: string): { address: string; port?: nu
   return { address: addressText(a.family, a.bytes) };
 }
 
-export function conntrackFilter(request: Record<string, unknown>): ConntrackFilter {
+function conntrackFilter(request: Record<string, unknown>): ConntrackFilter {
   const f: ConntrackFilter = {};
   const proto = optional(request, 'proto');
   if (proto !== undefined) f.proto = parseProtocol(proto) === IPProto.UDP ? 'udp' : 'tcp';

@@ -14,7 +14,7 @@ import { formatKeyBase64 } from '../wireguard/keys.js';
 import type { WgDaemon } from './wg-daemon.js';
 
 /** The part of a WgDaemon read here. */
-export type MetricsSource = Pick<WgDaemon, 'ifname' | 'device' | 'pool' | 'tun' | 'datapath' | 'hosted'>;
+type MetricsSource = Pick<WgDaemon, 'ifname' | 'device' | 'pool' | 'tun' | 'datapath' | 'hosted'>;
 
 interface UdpCounters {
   received?: number;

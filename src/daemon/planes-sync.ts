@@ -21,7 +21,7 @@ export interface PlanesSyncTarget {
   reloadPlanes(config: WgQuickConfig): void;
 }
 
-export interface PlanesSyncAnswer {
+interface PlanesSyncAnswer {
   ok: boolean;
   /** The planes mounted afterwards (names). */
   planes: string[];

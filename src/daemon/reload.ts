@@ -19,7 +19,7 @@ import type { WgDaemon } from './wg-daemon.js';
 
 export const CONFIG_FILE_ENV = 'FERRY_CONFIG_FILE';
 
-export interface ReloadResult {
+interface ReloadResult {
   ok: boolean;
   /** Peers removed, added or updated; 0 when the device already matched. */
   peersChanged: number;
@@ -31,7 +31,7 @@ export interface ReloadResult {
  * Applies a config's [Ferry…] sections to the planes beside WireGuard (WgDaemon.reloadPlanes);
  * throws, having changed nothing, to refuse the file.
  */
-export type PlanesReload = (config: WgQuickConfig) => void;
+type PlanesReload = (config: WgQuickConfig) => void;
 
 /** Reads `file` and syncs the device behind `backend` (and the other planes) to it; logs what happened. */
 export async function reloadConfig(file: string, backend: UapiBackend, logger: Logger, planes?: PlanesReload): Promise<ReloadResult> {
@@ -66,7 +66,7 @@ export async function reloadConfig(file: string, backend: UapiBackend, logger: L
   return { ok: true, peersChanged: change.peers.length, errors: [] };
 }
 
-export interface ReloadHooks {
+interface ReloadHooks {
   /** Before each reload starts (systemd: RELOADING=1). */
   before?(): void;
   /** After each reload, with its result (systemd: READY=1). */

@@ -15,20 +15,20 @@ import type { WgDevice } from '../wireguard/device.js';
 import { isZeroKey } from '../wireguard/keys.js';
 
 /** Opens the UDP port for a listen port and mark; the daemon supplies the real one. */
-export type UdpOpener = (port: number, fwmark: number) => UdpPort;
+type UdpOpener = (port: number, fwmark: number) => UdpPort;
 
 /** The device's port as the datapath holds it (Datapath.portOf / setPort for the plane). */
-export interface DevicePort {
+interface DevicePort {
   current(): UdpPort | null;
   replace(udp: UdpPort): void;
 }
 
-export interface BackendLimits {
+interface BackendLimits {
   maxPeers: number;
   maxAllowedIps: number;
 }
 
-export const DEFAULT_LIMITS: BackendLimits = { maxPeers: 65_536, maxAllowedIps: 1_048_576 };
+const DEFAULT_LIMITS: BackendLimits = { maxPeers: 65_536, maxAllowedIps: 1_048_576 };
 
 export class DeviceUapiBackend implements UapiBackend {
   constructor(

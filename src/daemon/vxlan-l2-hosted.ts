@@ -22,7 +22,7 @@ function refuse(config: WgQuickConfig, line: number, message: string): never {
 }
 
 /** An L2 interface cannot run WireGuard: it carries frames, WireGuard IP packets. */
-export function refuseL2WithWireGuard(config: WgQuickConfig, settings: VxlanSettings): void {
+function refuseL2WithWireGuard(config: WgQuickConfig, settings: VxlanSettings): void {
   if (config.interface.privateKey !== null) {
     refuse(config, settings.line, 'Mode = l2 makes the interface a TAP (Ethernet frames) and WireGuard (PrivateKey) carries IP packets: expected no PrivateKey, or WireGuard on an interface of its own');
   }

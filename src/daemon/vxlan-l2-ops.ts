@@ -14,7 +14,7 @@ import type { L2Peer } from '../vxlan/l2-peers.js';
 import type { VxlanL2Plane } from '../vxlan/l2-plane.js';
 import type { VxlanSettings } from '../vxlan/settings.js';
 
-export interface VxlanL2OpsSource {
+interface VxlanL2OpsSource {
   plane: VxlanL2Plane;
   datapath: Datapath;
   settings(): VxlanSettings;

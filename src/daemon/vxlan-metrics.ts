@@ -3,7 +3,7 @@ import type { Labels, MetricsText } from '../control/prometheus-text.js';
 import type { VxlanStats } from '../vxlan/l3-plane.js';
 
 /** What both VTEPs (L3 on a TUN, L2 on a TAP) show; per-peer counters and neighbours are L3's. */
-export interface VtepMetricsSource {
+interface VtepMetricsSource {
   readonly vni: number;
   readonly stats: VxlanStats;
   readonly peers: { readonly size: number; list(): readonly { remote: string; rxPackets?: number; txPackets?: number; rxBytes?: number; txBytes?: number }[] };

@@ -14,7 +14,7 @@ import type { VxlanPlane } from '../vxlan/l3-plane.js';
 import type { VtepPeer } from '../vxlan/vtep-peer.js';
 import type { VxlanSettings } from '../vxlan/settings.js';
 
-export interface VxlanOpsSource {
+interface VxlanOpsSource {
   plane: VxlanPlane;
   datapath: Datapath;
   /** The settings in force (Local, mode) — replaced by reloads. */
@@ -29,7 +29,7 @@ function text(request: Record<string, unknown>, key: string): string {
   return v;
 }
 
-export function peerView(p: VtepPeer): Record<string, unknown> {
+function peerView(p: VtepPeer): Record<string, unknown> {
   return {
     remote: p.remote,
     vtepMac: p.macText,

@@ -33,7 +33,7 @@ import { daemonPoolOptions } from './pool-size.js';
 import { DeviceUapiBackend } from './uapi-backend.js';
 import { IoErrorLog } from './io-error-log.js';
 
-export interface WgDaemonOptions {
+interface WgDaemonOptions {
   ifname: string;
   logger: Logger;
   mtu?: number;
@@ -48,7 +48,7 @@ export interface WgDaemonOptions {
 }
 
 /** Opens an underlay socket: dual-stack IPv6 when the host has IPv6, else IPv4. */
-export function openUnderlay(pool: BufferPool, port: number, mark: number): UdpSocket {
+function openUnderlay(pool: BufferPool, port: number, mark: number): UdpSocket {
   const rcvbuf = 4 * 1024 * 1024;
   const sndbuf = 4 * 1024 * 1024;
   try {

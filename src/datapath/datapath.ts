@@ -26,10 +26,10 @@ import { Lane, type LaneHost } from './lane.js';
 import { DEFAULT_PLANE_OVERHEAD, Origin, type Plane, type TranslateStage, Verdict } from './plane.js';
 import { RouteKind, RouteTable } from './route-table.js';
 
-export const DEFAULT_TICK_INTERVAL_MS = 100;
-export const DEFAULT_BATCHES_PER_WAKE = 4;
+const DEFAULT_TICK_INTERVAL_MS = 100;
+const DEFAULT_BATCHES_PER_WAKE = 4;
 /** Deferred plane work (handshakes) per turn, before yielding to data. */
-export const DEFAULT_POLL_BUDGET = 16;
+const DEFAULT_POLL_BUDGET = 16;
 
 export interface DatapathOptions {
   pool: BufferPool;
@@ -53,7 +53,7 @@ export interface DatapathOptions {
 }
 
 /** Counters of the datapath itself (planes count their own). */
-export interface DatapathStats {
+interface DatapathStats {
   tunRead: number;
   tunWritten: number;
   sendBlocks: number;

@@ -16,7 +16,7 @@ import type { Plane, PlaneIo } from './plane.js';
 import type { RouteTable } from './route-table.js';
 import type { IpPrefix } from '../table/prefix-trie.js';
 
-export const EAGAIN = -11;
+const EAGAIN = -11;
 
 /** What a lane needs from its datapath. */
 export interface LaneHost {

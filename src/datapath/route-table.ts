@@ -17,7 +17,7 @@ export const RouteKind = {
 } as const;
 
 /** A next hop. Made once per (owner, reference) and shared by all its prefixes. */
-export class Route {
+class Route {
   constructor(
     readonly kind: number,
     /** Who claimed it: a plane's name, "tun" or "drop". */

@@ -15,10 +15,10 @@ import type { Plane, PlaneIo } from '../datapath/plane.js';
 import { DropCounters, DropReason } from '../stats/drop-reasons.js';
 import { writePortUnreachable, writeTcpReset } from './answers.js';
 
-export const ICMP_ANSWERS_PER_SECOND = 1000;
-export const ICMP_ANSWER_BURST = 50;
+const ICMP_ANSWERS_PER_SECOND = 1000;
+const ICMP_ANSWER_BURST = 50;
 
-export interface AnswerStats {
+interface AnswerStats {
   resets: number;
   unreachables: number;
   /** ICMP answers skipped by the rate limit. */

@@ -13,7 +13,7 @@ import { Backend, Scheduler, Service } from './service.js';
 import { ServiceIndex } from './service-index.js';
 import { MAX_BACKENDS_PER_SERVICE, MAX_SERVICES, MAX_TOTAL_TABLE_SLOTS, type BackendSettings, type ServiceSettings } from './settings.js';
 
-export interface BalancerOptions {
+interface BalancerOptions {
   random: RandomSource;
   /** Session affinity records (default 65536). */
   affinityCapacity?: number;

@@ -70,7 +70,7 @@ function tuple(ct: Conntrack, e: number, dir: number): TupleView {
 }
 
 /** One entry as the listing shows it. */
-export function entryView(ct: Conntrack, balancer: Balancer, e: number, now: number): ConntrackEntryView {
+function entryView(ct: Conntrack, balancer: Balancer, e: number, now: number): ConntrackEntryView {
   const udp = ct.proto[e] === IPProto.UDP;
   const status = ct.status[e];
   const st = ct.state[e];

@@ -36,7 +36,7 @@ export const CtStatus = {
 const ADDR_STRIDE = 64; // four 16-byte addresses: orig src, orig dst, reply src, reply dst
 const NONE = -1;
 
-export interface ConntrackOptions {
+interface ConntrackOptions {
   /** Entries (ConntrackMax). */
   capacity: number;
   /** Secret seed of the bucket hash (default: random). */
@@ -45,7 +45,7 @@ export interface ConntrackOptions {
   timeoutsS?: readonly number[];
 }
 
-export interface ConntrackStats {
+interface ConntrackStats {
   inserted: number;
   expired: number;
   /** Not-yet-established entries evicted to make room. */

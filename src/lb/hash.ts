@@ -51,7 +51,7 @@ export function hashBytes(bytes: Uint8Array, off: number, len: number, seed: num
 }
 
 /** Big-endian 32-bit word at buf[off] (addresses are mixed as they sit in the packet). */
-export function wordAt(buf: Uint8Array, off: number): number {
+function wordAt(buf: Uint8Array, off: number): number {
   return (buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3];
 }
 

@@ -19,11 +19,11 @@ import type { Backend, Service } from './service.js';
 import type { HealthHooks } from './stage.js';
 
 /** ± this fraction of the interval. */
-export const HEALTH_JITTER = 0.1;
+const HEALTH_JITTER = 0.1;
 /** A probe gets at most this long (and at most 90% of the interval). */
-export const MAX_PROBE_TIMEOUT_MS = 5000;
+const MAX_PROBE_TIMEOUT_MS = 5000;
 
-export interface HealthMonitorOptions {
+interface HealthMonitorOptions {
   balancer: Balancer;
   prober: HealthProber;
   random: RandomSource;

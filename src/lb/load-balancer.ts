@@ -18,7 +18,7 @@ import type { LbSettings, ServiceSettings } from './settings.js';
 import { SnatPorts } from './snat-ports.js';
 import { LbStage } from './stage.js';
 
-export interface LoadBalancerOptions {
+interface LoadBalancerOptions {
   settings: LbSettings;
   prober: HealthProber;
   random?: RandomSource;

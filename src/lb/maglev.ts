@@ -22,18 +22,18 @@
 import { hashBytes } from './hash.js';
 import { isPrime, nextPrime } from './prime.js';
 
-export interface MaglevBackend {
+interface MaglevBackend {
   /** Identity of the backend, e.g. "10.0.1.2:8080"; unique within a table. */
   readonly name: string;
   /** Positive integer. */
   readonly weight: number;
 }
 
-export const MAGLEV_MIN_SIZE = 101;
+const MAGLEV_MIN_SIZE = 101;
 /** 2^17 - 1, a prime: 256 KiB per table at most. */
 export const MAGLEV_MAX_SIZE = 131071;
 /** Backends per table: slots hold a 16-bit index. */
-export const MAGLEV_MAX_BACKENDS = 65535;
+const MAGLEV_MAX_BACKENDS = 65535;
 /** Fixed seeds of the two name hashes (offset, skip): never random, see above. */
 const OFFSET_SEED = 0x4d61676c; // "Magl"
 const SKIP_SEED = 0x65762d31; // "ev-1"

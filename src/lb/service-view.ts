@@ -61,11 +61,11 @@ function counters(c: Float64Array, drops: Float64Array, flows: number): CounterV
   };
 }
 
-export function backendState(b: Backend): BackendView['state'] {
+function backendState(b: Backend): BackendView['state'] {
   return !b.healthy ? 'down' : b.drain ? 'draining' : 'up';
 }
 
-export function backendView(b: Backend, health: HealthMonitor | null): BackendView {
+function backendView(b: Backend, health: HealthMonitor | null): BackendView {
   const h = health?.status(b) ?? null;
   return {
     name: b.name,
@@ -79,7 +79,7 @@ export function backendView(b: Backend, health: HealthMonitor | null): BackendVi
 }
 
 /** "tcp every 2 s", "http 8081 /healthz 200 every 0.5 s", "none". */
-export function healthCheckText(s: Service): string {
+function healthCheckText(s: Service): string {
   const h = s.health;
   if (h.kind === 'none') return 'none';
   const port = h.port !== 0 ? ` ${h.port}` : '';

@@ -41,7 +41,7 @@ export const Counter = {
   /** TCP connections refused by the backend (RST to a SYN). */
   Refused: 5,
 } as const;
-export const COUNTER_COUNT = 6;
+const COUNTER_COUNT = 6;
 
 export class Backend {
   /** Index in the balancer's backend array. */

@@ -11,8 +11,8 @@ export const DEFAULT_CONNTRACK_MAX = 262144;
 export const CONNTRACK_MAX_LIMIT = 1 << 24;
 /** Kubernetes' default ClientIP affinity timeout (3 hours). */
 export const DEFAULT_AFFINITY_S = 10800;
-export const DEFAULT_HEALTH_INTERVAL_S = 2;
-export const DEFAULT_THRESHOLD = 2;
+const DEFAULT_HEALTH_INTERVAL_S = 2;
+const DEFAULT_THRESHOLD = 2;
 export const MAX_WEIGHT = 1000;
 export const MAX_BACKENDS_PER_SERVICE = 4096;
 export const MAX_SERVICES = 65536;

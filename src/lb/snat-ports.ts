@@ -15,8 +15,8 @@ import { CtState } from './conntrack-states.js';
 import { randomBelow, type RandomSource } from './random.js';
 
 /** Random tries, then ports scanned from the last one: at most 128 lookups per new flow. */
-export const SNAT_RANDOM_TRIES = 8;
-export const SNAT_SCAN = 120;
+const SNAT_RANDOM_TRIES = 8;
+const SNAT_SCAN = 120;
 
 export class SnatPorts {
   /** New flows that found no free port (lb_snat_ports_exhausted). */

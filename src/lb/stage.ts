@@ -43,7 +43,7 @@ export interface HealthHooks {
   tick(now: number): void;
 }
 
-export interface LbStageOptions {
+interface LbStageOptions {
   balancer: Balancer;
   conntrack: Conntrack;
   answers: AnswerPlane;
@@ -58,7 +58,7 @@ export interface LbStageOptions {
   expireBudget?: number;
 }
 
-export interface LbStageStats {
+interface LbStageStats {
   newFlows: number;
   /** Packets translated client → backend, and backend → client. */
   forward: number;
@@ -360,7 +360,7 @@ export class LbStage implements TranslateStage {
 }
 
 /** Deterministic hash of a flow's ORIGINAL tuple (Maglev's input). */
-export function flowHash(proto: number, family: number, buf: Uint8Array, srcOff: number, sport: number, dstOff: number, dport: number): number {
+function flowHash(proto: number, family: number, buf: Uint8Array, srcOff: number, sport: number, dstOff: number, dport: number): number {
   const alen = family === 4 ? 4 : 16;
   let h = mixWord(FLOW_SEED, (proto << 8) | family);
   h = mixWord(h, (sport << 16) | dport);

@@ -16,7 +16,7 @@ export function formatEndpoint(ep: Endpoint): string {
   return ep.family === 6 ? `[${ep.address}${ep.scopeId ? `%${ep.scopeId}` : ''}]:${ep.port}` : `${ep.address}:${ep.port}`;
 }
 
-export interface HostPort {
+interface HostPort {
   host: string;
   /** As written; may be empty ("1.2.3.4:"). */
   port: string;

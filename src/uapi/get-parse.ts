@@ -31,7 +31,7 @@ function parseEndpoint(value: string): Endpoint | null | undefined {
   return { ...h, port: Number(BigInt(split.port) & 0xffffn) };
 }
 
-export type GetResult = { device: Device; errno: 0 } | { device: null; errno: number };
+type GetResult = { device: Device; errno: 0 } | { device: null; errno: number };
 
 /**
  * Reads a `get=1` answer (everything the daemon sent). errno is positive; an answer whose

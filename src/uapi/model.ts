@@ -11,7 +11,7 @@
 import type { Endpoint } from '../text/endpoint.js';
 import type { IpPrefix } from '../text/prefix.js';
 
-export interface AllowedIp {
+interface AllowedIp {
   /** As written (wg does not mask host bits; the device does). */
   prefix: IpPrefix;
   /** `allowed_ip=-PREFIX` (wireguard-go, ferry): remove this one from the peer. */

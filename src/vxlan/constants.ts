@@ -4,10 +4,8 @@
 
 /** flannel's VNI, and what Linux's vxlan device is usually given. */
 export const DEFAULT_VNI = 1;
-/** The port Linux and flannel use (the kernel's historical default). */
-export const LINUX_VXLAN_PORT = 8472;
-/** The port IANA assigned to VXLAN (RFC 7348). */
-export const IANA_VXLAN_PORT = 4789;
+/** The port Linux and flannel use (the kernel's historical default; IANA's, RFC 7348, is 4789). */
+const LINUX_VXLAN_PORT = 8472;
 export const DEFAULT_PORT = LINUX_VXLAN_PORT;
 
 /** Inner Ethernet header plus VXLAN header: what encapsulation writes in front of an inner packet. */

@@ -27,11 +27,11 @@ export const LearnResult = {
 } as const;
 
 /** Most all-zero (flood) entries, one per remote VTEP. */
-export const MAX_FLOOD_ENTRIES = 4096;
+const MAX_FLOOD_ENTRIES = 4096;
 /** Ageing sweeps run at most this often: entries live 300 s give or take a second. */
 const SWEEP_INTERVAL_MS = 1000;
 
-export interface FdbEntryView {
+interface FdbEntryView {
   mac: string;
   remote: string;
   /** The remote VTEP's address and port, apart. */

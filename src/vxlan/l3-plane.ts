@@ -32,14 +32,14 @@ import type { VtepPeer, VtepPeerSpec } from './vtep-peer.js';
 import { VtepPeers } from './vtep-peers.js';
 
 /** Out-batch tags: an encapsulated packet for a peer, or an ARP/ND answer. */
-export const VxlanTag = {
+const VxlanTag = {
   Data: 0,
   NeighborReply: 1,
 } as const;
 
 const EAGAIN = -11;
 
-export interface VxlanPlaneOptions {
+interface VxlanPlaneOptions {
   /** Our VTEP MAC (6 bytes, unicast). */
   mac: Uint8Array;
   vni?: number;

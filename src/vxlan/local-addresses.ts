@@ -7,7 +7,7 @@
 import type { IpPrefix } from '../table/prefix-trie.js';
 
 /** At most this many prefixes per family (a config holds a handful). */
-export const MAX_LOCAL_PREFIXES = 256;
+const MAX_LOCAL_PREFIXES = 256;
 
 function maskOf(cidr: number): number {
   return cidr === 0 ? 0 : (0xffffffff << (32 - cidr)) >>> 0;

@@ -9,7 +9,7 @@ import { macToString } from '../packet/format.js';
 import type { VxlanPeerSettings } from './settings.js';
 import type { VtepPeer } from './vtep-peer.js';
 
-export interface PeerChanges {
+interface PeerChanges {
   remove: VtepPeer[];
   add: VxlanPeerSettings[];
   unchanged: number;

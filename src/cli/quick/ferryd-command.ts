@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export interface FerrydCommand {
+interface FerrydCommand {
   argv: string[];
   /** What the trace line shows ("ferryd wg0", as wg-quick shows "wireguard-go wg0"). */
   display: string;

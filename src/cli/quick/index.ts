@@ -17,11 +17,11 @@ import { cmdStrip } from './strip.js';
 import { cmdUp } from './up.js';
 import { quickUsage, quickVerbHelp, type QuickVerb } from './usage.js';
 
-export { QUICK_VERBS, quickUsage, quickVerbHelp, type QuickVerb } from './usage.js';
+export { QUICK_VERBS, quickVerbHelp, type QuickVerb } from './usage.js';
 export type { QuickIo } from './io.js';
 
 /** What a verb may use of the outside; tests replace the host and the device. */
-export interface QuickDeps {
+interface QuickDeps {
   host?: Host;
   device?: QuickDevice;
   env?: NodeJS.ProcessEnv;

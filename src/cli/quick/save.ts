@@ -32,7 +32,7 @@ export function briefAddresses(ifname: string, output: string): IpPrefix[] {
   return out;
 }
 
-export async function savedInterface(s: Session): Promise<SavedInterface> {
+async function savedInterface(s: Session): Promise<SavedInterface> {
   const i = s.config.interface;
   const addresses = briefAddresses(s.ifname, (await s.query(['ip', '-all', '-brief', 'address', 'show', 'dev', s.ifname])).stdout);
   const dns = await liveDns(s);

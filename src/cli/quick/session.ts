@@ -13,7 +13,7 @@ import { QuickExit, type QuickIo } from './io.js';
 
 export const PROGRAM = 'ferry';
 
-export interface SessionOptions {
+interface SessionOptions {
   io: QuickIo;
   host: Host;
   device: QuickDevice;

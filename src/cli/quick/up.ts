@@ -23,7 +23,7 @@ import type { Session } from './session.js';
 import { type IpPrefix, formatPrefix } from '../../text/prefix.js';
 
 /** The variable that tells ferryd which file to re-read on SIGHUP. */
-export const CONFIG_FILE_ENV = 'FERRY_CONFIG_FILE';
+const CONFIG_FILE_ENV = 'FERRY_CONFIG_FILE';
 
 /** add_if: start the daemon, which returns once the interface and its UAPI socket exist. */
 async function addIf(s: Session): Promise<void> {
@@ -51,7 +51,7 @@ async function addAddr(s: Session, address: IpPrefix): Promise<void> {
   await s.cmd(['ip', proto, 'address', 'add', formatPrefix(address), 'dev', s.ifname]);
 }
 
-export interface UpOptions {
+interface UpOptions {
   /** Undo on SIGINT/SIGTERM as wg-quick's trap does (off in tests that run in-process). */
   trapSignals?: boolean;
 }

@@ -6,7 +6,7 @@
 import { ferrySettings, parseHttpAddress, type HttpAddress } from '../../config/ferry-section.js';
 import type { WgQuickConfig } from '../../config/model.js';
 
-export const HTTP_ENV = 'FERRY_HTTP';
+const HTTP_ENV = 'FERRY_HTTP';
 
 export function httpAddressFor(env: NodeJS.ProcessEnv, config: WgQuickConfig | null): { http: HttpAddress | null } | { error: string } {
   const fromEnv = env[HTTP_ENV];

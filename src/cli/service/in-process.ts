@@ -20,7 +20,7 @@ export interface InProcessOptions {
   start?: (ifname: string, configFile: string) => Promise<WgDaemon>;
 }
 
-export type UpResult = { ok: true; daemon: WgDaemon; loaded: LoadedConfig } | { ok: false; status: number };
+type UpResult = { ok: true; daemon: WgDaemon; loaded: LoadedConfig } | { ok: false; status: number };
 
 const processIo = (): QuickIo => ({ stdout: process.stdout, stderr: process.stderr });
 

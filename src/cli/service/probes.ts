@@ -8,7 +8,7 @@ import { ProbeHttpServer } from '../../control/http-server.js';
 import type { InterfaceHealth, Readiness } from '../../daemon/interface-health.js';
 import type { Logger } from '../../daemon/logger.js';
 
-export type Phase = 'starting' | 'running' | 'stopping';
+type Phase = 'starting' | 'running' | 'stopping';
 
 export class ServiceProbes {
   phase: Phase = 'starting';

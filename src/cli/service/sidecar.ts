@@ -10,8 +10,8 @@ import type { Logger } from '../../daemon/logger.js';
 import { ensureTunNode, TUN_NODE } from '../../io/tun-node.js';
 import { runService, type ServiceOptions } from './service.js';
 
-export const SIDECAR_ENV = 'FERRY_SIDECAR';
-export const CONFIG_ENV = 'FERRY_CONFIG';
+const SIDECAR_ENV = 'FERRY_SIDECAR';
+const CONFIG_ENV = 'FERRY_CONFIG';
 
 export function sidecarRequested(env: NodeJS.ProcessEnv): boolean {
   return ['1', 'true', 'yes'].includes((env[SIDECAR_ENV] ?? '').toLowerCase());

@@ -22,7 +22,7 @@ function valueOf(line: string, key: string): string | null {
   return line.slice(key.length);
 }
 
-export class WgConfigParser {
+class WgConfigParser {
   readonly device: Device;
   private section: 'none' | 'interface' | 'peer' = 'none';
   private peer: Peer | null = null;

@@ -56,7 +56,7 @@ export function servicePort(service: string): number | null {
   return udpServiceByName(service);
 }
 
-export type GaiResult = { ok: true; addr: Endpoint } | { ok: false; code: number; errno?: number };
+type GaiResult = { ok: true; addr: Endpoint } | { ok: false; code: number; errno?: number };
 
 /** Resolves one endpoint; `code` is a glibc EAI_* value on failure. */
 export async function getaddrinfo(host: string, service: string): Promise<GaiResult> {

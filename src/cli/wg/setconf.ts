@@ -14,7 +14,7 @@ import type { Device } from '../../uapi/model.js';
 import { syncPeers } from './sync.js';
 import { usageLine } from './usage.js';
 
-export type ConfVerb = 'setconf' | 'addconf' | 'syncconf';
+type ConfVerb = 'setconf' | 'addconf' | 'syncconf';
 
 function errnoOf(err: unknown): number {
   if (err instanceof IpcError) return err.errno;

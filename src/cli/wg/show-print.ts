@@ -37,7 +37,7 @@ export function sortPeers(peers: Peer[]): Peer[] {
   });
 }
 
-export interface PrettyOptions {
+interface PrettyOptions {
   env: NodeJS.ProcessEnv;
   color: boolean;
   /** time(NULL) when printing. */

@@ -53,7 +53,7 @@ export function parsePersistentKeepalive(io: CliIo, value: string): number | nul
 }
 
 /** parse_ip(): IPv6 when the text has a ':', else IPv4, through inet_pton. */
-export function parseIp(io: CliIo, value: string): Omit<IpPrefix, 'cidr'> | null {
+function parseIp(io: CliIo, value: string): Omit<IpPrefix, 'cidr'> | null {
   const v6 = value.includes(':');
   const bytes = v6 ? parseIpv6(value) : parseIpv4(value);
   if (bytes === null) {
