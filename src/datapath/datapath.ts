@@ -17,54 +17,21 @@
 import { PacketBatch, DEFAULT_BATCH_SIZE } from '../buffer/batch.js';
 import type { BufferPool } from '../buffer/pool.js';
 import { ErrorCode, FerryError } from '../errors.js';
-import type { TunPort, UdpPort } from '../io/ports.js';
+import type { TunPort } from '../io/ports.js';
 import { DropCounters, DropReason } from '../stats/drop-reasons.js';
 import { CaptureDirection, type CaptureTap, tapReceived, tapTunBatch } from './capture-tap.js';
 import { replyTooBig, TooBigReply } from './too-big.js';
-import { type DeviceKind, L2Path } from './l2-path.js';
-import { Lane, type LaneHost } from './lane.js';
-import { DEFAULT_PLANE_OVERHEAD, Origin, type Plane, type TranslateStage, Verdict } from './plane.js';
-import { RouteKind, RouteTable } from './route-table.js';
+import { L2Path } from './l2-path.js';
+import type { Lane, LaneHost } from './lane.js';
+import { PlaneMounts } from './plane-mounts.js';
+import { Origin, type Plane, type TranslateStage, Verdict } from './plane.js';
+import { RouteKind } from './route-table.js';
+import { TunWriter } from './tun-writer.js';
+import { checkMtu, DEFAULT_BATCHES_PER_WAKE, DEFAULT_POLL_BUDGET, DEFAULT_TICK_INTERVAL_MS, type DatapathOptions, type DatapathStats } from './datapath-options.js';
 
-const DEFAULT_TICK_INTERVAL_MS = 100;
-const DEFAULT_BATCHES_PER_WAKE = 4;
-/** Deferred plane work (handshakes) per turn, before yielding to data. */
-const DEFAULT_POLL_BUDGET = 16;
-
-export interface DatapathOptions {
-  pool: BufferPool;
-  tun: TunPort;
-  /** Inner MTU; packets from the TUN above it are answered with ICMP. Default 1420. */
-  mtu?: number;
-  /** Monotonic clock, ms. Default performance.now. */
-  now?: () => number;
-  /** Packets per batch. Default 128. */
-  batchSize?: number;
-  /** Full batches read per readiness callback before yielding. Default 4. */
-  batchesPerWake?: number;
-  /** Period of the internal tick; 0 = none (the caller ticks). Default 100 ms. */
-  tickIntervalMs?: number;
-  /** Deferred plane work per turn. Default 16. */
-  pollBudget?: number;
-  /** Told about I/O errors that were survived (rate-limited by the caller's logger). */
-  onIoError?: (where: string, err: unknown) => void;
-  /** 'tap': the device carries Ethernet frames, all of them for one L2 plane (setL2Plane). Default 'tun'. */
-  device?: DeviceKind;
-}
-
-/** Counters of the datapath itself (planes count their own). */
-interface DatapathStats {
-  tunRead: number;
-  tunWritten: number;
-  sendBlocks: number;
-  ioErrors: number;
-  tooBig: number;
-}
-
-export class Datapath implements LaneHost {
+export class Datapath extends PlaneMounts implements LaneHost {
   readonly pool: BufferPool;
   readonly tun: TunPort;
-  readonly routes = new RouteTable();
   /** Drops decided by the datapath (no route, too big, malformed headers). */
   readonly drops = new DropCounters();
   readonly stats: DatapathStats = { tunRead: 0, tunWritten: 0, sendBlocks: 0, ioErrors: 0, tooBig: 0 };
@@ -75,44 +42,35 @@ export class Datapath implements LaneHost {
   /** The running capture (src/capture sets it while a capture runs), or null: one comparison per site. */
   capture: CaptureTap | null = null;
   now = 0;
-  private mtuValue: number;
   private readonly clock: () => number;
-  private readonly lanes: Lane[] = [];
-  private readonly batchSize: number;
   private readonly batchesPerWake: number;
   private readonly tickIntervalMs: number;
   private readonly pollBudget: number;
   private readonly onIoError: ((where: string, err: unknown) => void) | undefined;
   private readonly tunIn: PacketBatch;
-  private readonly tunOut: PacketBatch;
+  private readonly tunOut: TunWriter;
   private readonly tooBigReply = new TooBigReply();
-  private up = false;
-  private closed = false;
-  private portsStarted = false;
   private blockedLanes = 0;
   private pollScheduled = false;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
   private readonly onTunReadable: () => void;
-  private readonly onLaneReadable: (lane: Lane) => void;
   private readonly onPollTurn: () => void;
   private readonly onTickTimer: () => void;
 
   constructor(options: DatapathOptions) {
+    super(checkMtu(options.mtu ?? 1420), options.batchSize ?? DEFAULT_BATCH_SIZE);
     this.pool = options.pool;
     this.tun = options.tun;
-    this.mtuValue = checkMtu(options.mtu ?? 1420);
     this.clock = options.now ?? (() => performance.now());
-    this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.batchesPerWake = options.batchesPerWake ?? DEFAULT_BATCHES_PER_WAKE;
     this.tickIntervalMs = options.tickIntervalMs ?? DEFAULT_TICK_INTERVAL_MS;
     this.pollBudget = options.pollBudget ?? DEFAULT_POLL_BUDGET;
     this.onIoError = options.onIoError;
     this.tunIn = new PacketBatch(this.batchSize);
-    this.tunOut = new PacketBatch(this.batchSize);
+    this.tunOut = new TunWriter(this, this.batchSize);
     this.l2 = options.device === 'tap' ? new L2Path(this.pool, this.drops) : null;
     this.now = this.clock();
     this.onTunReadable = () => this.readTun();
-    this.onLaneReadable = (lane) => this.readLane(lane);
     this.onPollTurn = () => {
       this.pollScheduled = false;
       this.pollPlanes();
@@ -121,97 +79,8 @@ export class Datapath implements LaneHost {
     this.tun.fitReads?.(this.mtuValue);
   }
 
-  get mtu(): number {
-    return this.mtuValue;
-  }
-
-  /** Follows the interface MTU (e.g. after `ip link set mtu`); the ports read into slots that hold it. */
-  set mtu(mtu: number) {
-    this.mtuValue = checkMtu(mtu);
-    this.tun.fitReads?.(mtu);
-    for (let i = 0; i < this.lanes.length; i++) this.fitLane(this.lanes[i]);
-  }
-
   get isUp(): boolean {
     return this.up;
-  }
-
-  get planes(): Plane[] {
-    return this.lanes.map((l) => l.plane);
-  }
-
-  plane(name: string): Plane | undefined {
-    return this.lanes.find((l) => l.plane.name === name)?.plane;
-  }
-
-  /** Mounts a plane with its port (null: a plane without an underlay). */
-  addPlane(plane: Plane, port: UdpPort | null): void {
-    if (this.closed) throw new FerryError(ErrorCode.InvalidArgument, 'datapath is closed');
-    if (this.lanes.some((l) => l.plane.name === plane.name)) throw new FerryError(ErrorCode.InvalidArgument, `a plane named ${plane.name} is already mounted`);
-    const lane = new Lane(plane, this, this.batchSize, this.onLaneReadable);
-    this.lanes.push(lane);
-    plane.attach(lane);
-    if (port !== null) this.setPort(plane, port);
-    if (this.up) plane.start(this.now);
-  }
-
-  /**
-   * Unmounts a plane (its config section went away): its routes are released, what its
-   * out batch holds is sent if the socket takes it, the rest released; its port is closed
-   * (the datapath owns a mounted plane's port), then the plane itself.
-   */
-  removePlane(plane: Plane): void {
-    const lane = this.laneOf(plane);
-    lane.encapsulate();
-    lane.send();
-    if (lane.blocked) {
-      lane.blocked = false;
-      this.laneBlocked(lane, false);
-    }
-    this.routes.releaseOwner(plane.name);
-    this.l2?.detach(lane);
-    this.lanes.splice(this.lanes.indexOf(lane), 1);
-    const port = lane.port;
-    if (port !== null) {
-      port.cancelWhenWritable?.(lane.onWritable);
-      port.pause();
-      port.close();
-      lane.port = null;
-    }
-    if (this.up) plane.stop();
-    plane.close();
-    lane.releaseAll();
-    this.flushTun();
-  }
-
-  /** On a TAP: makes a mounted plane the one every frame goes to (null: none). */
-  setL2Plane(plane: Plane | null): void {
-    if (this.l2 === null) throw new FerryError(ErrorCode.InvalidArgument, 'the device is a TUN: only a TAP has an L2 plane');
-    this.l2.attach(plane === null ? null : this.laneOf(plane));
-  }
-
-  portOf(plane: Plane): UdpPort | null {
-    return this.laneOf(plane).port;
-  }
-
-  /** Gives a plane a new port (a listen port or fwmark change); the old one is closed. */
-  setPort(plane: Plane, port: UdpPort): void {
-    const lane = this.laneOf(plane);
-    const old = lane.port;
-    if (old === port) return;
-    if (old !== null) {
-      old.cancelWhenWritable?.(lane.onWritable);
-      old.pause();
-      old.close();
-    }
-    if (lane.blocked) {
-      lane.blocked = false;
-      this.laneBlocked(lane, false);
-    }
-    lane.port = port;
-    lane.portStarted = false;
-    this.fitLane(lane);
-    if (this.portsStarted) this.startPort(lane);
   }
 
   /** Brings the interface up: ports deliver, planes' timers run. */
@@ -261,10 +130,9 @@ export class Datapath implements LaneHost {
       lane.port?.close();
       lane.port = null;
     }
-    for (const b of [this.tunIn, this.tunOut]) {
-      for (let i = 0; i < b.count; i++) this.pool.release(b.slots[i]);
-      b.count = 0;
-    }
+    for (let i = 0; i < this.tunIn.count; i++) this.pool.release(this.tunIn.slots[i]);
+    this.tunIn.count = 0;
+    this.tunOut.releaseAll();
     this.tun.close();
   }
 
@@ -308,7 +176,7 @@ export class Datapath implements LaneHost {
     this.pollPlanes();
   }
 
-  private readLane(lane: Lane): void {
+  protected readLane(lane: Lane): void {
     const port = lane.port;
     if (port === null) return;
     const batch = lane.input;
@@ -391,27 +259,12 @@ export class Datapath implements LaneHost {
   }
 
   private toTun(slot: number, off: number, len: number): void {
-    const out = this.tunOut;
-    if (out.count === out.capacity) this.flushTun();
-    out.push(slot, off, len);
+    this.tunOut.push(slot, off, len);
   }
 
   /** LaneHost: writes the TUN batch, counts refusals, releases its slots. */
   flushTun(): void {
-    const out = this.tunOut;
-    const n = out.count;
-    if (n === 0) return;
-    if (this.capture !== null) tapTunBatch(this.capture, this.pool.slab, out, CaptureDirection.ToHost);
-    let ok = 0;
-    try {
-      ok = this.tun.writeBatch(out);
-    } catch (err) {
-      this.ioError('TUN write', err);
-    }
-    this.stats.tunWritten += ok;
-    if (ok < n) this.drops.count(DropReason.TunWriteFailed, n - ok);
-    for (let i = 0; i < n; i++) this.pool.release(out.slots[i]);
-    out.count = 0;
+    this.tunOut.flush();
   }
 
   /** LaneHost: a lane's socket is full (stop reading the TUN) or drained again. */
@@ -465,35 +318,9 @@ export class Datapath implements LaneHost {
     this.drops.count(reason);
   }
 
-  private ioError(where: string, err: unknown): void {
+  /** TunWriterHost: an I/O error survived. */
+  ioError(where: string, err: unknown): void {
     this.stats.ioErrors++;
     this.onIoError?.(where, err);
   }
-
-  /**
-   * A plane's port receives whole what a peer at our MTU sends: MTU plus the plane's
-   * overhead. A peer whose MTU is larger sends datagrams that may not fit (counted as
-   * truncated by the port; see docs/buffer-pool.md).
-   */
-  private fitLane(lane: Lane): void {
-    lane.port?.fitReads?.(this.mtuValue + (lane.plane.overhead ?? DEFAULT_PLANE_OVERHEAD));
-  }
-
-  private startPort(lane: Lane): void {
-    const port = lane.port;
-    if (port === null || lane.portStarted) return;
-    lane.portStarted = true;
-    port.start(lane.onReadable);
-    if (!this.up) port.pause();
-  }
-
-  private laneOf(plane: Plane): Lane {
-    for (let i = 0; i < this.lanes.length; i++) if (this.lanes[i].plane === plane) return this.lanes[i];
-    throw new FerryError(ErrorCode.InvalidArgument, `plane ${plane.name} is not mounted on this datapath`);
-  }
-}
-
-function checkMtu(mtu: number): number {
-  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new FerryError(ErrorCode.InvalidArgument, `MTU must be an integer in [68, 65535], got ${mtu}`);
-  return mtu;
 }

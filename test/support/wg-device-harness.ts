@@ -18,7 +18,8 @@ import { type BatchAead, nativeBatchAead } from '../../src/wireguard/batch-aead.
 import { generatePrivateKey } from '../../src/wireguard/keys.js';
 import { MessageType } from '../../src/wireguard/constants.js';
 import { WgDevice, type WgDeviceOptions } from '../../src/wireguard/device.js';
-import { Datapath, type DatapathOptions } from '../../src/datapath/datapath.js';
+import { Datapath } from '../../src/datapath/datapath.js';
+import type { DatapathOptions } from '../../src/datapath/datapath-options.js';
 import type { Peer } from '../../src/wireguard/peer.js';
 
 export interface Side {
