@@ -36,6 +36,7 @@ export const DropReason = {
   WgNoEndpoint: 26,
   WgStagedQueueFull: 27,
   WgCookieInvalid: 28,
+  /** Retired: split into wg_staged_gave_up and wg_device_down (numbers are never reused). */
   WgNoKeypair: 29,
   // vxlan
   VxlanBadHeader: 30,

@@ -193,8 +193,8 @@ export class WgDeviceCore extends EventEmitter<WgDeviceEvents> implements Datapa
   flushStaged(peer: Peer): void {
     const n = peer.staged.releaseAll(this.pool);
     if (n > 0) {
-      this.drops.count(DropReason.WgNoKeypair, n);
-      peer.countDrop(DropReason.WgNoKeypair, n);
+      this.drops.count(DropReason.WgStagedGaveUp, n);
+      peer.countDrop(DropReason.WgStagedGaveUp, n);
     }
   }
 

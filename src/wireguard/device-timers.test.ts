@@ -117,7 +117,7 @@ test('unreachable peer: initiation every 5 s + jitter, 20 in all, then give up a
   }
   assert.equal(gaveUp, 1);
   assert.equal(a.peer.staged.count, 0);
-  assert.equal(a.dev.drops.get(DropReason.WgNoKeypair), 1, 'the staged packet was dropped');
+  assert.equal(a.dev.drops.get(DropReason.WgStagedGaveUp), 1, 'the staged packet was dropped');
   await advance(p, 60_000, 1000);
   assert.equal(times.length, MAX_TIMER_HANDSHAKES + 2, 'no more tries');
   closeAndCheck(p);

@@ -1,6 +1,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DropReason } from '../stats/drop-reasons.js';
+import { PacketBatch } from '../buffer/batch.js';
 import { type BatchAead, nativeBatchAead, referenceBatchAead, referenceBatchAeadReady } from './batch-aead.js';
 import { MESSAGE_INITIATION_SIZE, MESSAGE_RESPONSE_SIZE, MessageType } from './constants.js';
 import { initCrypto } from './crypto.js';
@@ -232,5 +233,22 @@ test('config: own key refused as peer, setPrivateKey restarts sessions, removePe
   assert.equal(b.dev.keyTable.size, 0);
   assert.equal(b.dev.allowedIps.size, 0);
   assert.equal(b.dev.peerCount, 0);
+  closeAndCheck(p);
+});
+
+test('a packet routed to WireGuard while the device is down is a wg_device_down drop, its slot returned', () => {
+  const p = makePair();
+  const { a } = p;
+  const batch = new PacketBatch(4);
+  const slot = a.pool.acquire();
+  const pkt = ipv4Packet(a.v4, p.b.v4, 'while down');
+  a.pool.slab.set(pkt, a.pool.dataOffset(slot));
+  batch.push(slot, a.pool.dataOffset(slot), pkt.length);
+  a.dev.up = false;
+  a.dev.encapsulate(batch, [a.peer]);
+  assert.equal(a.dev.drops.get(DropReason.WgDeviceDown), 1);
+  assert.equal(batch.count, 0);
+  assert.equal(a.pool.isInUse(slot), false, 'the slot went back to the pool');
+  a.dev.up = true;
   closeAndCheck(p);
 });

@@ -93,7 +93,7 @@ export class WgDevice extends WgDeviceConfig implements Plane {
     this.batchNow = this.io.now;
     if (!this.up) {
       for (let i = 0; i < batch.count; i++) this.pool.release(batch.slots[i]);
-      this.drops.count(DropReason.WgNoKeypair, batch.count);
+      this.drops.count(DropReason.WgDeviceDown, batch.count);
       batch.count = 0;
       return;
     }
