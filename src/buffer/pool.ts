@@ -41,7 +41,7 @@ export interface PoolOptions {
 
 export const DEFAULT_SLOT_COUNT = 4096;
 export const DEFAULT_SLOT_SIZE = 2048;
-export const DEFAULT_LARGE_SLOT_SIZE = 65536 + 4096;
+const DEFAULT_LARGE_SLOT_SIZE = 65536 + 4096;
 export const DEFAULT_HEADROOM = 128;
 export const DEFAULT_TAILROOM = 32;
 /** Upper bound on a slab, so a typo in a config cannot take the machine's memory. */
