@@ -12,12 +12,12 @@
  */
 import type { PoolOptions } from '../buffer/pool.js';
 
-const SMALL_SLOT_SIZE = 2048;
-const LARGE_SLOT_SIZE = 65536 + 4096;
-const DAEMON_HEADROOM = 128;
-const DAEMON_TAILROOM = 32;
-const DAEMON_SLOT_COUNT = 4096;
-const DAEMON_LARGE_SLOT_COUNT = 256;
+export const SMALL_SLOT_SIZE = 2048;
+export const LARGE_SLOT_SIZE = 65536 + 4096;
+export const DAEMON_HEADROOM = 128;
+export const DAEMON_TAILROOM = 32;
+export const DAEMON_SLOT_COUNT = 4096;
+export const DAEMON_LARGE_SLOT_COUNT = 256;
 
 export function daemonPoolOptions(overrides: PoolOptions = {}): PoolOptions {
   return {

@@ -9,7 +9,7 @@ import type { TunPort } from '../io/ports.js';
 import { type DropCounters, DropReason } from '../stats/drop-reasons.js';
 import { CaptureDirection, type CaptureTap, tapTunBatch } from './capture-tap.js';
 
-export interface TunWriterHost {
+interface TunWriterHost {
   readonly pool: BufferPool;
   readonly tun: TunPort;
   readonly drops: DropCounters;
