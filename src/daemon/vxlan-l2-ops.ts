@@ -9,10 +9,10 @@ import type { Datapath } from '../datapath/datapath.js';
 import { BadValue } from '../config/values.js';
 import { parseUnderlayAddress, parseVtepMac } from '../config/vxlan-values.js';
 import { ErrorCode, FerryError } from '../errors.js';
-import { macToString } from '../packet/format.js';
 import type { L2Peer } from '../vxlan/l2-peers.js';
 import type { VxlanL2Plane } from '../vxlan/l2-plane.js';
 import type { VxlanSettings } from '../vxlan/settings.js';
+import { vtepView } from './vxlan-ops.js';
 
 interface VxlanL2OpsSource {
   plane: VxlanL2Plane;
@@ -28,17 +28,9 @@ function l2PeerView(p: L2Peer): Record<string, unknown> {
 export function registerVxlanL2Ops(control: ControlServer, src: VxlanL2OpsSource): void {
   const { plane, datapath } = src;
   control.handle('vxlan-show', () => {
-    const s = src.settings();
     return {
-      mode: 'l2',
-      vni: plane.vni,
-      port: plane.port,
-      local: s.local,
-      boundPort: datapath.portOf(plane)?.localPort ?? 0,
-      vtepMac: macToString(plane.mac, 0),
-      vtepMacDerived: s.vtepMacDerived,
+      ...vtepView(plane, src.settings(), datapath),
       learning: plane.learning,
-      mtu: datapath.mtu,
       addresses: [],
       fdb: { entries: plane.fdb.size, max: plane.fdb.maxEntries, flood: plane.fdb.floodCount },
       stats: { ...plane.stats, flooded: plane.flooded },

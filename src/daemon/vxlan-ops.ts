@@ -6,6 +6,7 @@
  */
 import type { ControlServer } from '../control/control-server.js';
 import type { Datapath } from '../datapath/datapath.js';
+import type { Plane } from '../datapath/plane.js';
 import { formatPrefix } from '../table/prefix-trie.js';
 import { BadValue } from '../config/values.js';
 import { parseSubnets, parseUnderlayAddress, parseVtepMac } from '../config/vxlan-values.js';
@@ -42,19 +43,25 @@ function peerView(p: VtepPeer): Record<string, unknown> {
   };
 }
 
+/** What `ferry vxlan show` prints of any VTEP, L3 or L2: identity, ports, MTU. */
+export function vtepView(plane: Plane & { readonly vni: number; readonly port: number; readonly mac: Uint8Array }, s: VxlanSettings, datapath: Datapath): Record<string, unknown> {
+  return {
+    mode: s.mode,
+    vni: plane.vni,
+    port: plane.port,
+    local: s.local,
+    boundPort: datapath.portOf(plane)?.localPort ?? 0,
+    vtepMac: macToString(plane.mac, 0),
+    vtepMacDerived: s.vtepMacDerived,
+    mtu: datapath.mtu,
+  };
+}
+
 export function registerVxlanOps(control: ControlServer, src: VxlanOpsSource): void {
   const { plane, datapath } = src;
   control.handle('vxlan-show', () => {
-    const s = src.settings();
     return {
-      mode: s.mode,
-      vni: plane.vni,
-      port: plane.port,
-      local: s.local,
-      boundPort: datapath.portOf(plane)?.localPort ?? 0,
-      vtepMac: macToString(plane.mac, 0),
-      vtepMacDerived: s.vtepMacDerived,
-      mtu: datapath.mtu,
+      ...vtepView(plane, src.settings(), datapath),
       addresses: plane.locals.prefixes.map(formatPrefix),
       stats: { ...plane.stats, arpReplies: plane.neighbors.arpReplies, ndReplies: plane.neighbors.ndReplies },
       drops: plane.drops.snapshot(),

@@ -1,6 +1,5 @@
-import { isIP } from 'node:net';
 import { ErrorCode, FerryError } from '../errors.js';
-import { bytesToIpv6, ipv6ToBytes } from '../io/endpoint.js';
+import type { IpPrefix } from '../text/prefix.js';
 import { FamilyTrie, type TrieNode } from './family-trie.js';
 
 /**
@@ -22,13 +21,8 @@ import { FamilyTrie, type TrieNode } from './family-trie.js';
  * path compares words with masks and never allocates.
  */
 
-export interface IpPrefix {
-  family: 4 | 6;
-  /** 4 or 16 bytes, network order. */
-  bytes: Uint8Array;
-  /** Prefix length: 0..32 or 0..128. */
-  cidr: number;
-}
+// Prefix text (parse, format) is the text module's; the trie only re-exports it for its callers.
+export { formatPrefix, type IpPrefix, parsePrefix } from '../text/prefix.js';
 
 interface PeerList<P> {
   head: TrieNode<P> | null;
@@ -211,37 +205,4 @@ export class PrefixTrie<P> {
     node.prevOfPeer = node.nextOfPeer = null;
     if (--list.count === 0) this.byPeer.delete(node.peer as P);
   }
-}
-
-/**
- * Parses "10.0.0.0/8", "fd00::/64", or a bare address (a /32 or /128, as wg accepts).
- * Host bits are kept; insert() masks them. Throws FerryError(InvalidArgument) with a
- * message naming the problem. Control path.
- */
-export function parsePrefix(text: string): IpPrefix {
-  const t = text.trim();
-  const slash = t.indexOf('/');
-  const addr = slash < 0 ? t : t.slice(0, slash);
-  if (addr.includes('%')) throw new FerryError(ErrorCode.InvalidArgument, `allowed IP "${text}": a zone index is not allowed`);
-  const family = isIP(addr);
-  if (family !== 4 && family !== 6) throw new FerryError(ErrorCode.InvalidArgument, `allowed IP "${text}": "${addr}" is not an IP address`);
-  const max = family === 4 ? 32 : 128;
-  let cidr = max;
-  if (slash >= 0) {
-    const len = t.slice(slash + 1);
-    if (!/^\d{1,3}$/.test(len) || Number(len) > max) {
-      throw new FerryError(ErrorCode.InvalidArgument, `allowed IP "${text}": prefix length "${len}" must be an integer in [0, ${max}]`);
-    }
-    cidr = Number(len);
-  }
-  const bytes = new Uint8Array(family === 4 ? 4 : 16);
-  if (family === 4) addr.split('.').forEach((p, i) => (bytes[i] = Number(p)));
-  else ipv6ToBytes(addr, bytes, 0);
-  return { family, bytes, cidr };
-}
-
-/** "10.0.0.0/8", "fd00::/64": the text form wg prints. */
-export function formatPrefix(p: IpPrefix): string {
-  const addr = p.family === 4 ? `${p.bytes[0]}.${p.bytes[1]}.${p.bytes[2]}.${p.bytes[3]}` : bytesToIpv6(p.bytes, 0);
-  return `${addr}/${p.cidr}`;
 }
