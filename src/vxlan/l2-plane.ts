@@ -125,6 +125,8 @@ export class VxlanL2Plane implements Plane {
 
   stop(): void {}
 
+  // A deliberate twin of VxlanPlane.encapsulate (l3-plane.ts): the same walk over the batch
+  // and headroom check; the L2 VTEP writes no Ethernet header and looks the frame up in the FDB.
   encapsulate(batch: PacketBatch, _refs: readonly unknown[]): void {
     const io = this.io as PlaneIo;
     const pool = io.pool;

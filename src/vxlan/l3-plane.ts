@@ -131,6 +131,8 @@ export class VxlanPlane implements Plane {
 
   stop(): void {}
 
+  // A deliberate twin of VxlanL2Plane.encapsulate (l2-plane.ts): the same walk over the batch
+  // and headroom check; this VTEP writes the inner Ethernet header for the routed peer.
   encapsulate(batch: PacketBatch, refs: readonly unknown[]): void {
     const io = this.io as PlaneIo;
     const pool = io.pool;
