@@ -78,7 +78,8 @@ export function captureOptions(args: CaptureRequestArgs): CaptureOptions {
   if (peer !== null && !/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/.test(peer)) bad(`peer "${peer}" is not a WireGuard public key (44 characters of base64)`);
   const vtep = text('vtep', args.vtep);
   if (vtep !== null && isIP(vtep) === 0) bad(`vtep "${vtep}" is not an IP address`);
-  if (text('service', args.service) !== null) bad('--service is not available yet: the load balancer does not tell the capture which service a packet belongs to (docs/capture.md); filter on the service address with "host VIP and port N"');
+  // `ferry capture --service` resolves the service into an address filter before it asks.
+  if (text('service', args.service) !== null) bad('service is resolved by ferry capture into a filter on its VIP and backends; send the filter');
   const expression = text('filter', args.filter) ?? '';
   const snaplen = nonNegativeInteger('snaplen', args.snaplen, 262144);
   return {

@@ -13,6 +13,7 @@ import { captureOptions, type CaptureRequestArgs } from '../capture/capture-opti
 import { BlockType } from '../capture/pcapng.js';
 import { controlSocketPath } from '../control/control-server.js';
 import { fsPath, ProcessIo, type CliIo } from './wg/cli-io.js';
+import { withServiceFilter } from './capture-service.js';
 
 export const CAPTURE_DESCRIPTION = 'Streams pcapng from a ferry daemon\'s capture points (tun, inner, outer, drop)';
 
@@ -81,6 +82,11 @@ export async function captureMain(io: CliIo, args: readonly string[]): Promise<n
     return 1;
   }
   try {
+    const service = parsed.request.service;
+    if (service !== undefined) {
+      parsed.request.filter = await withServiceFilter(parsed.ifname, service, parsed.request.filter);
+      delete parsed.request.service;
+    }
     captureOptions(parsed.request);
   } catch (err) {
     io.err(`${io.prog} capture: ${(err as Error).message}\n`);
