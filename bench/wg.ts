@@ -8,9 +8,9 @@
  * {"bench":"wg","metric":"tcp_throughput","value":<ferry Gbit/s>,"unit":"Gbit/s","baseline":<wireguard-go Gbit/s>,"ratio":…}
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { requireHost } from '../test/support/netns.js';
 import { wgPair, type WgPeer } from '../test/support/wg.js';
+import { iperf, rssMiB } from './lib/iperf.js';
 import { jsonLines, median, round } from './lib/json-lines.js';
 
 const emit = jsonLines('wg');
@@ -30,56 +30,10 @@ async function cleanup(): Promise<void> {
 }
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
 function pingRtts(a: WgPeer, b: WgPeer, count = 200): { p50: number; p99: number } {
   const out = a.ns.run('ping', ['-c', String(count), '-i', '0.01', '-W', '2', b.inner4], { timeout: 60_000 });
   const rtts = [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1])).sort((x, y) => x - y);
   return { p50: rtts[Math.floor(rtts.length * 0.5)], p99: rtts[Math.min(rtts.length - 1, Math.floor(rtts.length * 0.99))] };
-}
-
-interface IperfResult {
-  gbps: number;
-  retransmits: number;
-  /** Both daemons' CPU time per GB delivered: less sensitive than Gbit/s to other load on the machine. */
-  cpuSecondsPerGB: number;
-  rssMaxMiB?: number;
-}
-
-async function iperf(a: WgPeer, b: WgPeer, watchPid?: number): Promise<IperfResult> {
-  const server = b.ns.spawn('iperf3', ['-s', '-1', '-B', b.inner4]);
-  await new Promise((r) => setTimeout(r, 300));
-  const cpu0 = cpuSeconds(a.pid) + cpuSeconds(b.pid);
-  let rssMax = 0;
-  const timer = watchPid ? setInterval(() => (rssMax = Math.max(rssMax, rssMiB(watchPid))), 250) : undefined;
-  const text = await new Promise<string>((resolve, reject) => {
-    const c = a.ns.spawn('iperf3', ['-c', b.inner4, '-t', String(SECONDS), '-J']);
-    let out = '';
-    c.stdout?.on('data', (d) => (out += d));
-    c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`iperf3 exited ${code}: ${out.slice(0, 500)}`))));
-  });
-  const cpu = cpuSeconds(a.pid) + cpuSeconds(b.pid) - cpu0;
-  if (timer) clearInterval(timer);
-  server.kill();
-  const j = JSON.parse(text) as { end: { sum_received: { bits_per_second: number; bytes: number }; sum_sent: { retransmits?: number } } };
-  return {
-    gbps: j.end.sum_received.bits_per_second / 1e9,
-    retransmits: j.end.sum_sent.retransmits ?? 0,
-    cpuSecondsPerGB: cpu / (j.end.sum_received.bytes / 1e9),
-    ...(watchPid ? { rssMaxMiB: round(rssMax, 1) } : {}),
-  };
 }
 
 async function main(): Promise<void> {
@@ -96,12 +50,12 @@ async function main(): Promise<void> {
   const goCpu: number[] = [];
   let rssMax = 0;
   for (let r = 0; r < ROUNDS; r++) {
-    const f = await iperf(ferry.a, ferry.b, ferry.a.pid);
+    const f = await iperf(ferry.a, ferry.b, SECONDS, ferry.a.pid);
     ferryRuns.push(f.gbps);
     ferryCpu.push(f.cpuSecondsPerGB);
     rssMax = Math.max(rssMax, f.rssMaxMiB ?? 0);
     emit({ run: 'ferry', round: r, gbps: round(f.gbps, 3), retransmits: f.retransmits, cpu_s_per_gb: round(f.cpuSecondsPerGB, 2), sender_rss_max_mib: f.rssMaxMiB });
-    const g = await iperf(go.a, go.b);
+    const g = await iperf(go.a, go.b, SECONDS);
     goRuns.push(g.gbps);
     goCpu.push(g.cpuSecondsPerGB);
     emit({ run: 'wireguard-go', round: r, gbps: round(g.gbps, 3), retransmits: g.retransmits, cpu_s_per_gb: round(g.cpuSecondsPerGB, 2) });
