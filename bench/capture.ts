@@ -13,24 +13,13 @@ import { join } from 'node:path';
 import { requireHost } from '../test/support/netns.js';
 import { REPO, wgPair } from '../test/support/wg.js';
 import { iperf } from './lib/iperf.js';
+import { benchScope, numberOption } from './lib/bench-scope.js';
 import { jsonLines, median, round } from './lib/json-lines.js';
 
 const emit = jsonLines('capture');
-const argv = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : dflt;
-};
-const SECONDS = opt('seconds', 10);
-const ROUNDS = opt('rounds', 3);
-
-const cleanups: (() => void | Promise<void>)[] = [];
-const scope = { after: (fn: () => void | Promise<void>) => void cleanups.push(fn) };
-async function cleanup(): Promise<void> {
-  for (const fn of cleanups.reverse()) await fn();
-  cleanups.length = 0;
-}
-process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+const SECONDS = numberOption('seconds', 10);
+const ROUNDS = numberOption('rounds', 3);
+const { scope, cleanup } = benchScope();
 
 /** Starts a capture of every point whose stdout nobody reads; stop() drains it, ends it and returns its "N packets captured, M lost" line. */
 async function stalledCapture(ifname: string): Promise<{ stop(): Promise<string> }> {

@@ -11,24 +11,13 @@ import { execFileSync } from 'node:child_process';
 import { requireHost } from '../test/support/netns.js';
 import { wgPair, type WgPeer } from '../test/support/wg.js';
 import { iperf, rssMiB } from './lib/iperf.js';
+import { benchScope, numberOption } from './lib/bench-scope.js';
 import { jsonLines, median, round } from './lib/json-lines.js';
 
 const emit = jsonLines('wg');
-const argv = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : dflt;
-};
-const SECONDS = opt('seconds', 10);
-const ROUNDS = opt('rounds', 2);
-
-const cleanups: (() => void | Promise<void>)[] = [];
-const scope = { after: (fn: () => void | Promise<void>) => void cleanups.push(fn) };
-async function cleanup(): Promise<void> {
-  for (const fn of cleanups.reverse()) await fn();
-  cleanups.length = 0;
-}
-process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+const SECONDS = numberOption('seconds', 10);
+const ROUNDS = numberOption('rounds', 2);
+const { scope, cleanup } = benchScope();
 
 function pingRtts(a: WgPeer, b: WgPeer, count = 200): { p50: number; p99: number } {
   const out = a.ns.run('ping', ['-c', String(count), '-i', '0.01', '-W', '2', b.inner4], { timeout: 60_000 });
