@@ -34,6 +34,9 @@ interface PeerView {
   rxPackets: number;
   txPackets: number;
   txErrors: number;
+  /** Drops concerning this VTEP, and by reason. */
+  drops?: number;
+  dropReasons?: Record<string, number>;
 }
 
 interface ShowView {
@@ -68,6 +71,7 @@ export function formatShow(ifname: string, v: ShowView): string {
     if (p.subnets.length > 0) out += `  subnets: ${p.subnets.join(', ')}\n`;
     if (p.rxBytes > 0 || p.txBytes > 0) out += `  transfer: ${filterAnsi(formatBytes(BigInt(p.rxBytes)))} received, ${filterAnsi(formatBytes(BigInt(p.txBytes)))} sent\n`;
     if (p.txErrors > 0) out += `  send errors: ${p.txErrors}\n`;
+    if ((p.drops ?? 0) > 0) out += `  drops: ${p.drops} (${Object.entries(p.dropReasons ?? {}).map(([k, n]) => `${k} ${n}`).join(', ')})\n`;
   }
   return out;
 }

@@ -1,6 +1,7 @@
 /**
  * The control-socket operations of an interface, over every plane it runs: status, drops
- * (by reason for the interface, per plane and per WireGuard peer), peers (what `ferry top`
+ * (by reason for the interface, per plane, per WireGuard peer and what hosted planes add:
+ * per VTEP), peers (what `ferry top`
  * shows of each WireGuard peer) and stats.
  */
 import type { BufferPool } from '../buffer/pool.js';
@@ -65,6 +66,7 @@ export function registerInterfaceOps(control: ControlServer, src: InterfaceOpsSo
       datapath: datapath.drops.snapshot(),
       planes: Object.fromEntries(datapath.planes.map((p) => [p.name, p.drops.snapshot()])),
       peers,
+      ...Object.assign({}, ...src.hosted.map((h) => h.drops?.() ?? {})),
     };
   });
   control.handle('peers', () =>

@@ -7,7 +7,7 @@
  * `ferry_*` family: the pool, the datapath's batches, drops by plane and reason, and what
  * each hosted plane adds (VXLAN peers and forwarding entries, load-balancer services).
  */
-import type { MetricsText } from '../control/prometheus-text.js';
+import type { Labels, MetricsText } from '../control/prometheus-text.js';
 import { DROP_REASON_COUNT, type DropCounters, dropReasonName } from '../stats/drop-reasons.js';
 import { formatPrefix } from '../table/prefix-trie.js';
 import { formatKeyBase64 } from '../wireguard/keys.js';
@@ -24,7 +24,7 @@ interface UdpCounters {
 }
 
 /** One sample per reason with a non-zero count, plus `labels`. */
-function dropSamples(m: MetricsText, name: string, labels: Record<string, string>, drops: DropCounters): void {
+export function dropSamples(m: MetricsText, name: string, labels: Labels, drops: DropCounters): void {
   for (let r = 1; r < DROP_REASON_COUNT; r++) {
     const n = drops.get(r);
     if (n > 0) m.sample(name, { ...labels, reason: dropReasonName(r) }, n);

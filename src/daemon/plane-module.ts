@@ -40,6 +40,8 @@ export interface HostedPlane {
    * datapath (Datapath.removePlane); the daemon forgets the handle.
    */
   reload(config: WgQuickConfig): void | 'removed';
+  /** Its finer drop counters for `ferry drops`: a part ("vteps") → owner → reason → count. */
+  drops?(): Record<string, Record<string, Record<string, number>>>;
   /** Adds its own `ferry_*` families to /metrics; `labels` name the interface. */
   metrics?(m: MetricsText, labels: Labels): void;
   close(): void;

@@ -16,6 +16,7 @@ import type { VxlanPeerSettings, VxlanSettings } from '../vxlan/settings.js';
 import type { HostedPlane, PlaneHost } from './plane-module.js';
 import { registerNoVxlanOps, registerVxlanL2Ops } from './vxlan-l2-ops.js';
 import { writeVxlanMetrics } from './vxlan-metrics.js';
+import { vtepDrops } from './vxlan-ops.js';
 
 function refuse(config: WgQuickConfig, line: number, message: string): never {
   throw new ConfigError([{ file: config.source.file, line, message }]);
@@ -56,6 +57,7 @@ export function hostL2Plane(config: WgQuickConfig, first: VxlanSettings, host: P
   return {
     name,
     status: () => ({ mode: 'l2', vni: plane.vni, port: plane.port, vtepMac: macToString(plane.mac, 0), peers: plane.peers.size, fdbEntries: plane.fdb.size, rxPackets: plane.stats.rxPackets, txPackets: plane.stats.txPackets }),
+    drops: () => vtepDrops(plane.vteps),
     metrics: (m, labels) => writeVxlanMetrics(m, labels, plane),
     ready: () => (host.datapath.portOf(plane) === null ? { ready: false, reason: 'no VXLAN underlay socket' } : { ready: true }),
     reload(next: WgQuickConfig): void | 'removed' {

@@ -12,7 +12,7 @@ import { ErrorCode, FerryError } from '../errors.js';
 import type { L2Peer } from '../vxlan/l2-peers.js';
 import type { VxlanL2Plane } from '../vxlan/l2-plane.js';
 import type { VxlanSettings } from '../vxlan/settings.js';
-import { vtepView } from './vxlan-ops.js';
+import { peerDrops, vtepView } from './vxlan-ops.js';
 
 interface VxlanL2OpsSource {
   plane: VxlanL2Plane;
@@ -21,8 +21,8 @@ interface VxlanL2OpsSource {
   changed(what: string, peer: L2Peer): void;
 }
 
-function l2PeerView(p: L2Peer): Record<string, unknown> {
-  return { remote: p.remote, vtepMac: p.macText, subnets: [] };
+function l2PeerView(p: L2Peer, plane: VxlanL2Plane): Record<string, unknown> {
+  return { remote: p.remote, vtepMac: p.macText, subnets: [], ...peerDrops(plane.vteps, p.remote) };
 }
 
 export function registerVxlanL2Ops(control: ControlServer, src: VxlanL2OpsSource): void {
@@ -35,7 +35,7 @@ export function registerVxlanL2Ops(control: ControlServer, src: VxlanL2OpsSource
       fdb: { entries: plane.fdb.size, max: plane.fdb.maxEntries, flood: plane.fdb.floodCount },
       stats: { ...plane.stats, flooded: plane.flooded },
       drops: plane.drops.snapshot(),
-      peers: plane.peers.list().map(l2PeerView),
+      peers: plane.peers.list().map((p) => l2PeerView(p, plane)),
     };
   });
   control.handle('vxlan-fdb', () =>
@@ -51,7 +51,7 @@ export function registerVxlanL2Ops(control: ControlServer, src: VxlanL2OpsSource
     const mac = typeof request.vtepMac === 'string' && request.vtepMac !== '' ? parseVtepMac(request.vtepMac) : null;
     const peer = plane.addPeer({ remote: remote.address, mac });
     src.changed('peer added', peer);
-    return l2PeerView(peer);
+    return l2PeerView(peer, plane);
   });
   control.handle('vxlan-del-peer', (request) => {
     const which = typeof request.peer === 'string' ? request.peer : '';
@@ -59,7 +59,7 @@ export function registerVxlanL2Ops(control: ControlServer, src: VxlanL2OpsSource
     if (peer === undefined) throw new BadValue(`no peer has VTEP MAC or remote ${which}`);
     plane.removePeer(peer);
     src.changed('peer removed', peer);
-    return l2PeerView(peer);
+    return l2PeerView(peer, plane);
   });
 }
 

@@ -18,7 +18,7 @@ import { mountL3Plane, openVxlanUnderlay } from '../vxlan/build.js';
 import { peerChanges } from '../vxlan/peer-diff.js';
 import type { VxlanSettings } from '../vxlan/settings.js';
 import { type HostedPlane, type PlaneHost, registerPlaneModule } from './plane-module.js';
-import { registerVxlanOps } from './vxlan-ops.js';
+import { registerVxlanOps, vtepDrops } from './vxlan-ops.js';
 import { hostL2Plane } from './vxlan-l2-hosted.js';
 import { registerNoVxlanOps } from './vxlan-l2-ops.js';
 import { writeVxlanMetrics } from './vxlan-metrics.js';
@@ -94,6 +94,7 @@ function mount(config: WgQuickConfig, host: PlaneHost): HostedPlane | null {
       settings = want;
       log.info({ added: changes.add.length, removed: changes.remove.length, unchanged: changes.unchanged, port: newPort !== null ? want.port : undefined, identityChanged }, 'reload: VXLAN applied');
     },
+    drops: () => vtepDrops(vtep.vteps),
     metrics: (m, labels) => writeVxlanMetrics(m, labels, vtep),
     close: () => {},
   };

@@ -12,6 +12,8 @@ import { BadValue } from '../config/values.js';
 import { parseSubnets, parseUnderlayAddress, parseVtepMac } from '../config/vxlan-values.js';
 import { macToString } from '../packet/format.js';
 import type { VxlanPlane } from '../vxlan/l3-plane.js';
+import type { DropCounters } from '../stats/drop-reasons.js';
+import type { VtepAddresses, VtepDrops } from '../vxlan/vtep-addresses.js';
 import type { VtepPeer } from '../vxlan/vtep-peer.js';
 import type { VxlanSettings } from '../vxlan/settings.js';
 
@@ -30,7 +32,18 @@ function text(request: Record<string, unknown>, key: string): string {
   return v;
 }
 
-function peerView(p: VtepPeer): Record<string, unknown> {
+/** `ferry drops`' "vteps" part: every remote VTEP that dropped something, by reason. */
+export function vtepDrops(vteps: { withDrops(): VtepDrops[] }): Record<string, Record<string, Record<string, number>>> {
+  return { vteps: Object.fromEntries(vteps.withDrops().map((v) => [v.remote, v.drops.snapshot()])) };
+}
+
+/** A peer's drops in `ferry vxlan show`: the total, and by reason. */
+export function peerDrops(vteps: { dropsOf(address: string): DropCounters | null }, remote: string): { drops: number; dropReasons: Record<string, number> } {
+  const d = vteps.dropsOf(remote);
+  return { drops: d === null ? 0 : d.total(), dropReasons: d === null ? {} : d.snapshot() };
+}
+
+function peerView(p: VtepPeer, vteps: VtepAddresses): Record<string, unknown> {
   return {
     remote: p.remote,
     vtepMac: p.macText,
@@ -40,6 +53,7 @@ function peerView(p: VtepPeer): Record<string, unknown> {
     txPackets: p.txPackets,
     txBytes: p.txBytes,
     txErrors: p.txErrors,
+    ...peerDrops(vteps, p.remote),
   };
 }
 
@@ -65,7 +79,7 @@ export function registerVxlanOps(control: ControlServer, src: VxlanOpsSource): v
       addresses: plane.locals.prefixes.map(formatPrefix),
       stats: { ...plane.stats, arpReplies: plane.neighbors.arpReplies, ndReplies: plane.neighbors.ndReplies },
       drops: plane.drops.snapshot(),
-      peers: plane.peers.list().map(peerView),
+      peers: plane.peers.list().map((p) => peerView(p, plane.vteps)),
     };
   });
   control.handle('vxlan-add-peer', (request) => {
@@ -74,7 +88,7 @@ export function registerVxlanOps(control: ControlServer, src: VxlanOpsSource): v
     if (local !== null && !local.includes(':') !== (remote.family === 4)) throw new BadValue(`Remote ${remote.address} is IPv${remote.family} but Local ${local} is not: expected one underlay family`);
     const peer = plane.addPeer({ remote: remote.address, mac: parseVtepMac(text(request, 'vtepMac')), subnets: parseSubnets(text(request, 'subnets')) });
     src.changed('peer added', peer);
-    return peerView(peer);
+    return peerView(peer, plane.vteps);
   });
   control.handle('vxlan-del-peer', (request) => {
     const which = text(request, 'peer');
@@ -82,7 +96,7 @@ export function registerVxlanOps(control: ControlServer, src: VxlanOpsSource): v
     if (peer === undefined) throw new BadValue(`no peer has VTEP MAC or remote ${which}`);
     plane.removePeer(peer);
     src.changed('peer removed', peer);
-    return peerView(peer);
+    return peerView(peer, plane.vteps);
   });
   control.handle('vxlan-fdb', () =>
     plane.peers.list().map((p) => ({ mac: p.macText, dst: p.remote, port: plane.port, vni: plane.vni, state: 'permanent' })),

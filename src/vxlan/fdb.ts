@@ -7,6 +7,8 @@
  * new MAC (the caller counts it, the frame still goes through, as in the kernel). A static
  * entry seen from another VTEP is not moved: the caller drops that frame (kernel rule).
  * Time is injected; records are endpoint records (src/io/endpoint.ts) at the overlay port.
+ * Every entry and flood entry holds a reference on its VTEP's row in `vteps` (drop
+ * counters by remote address), so a VTEP is known while some entry points at it.
  */
 import { ErrorCode, FerryError } from '../errors.js';
 import { ENDPOINT_REMOTE_SIZE, ENDPOINT_STRIDE, decodeEndpoint, encodeEndpoint, type Endpoint, formatEndpoint } from '../io/endpoint.js';
@@ -14,6 +16,7 @@ import { MAC_LENGTH } from '../packet/constants.js';
 import { macToString } from '../packet/format.js';
 import { DEFAULT_FDB_MAX, FDB_AGEING_MS } from './constants.js';
 import { MacTable } from './mac-table.js';
+import { VtepAddresses } from './vtep-addresses.js';
 
 export const LearnResult = {
   /** A new MAC learned, or a learned one refreshed (and moved, when its VTEP changed). */
@@ -50,6 +53,12 @@ export class Fdb {
   /** Flood records, [0, floodCount). */
   readonly flood = new Uint8Array(MAX_FLOOD_ENTRIES * ENDPOINT_STRIDE);
   floodCount = 0;
+  /** The remote VTEPs entries point at, with their drop counters. */
+  readonly vteps: VtepAddresses;
+  /** Each entry's row in vteps. */
+  readonly vtepOf: Int32Array;
+  /** Each flood entry's row in vteps, [0, floodCount). */
+  readonly floodVteps = new Int32Array(MAX_FLOOD_ENTRIES);
   private readonly table: MacTable;
   private readonly macs: Uint8Array;
   private readonly lastSeen: Float64Array;
@@ -71,6 +80,9 @@ export class Fdb {
     this.free = new Int32Array(maxEntries);
     for (let i = 0; i < maxEntries; i++) this.free[i] = maxEntries - 1 - i;
     this.freeTop = maxEntries;
+    // Room for every holder's VTEP: the table can never be full.
+    this.vteps = new VtepAddresses(maxEntries + MAX_FLOOD_ENTRIES);
+    this.vtepOf = new Int32Array(maxEntries).fill(-1);
   }
 
   get size(): number {
@@ -94,7 +106,11 @@ export class Fdb {
       const same = this.sameVtep(at, src, srcOff, port);
       if (this.isStatic[e] === 1) return same ? LearnResult.Static : LearnResult.StaticMoved;
       this.lastSeen[e] = now;
-      if (!same) this.writeRecord(at, src, srcOff, port);
+      if (!same) {
+        this.vteps.unref(this.vtepOf[e]);
+        this.writeRecord(at, src, srcOff, port);
+        this.vtepOf[e] = this.vteps.ref(this.endpoints, at);
+      }
       return LearnResult.Learned;
     }
     if (this.freeTop === 0) return LearnResult.Full;
@@ -102,6 +118,7 @@ export class Fdb {
     this.table.set(buf, off, e);
     for (let i = 0; i < MAC_LENGTH; i++) this.macs[e * MAC_LENGTH + i] = buf[off + i];
     this.writeRecord(e * ENDPOINT_STRIDE, src, srcOff, port);
+    this.vtepOf[e] = this.vteps.ref(this.endpoints, e * ENDPOINT_STRIDE);
     this.lastSeen[e] = now;
     this.isStatic[e] = 0;
     this.inUse[e] = 1;
@@ -130,8 +147,11 @@ export class Fdb {
       e = this.free[--this.freeTop];
       this.table.set(mac, 0, e);
       this.macs.set(mac, e * MAC_LENGTH);
+    } else {
+      this.vteps.unref(this.vtepOf[e]);
     }
     encodeEndpoint(remote, this.endpoints, e * ENDPOINT_STRIDE);
+    this.vtepOf[e] = this.vteps.ref(this.endpoints, e * ENDPOINT_STRIDE);
     this.isStatic[e] = 1;
     this.inUse[e] = 1;
     this.lastSeen[e] = 0;
@@ -152,6 +172,7 @@ export class Fdb {
     for (let i = 0; i < this.floodCount; i++) if (this.recordEquals(this.flood, i * ENDPOINT_STRIDE, record, 0)) return;
     if (this.floodCount === MAX_FLOOD_ENTRIES) throw new FerryError(ErrorCode.InvalidArgument, `at most ${MAX_FLOOD_ENTRIES} flood entries`);
     this.flood.set(record, this.floodCount * ENDPOINT_STRIDE);
+    this.floodVteps[this.floodCount] = this.vteps.ref(record, 0);
     this.floodCount++;
   }
 
@@ -160,7 +181,9 @@ export class Fdb {
     encodeEndpoint(remote, record, 0);
     for (let i = 0; i < this.floodCount; i++) {
       if (!this.recordEquals(this.flood, i * ENDPOINT_STRIDE, record, 0)) continue;
+      this.vteps.unref(this.floodVteps[i]);
       this.flood.copyWithin(i * ENDPOINT_STRIDE, (i + 1) * ENDPOINT_STRIDE, this.floodCount * ENDPOINT_STRIDE);
+      this.floodVteps.copyWithin(i, i + 1, this.floodCount);
       this.floodCount--;
       return true;
     }
@@ -209,6 +232,8 @@ export class Fdb {
 
   private removeEntry(e: number): void {
     this.table.delete(this.macs, e * MAC_LENGTH);
+    this.vteps.unref(this.vtepOf[e]);
+    this.vtepOf[e] = -1;
     this.inUse[e] = 0;
     this.isStatic[e] = 0;
     this.free[this.freeTop++] = e;

@@ -23,6 +23,8 @@ import { DEFAULT_FDB_MAX, DEFAULT_PORT, DEFAULT_VNI, FDB_AGEING_MS } from './con
 import { Fdb, LearnResult } from './fdb.js';
 import { type L2Peer, L2Peers, type L2PeerSpec } from './l2-peers.js';
 import type { VxlanStats } from './l3-plane.js';
+import { dropReceived } from './received-drop.js';
+import type { VtepAddresses } from './vtep-addresses.js';
 
 const EAGAIN = -11;
 
@@ -117,6 +119,11 @@ export class VxlanL2Plane implements Plane {
     return this.peers.remove(peer, this.port);
   }
 
+  /** The VTEPs the FDB points at, with their drop counters. */
+  get vteps(): VtepAddresses {
+    return this.fdb.vteps;
+  }
+
   attach(io: PlaneIo): void {
     this.io = io;
   }
@@ -138,14 +145,16 @@ export class VxlanL2Plane implements Plane {
       const off = batch.offsets[i];
       const len = batch.lengths[i];
       const start = off - VXLAN_HEADER_LENGTH;
+      const e = (slab[off] & 1) === 0 ? fdb.lookup(slab, off) : -1;
       if (start < pool.slotBase(slot)) {
+        if (io.capturing) io.captureDrop(DropReason.VxlanNoHeadroom, off, len, null, null, 0);
+        if (e >= 0) fdb.vteps.countDrop(fdb.vtepOf[e], DropReason.VxlanNoHeadroom);
         this.drop(slot, DropReason.VxlanNoHeadroom);
         continue;
       }
       writeVxlanHeader(slab, start, this.vni);
       const tos = outerEcn(slab, off, len);
-      const e = (slab[off] & 1) === 0 ? fdb.lookup(slab, off) : -1;
-      if (e >= 0) this.send(slot, start, len + VXLAN_HEADER_LENGTH, fdb.endpoints, e * ENDPOINT_STRIDE, tos);
+      if (e >= 0) this.send(slot, start, len + VXLAN_HEADER_LENGTH, fdb.endpoints, e * ENDPOINT_STRIDE, tos, fdb.vtepOf[e]);
       else this.flood(slot, start, len + VXLAN_HEADER_LENGTH, tos);
     }
     batch.count = 0;
@@ -164,20 +173,24 @@ export class VxlanL2Plane implements Plane {
     for (let k = 1; k < n; k++) {
       const copy = pool.acquire(pool.classOf(slot));
       if (copy < 0) {
+        fdb.vteps.countDrop(fdb.floodVteps[k], DropReason.PoolExhausted);
         this.drops.count(DropReason.PoolExhausted);
         continue;
       }
       const to = pool.slotBase(copy) + at;
       slab.copyWithin(to, start, start + length);
-      this.send(copy, to, length, fdb.flood, k * ENDPOINT_STRIDE, tos);
+      this.send(copy, to, length, fdb.flood, k * ENDPOINT_STRIDE, tos, fdb.floodVteps[k]);
     }
-    this.send(slot, start, length, fdb.flood, 0, tos);
+    this.send(slot, start, length, fdb.flood, 0, tos, fdb.floodVteps[0]);
   }
 
-  private send(slot: number, start: number, length: number, records: Uint8Array, at: number, tos: number): void {
+  /** Queues a datagram to the VTEP at records[at] (row `vtep` of fdb.vteps). */
+  private send(slot: number, start: number, length: number, records: Uint8Array, at: number, tos: number, vtep: number): void {
     const io = this.io as PlaneIo;
     const k = io.queue(slot, start, length, records, at, null, 0);
     if (k >= 0) io.out.endpoints[k * ENDPOINT_STRIDE + 1] = tos;
+    // The datapath dropped it (and counted it for the plane): the socket stays full.
+    else this.fdb.vteps.countDrop(vtep, DropReason.UdpSendBlocked);
   }
 
   decapsulate(batch: PacketBatch): void {
@@ -192,21 +205,24 @@ export class VxlanL2Plane implements Plane {
     const slot = batch.slots[i];
     const vx = this.vx;
     const reason = parseVxlan(slab, batch.offsets[i], batch.lengths[i], vx);
-    if (reason !== DropReason.None) return this.drop(slot, reason);
-    if (vx.vni !== this.vni) return this.drop(slot, DropReason.VxlanUnknownVni);
+    if (reason !== DropReason.None) return this.dropIn(batch, i, reason);
+    if (vx.vni !== this.vni) return this.dropIn(batch, i, DropReason.VxlanUnknownVni);
     const frame = vx.frameOffset;
     const frameLen = vx.frameLength;
-    if (frameLen < ETHERNET_HEADER_LENGTH) return this.drop(slot, DropReason.Truncated);
+    if (frameLen < ETHERNET_HEADER_LENGTH) return this.dropIn(batch, i, DropReason.Truncated);
     const src = frame + MAC_LENGTH;
     if ((slab[src] & 1) !== 0 || (slab[src] | slab[src + 1] | slab[src + 2] | slab[src + 3] | slab[src + 4] | slab[src + 5]) === 0) {
-      return this.drop(slot, DropReason.VxlanBadSourceMac);
+      return this.dropIn(batch, i, DropReason.VxlanBadSourceMac);
     }
-    if (bytesEqual(slab, src, this.mac, 0, MAC_LENGTH)) return this.drop(slot, DropReason.VxlanLoop);
+    if (bytesEqual(slab, src, this.mac, 0, MAC_LENGTH)) return this.dropIn(batch, i, DropReason.VxlanLoop);
     if (this.learning) {
       const learned = this.fdb.learn(slab, src, batch.endpoints, i * ENDPOINT_STRIDE, this.port, io.now);
-      if (learned === LearnResult.StaticMoved) return this.drop(slot, DropReason.VxlanStaticMacMoved);
+      if (learned === LearnResult.StaticMoved) return this.dropIn(batch, i, DropReason.VxlanStaticMacMoved);
       // A full table learns nothing, but the frame still goes through (as in the kernel).
-      if (learned === LearnResult.Full) this.drops.count(DropReason.VxlanFdbFull);
+      if (learned === LearnResult.Full) {
+        this.drops.count(DropReason.VxlanFdbFull);
+        this.fdb.vteps.countDrop(this.fdb.vteps.find(batch.endpoints, i * ENDPOINT_STRIDE), DropReason.VxlanFdbFull);
+      }
     }
     const type = readU16(slab, frame + 12);
     const ip = frame + ETHERNET_HEADER_LENGTH;
@@ -215,7 +231,7 @@ export class VxlanL2Plane implements Plane {
       // RFC 6040: fold the outer ECN field into the inner one.
       const inner = ipEcn(slab, ip);
       const ecn = ecnDecapsulate(batch.endpoints[i * ENDPOINT_STRIDE + 1], inner);
-      if (ecn < 0) return this.drop(slot, DropReason.VxlanEcnNotEct);
+      if (ecn < 0) return this.dropIn(batch, i, DropReason.VxlanEcnNotEct);
       if (ecn !== inner) setIpEcn(slab, ip, ecn);
     }
     this.stats.rxPackets++;
@@ -234,6 +250,8 @@ export class VxlanL2Plane implements Plane {
         this.stats.txBytes += out.lengths[i] - VXLAN_HEADER_LENGTH;
       } else {
         this.stats.txErrors++;
+        // The datapath counts it for the plane (udp_send_failed); this is the VTEP's share.
+        this.fdb.vteps.countDrop(this.fdb.vteps.find(out.endpoints, i * ENDPOINT_STRIDE), DropReason.UdpSendFailed);
       }
     }
   }
@@ -249,6 +267,11 @@ export class VxlanL2Plane implements Plane {
 
   /** Holds no slots between calls. */
   close(): void {}
+
+  /** A received datagram dropped: counted for the plane and for its VTEP when known. */
+  private dropIn(batch: PacketBatch, i: number, reason: number): void {
+    dropReceived(this.io as PlaneIo, this.drops, this.fdb.vteps, batch, i, reason);
+  }
 
   private drop(slot: number, reason: number): void {
     (this.io as PlaneIo).pool.release(slot);

@@ -28,6 +28,8 @@ import type { IpPrefix } from '../table/prefix-trie.js';
 import { DEFAULT_PORT, DEFAULT_VNI, MAX_PEERS, VXLAN_INNER_OVERHEAD } from './constants.js';
 import { LocalAddresses } from './local-addresses.js';
 import { NeighborResponder } from './neighbor-responder.js';
+import { dropReceived } from './received-drop.js';
+import type { VtepAddresses } from './vtep-addresses.js';
 import type { VtepPeer, VtepPeerSpec } from './vtep-peer.js';
 import { VtepPeers } from './vtep-peers.js';
 
@@ -123,6 +125,11 @@ export class VxlanPlane implements Plane {
     return this.peers.remove(peer);
   }
 
+  /** The peers' underlay addresses with their drop counters. */
+  get vteps(): VtepAddresses {
+    return this.peers.vteps;
+  }
+
   attach(io: PlaneIo): void {
     this.io = io;
   }
@@ -145,8 +152,9 @@ export class VxlanPlane implements Plane {
       const peer = refs[i] as VtepPeer;
       const start = off - VXLAN_INNER_OVERHEAD;
       if (start < pool.slotBase(slot)) {
-        pool.release(slot);
-        this.drops.count(DropReason.VxlanNoHeadroom);
+        if (io.capturing) io.captureDrop(DropReason.VxlanNoHeadroom, off, len, peer, null, 0);
+        this.peers.vteps.countDrop(peer.vtep, DropReason.VxlanNoHeadroom);
+        this.drop(slot, DropReason.VxlanNoHeadroom);
         continue;
       }
       writeVxlanHeader(slab, start, this.vni);
@@ -154,6 +162,8 @@ export class VxlanPlane implements Plane {
       const k = io.queue(slot, start, len + VXLAN_INNER_OVERHEAD, peer.endpoint, 0, peer, VxlanTag.Data);
       // RFC 6040 (as Linux): the outer ECN field copies the inner one, CE sent as ECT(0).
       if (k >= 0) io.out.endpoints[k * ENDPOINT_STRIDE + 1] = ecnEncapsulate(ipEcn(slab, off));
+      // The datapath dropped it (and counted it for the plane): the socket stays full.
+      else this.peers.vteps.countDrop(peer.vtep, DropReason.UdpSendBlocked);
     }
     batch.count = 0;
   }
@@ -173,29 +183,29 @@ export class VxlanPlane implements Plane {
     const len = batch.lengths[i];
     const vx = this.vx;
     const reason = parseVxlan(slab, off, len, vx);
-    if (reason !== DropReason.None) return this.drop(slot, reason);
-    if (vx.vni !== this.vni) return this.drop(slot, DropReason.VxlanUnknownVni);
+    if (reason !== DropReason.None) return this.dropIn(batch, i, reason);
+    if (vx.vni !== this.vni) return this.dropIn(batch, i, DropReason.VxlanUnknownVni);
     const frame = vx.frameOffset;
     const frameLen = vx.frameLength;
-    if (frameLen < ETHERNET_HEADER_LENGTH) return this.drop(slot, DropReason.Truncated);
+    if (frameLen < ETHERNET_HEADER_LENGTH) return this.dropIn(batch, i, DropReason.Truncated);
     const mac = this.mac;
     // Ours, or broadcast/multicast (ARP, neighbour discovery): anything else is another host's.
-    if ((slab[frame] & 1) === 0 && !bytesEqual(slab, frame, mac, 0, MAC_LENGTH)) return this.drop(slot, DropReason.VxlanNotForUs);
-    if (bytesEqual(slab, frame + MAC_LENGTH, mac, 0, MAC_LENGTH)) return this.drop(slot, DropReason.VxlanLoop);
+    if ((slab[frame] & 1) === 0 && !bytesEqual(slab, frame, mac, 0, MAC_LENGTH)) return this.dropIn(batch, i, DropReason.VxlanNotForUs);
+    if (bytesEqual(slab, frame + MAC_LENGTH, mac, 0, MAC_LENGTH)) return this.dropIn(batch, i, DropReason.VxlanLoop);
     const type = readU16(slab, frame + 12);
     const ip = frame + ETHERNET_HEADER_LENGTH;
     const ipRoom = frameLen - ETHERNET_HEADER_LENGTH;
     let total = 0;
     if (type === EtherType.IPv4) {
-      if (ipRoom < IPV4_HEADER_LENGTH) return this.drop(slot, DropReason.Truncated);
-      if (slab[ip] >>> 4 !== 4) return this.drop(slot, DropReason.BadVersion);
+      if (ipRoom < IPV4_HEADER_LENGTH) return this.dropIn(batch, i, DropReason.Truncated);
+      if (slab[ip] >>> 4 !== 4) return this.dropIn(batch, i, DropReason.BadVersion);
       total = readU16(slab, ip + 2);
-      if (total < IPV4_HEADER_LENGTH || total > ipRoom) return this.drop(slot, DropReason.BadTotalLength);
+      if (total < IPV4_HEADER_LENGTH || total > ipRoom) return this.dropIn(batch, i, DropReason.BadTotalLength);
     } else if (type === EtherType.IPv6) {
-      if (ipRoom < IPV6_HEADER_LENGTH) return this.drop(slot, DropReason.Truncated);
-      if (slab[ip] >>> 4 !== 6) return this.drop(slot, DropReason.BadVersion);
+      if (ipRoom < IPV6_HEADER_LENGTH) return this.dropIn(batch, i, DropReason.Truncated);
+      if (slab[ip] >>> 4 !== 6) return this.dropIn(batch, i, DropReason.BadVersion);
       total = IPV6_HEADER_LENGTH + readU16(slab, ip + 4);
-      if (total > ipRoom) return this.drop(slot, DropReason.BadTotalLength);
+      if (total > ipRoom) return this.dropIn(batch, i, DropReason.BadTotalLength);
       if (isIcmpv6Type(slab, ip, total, NdpType.NeighborSolicitation)) {
         const room = pool.dataOffset(slot) + pool.capacityOf(slot) - frame;
         return this.answer(batch, i, this.neighbors.answerSolicitation(slab, frame, ETHERNET_HEADER_LENGTH + total, room));
@@ -203,12 +213,12 @@ export class VxlanPlane implements Plane {
     } else if (type === EtherType.ARP) {
       return this.answer(batch, i, this.neighbors.answerArp(slab, frame, frameLen));
     } else {
-      return this.drop(slot, DropReason.VxlanUnsupportedEtherType);
+      return this.dropIn(batch, i, DropReason.VxlanUnsupportedEtherType);
     }
     // RFC 6040: fold the outer ECN field into the inner one.
     const inner = ipEcn(slab, ip);
     const ecn = ecnDecapsulate(batch.endpoints[i * ENDPOINT_STRIDE + 1], inner);
-    if (ecn < 0) return this.drop(slot, DropReason.VxlanEcnNotEct);
+    if (ecn < 0) return this.dropIn(batch, i, DropReason.VxlanEcnNotEct);
     if (ecn !== inner) setIpEcn(slab, ip, ecn);
     const peer = this.peers.byMacAt(slab, frame + MAC_LENGTH);
     if (peer !== null) {
@@ -222,8 +232,7 @@ export class VxlanPlane implements Plane {
 
   /** Sends an ARP/ND answer (frame length > 0) back to the asking VTEP, or drops (-reason). */
   private answer(batch: PacketBatch, i: number, frameLen: number): void {
-    const slot = batch.slots[i];
-    if (frameLen <= 0) return this.drop(slot, -frameLen);
+    if (frameLen <= 0) return this.dropIn(batch, i, -frameLen);
     // The asker's address, at the overlay's port (its source port is a flow hash, not a listener).
     const ep = this.replyEndpoint;
     const from = i * ENDPOINT_STRIDE;
@@ -231,7 +240,7 @@ export class VxlanPlane implements Plane {
     ep[1] = 0;
     ep[2] = this.port >>> 8;
     ep[3] = this.port & 0xff;
-    (this.io as PlaneIo).queue(slot, batch.offsets[i], VXLAN_HEADER_LENGTH + frameLen, ep, 0, null, VxlanTag.NeighborReply);
+    (this.io as PlaneIo).queue(batch.slots[i], batch.offsets[i], VXLAN_HEADER_LENGTH + frameLen, ep, 0, null, VxlanTag.NeighborReply);
   }
 
   prepare(_out: OutBatch, _from: number, _to: number): void {}
@@ -251,6 +260,8 @@ export class VxlanPlane implements Plane {
       } else {
         peer.txErrors++;
         this.stats.txErrors++;
+        // The datapath counts it for the plane (udp_send_failed); this is the VTEP's share.
+        this.peers.vteps.countDrop(peer.vtep, DropReason.UdpSendFailed);
       }
     }
   }
@@ -263,6 +274,11 @@ export class VxlanPlane implements Plane {
 
   /** Holds no slots between calls: nothing to give back. Peers and their routes stay with the table. */
   close(): void {}
+
+  /** A received datagram dropped: counted for the plane and for its VTEP when known. */
+  private dropIn(batch: PacketBatch, i: number, reason: number): void {
+    dropReceived(this.io as PlaneIo, this.drops, this.peers.vteps, batch, i, reason);
+  }
 
   private drop(slot: number, reason: number): void {
     (this.io as PlaneIo).pool.release(slot);

@@ -32,6 +32,8 @@ export class VtepPeer {
   rxBytes = 0;
   /** Datagrams to it the kernel refused. */
   txErrors = 0;
+  /** Its row in the table's VTEP drop counters (VtepPeers.vteps), -1 while not in a table. */
+  vtep = -1;
 
   constructor(spec: VtepPeerSpec, port: number) {
     this.remote = spec.remote;

@@ -3,7 +3,8 @@
  * inner frame's source) and by subnet. Adding a peer claims its subnets in the
  * datapath's route table (through the plane's PlaneIo) with the peer as the route's
  * reference, all or nothing; a subnet another plane holds is a RouteConflict and leaves
- * everything as it was.
+ * everything as it was. Drops concerning a peer are counted by its underlay address
+ * (vteps), so a datagram is attributed by its outer source.
  */
 import type { PlaneIo } from '../datapath/plane.js';
 import { ErrorCode, FerryError } from '../errors.js';
@@ -13,6 +14,7 @@ import { macToString } from '../packet/format.js';
 import { formatPrefix, type IpPrefix } from '../table/prefix-trie.js';
 import { MAX_PEERS } from './constants.js';
 import { MacTable } from './mac-table.js';
+import { VtepAddresses } from './vtep-addresses.js';
 import { VtepPeer, type VtepPeerSpec } from './vtep-peer.js';
 
 /** The prefix with its host bits cleared, as text: the key two peers must not share. */
@@ -28,6 +30,8 @@ export class VtepPeers {
   private readonly byMac: MacTable;
   private readonly bySubnet = new Map<string, VtepPeer>();
   private count = 0;
+  /** Peers' underlay addresses with their drop counters (one row per address, shared by peers that share one). */
+  readonly vteps: VtepAddresses;
 
   constructor(
     /** The plane's PlaneIo once it is mounted (peers are added after that). */
@@ -36,6 +40,7 @@ export class VtepPeers {
     readonly maxPeers = MAX_PEERS,
   ) {
     this.byMac = new MacTable(maxPeers);
+    this.vteps = new VtepAddresses(maxPeers);
   }
 
   get size(): number {
@@ -89,6 +94,7 @@ export class VtepPeers {
     this.byIndex[index] = peer;
     this.byMac.set(peer.mac, 0, index);
     for (const key of keys) this.bySubnet.set(key, peer);
+    peer.vtep = this.vteps.ref(peer.endpoint, 0);
     this.count++;
     return peer;
   }
@@ -99,6 +105,8 @@ export class VtepPeers {
     this.io()?.releaseRoutes(peer);
     this.byMac.delete(peer.mac, 0);
     for (const p of peer.subnets) this.bySubnet.delete(subnetKey(p));
+    this.vteps.unref(peer.vtep);
+    peer.vtep = -1;
     this.byIndex[peer.index] = null;
     this.freeIndexes.push(peer.index);
     peer.index = -1;
