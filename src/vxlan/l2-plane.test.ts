@@ -200,3 +200,32 @@ test('reload helpers: a new port retargets every entry; Learning off forgets wha
   assert.deepEqual(n.plane.fdb.list(0), []);
   n.close();
 });
+
+test('per-VTEP drops: a configured or learned VTEP\'s bad datagrams count against it, an unknown source\'s only for the plane; a send failure against the VTEP the FDB chose', async () => {
+  const n = node({ learning: true, vni: 7 });
+  n.plane.addPeer({ remote: B.address, mac: null });
+  n.from(B, vxlan(1, frame(HOST_A, HOST_B, 0x88b5, payload(20))));
+  n.from(B, vxlan(7, frame(HOST_A, VTEP, 0x88b5, payload(20))));
+  n.from(C, vxlan(1, frame(HOST_A, HOST_C, 0x88b5, payload(20))));
+  await settle();
+  assert.deepEqual(n.plane.drops.snapshot(), { vxlan_unknown_vni: 2, vxlan_loop: 1 });
+  assert.deepEqual(n.plane.vteps.withDrops().map((v) => [v.remote, v.drops.snapshot()]), [[B.address, { vxlan_unknown_vni: 1, vxlan_loop: 1 }]]);
+  assert.equal(n.plane.vteps.size, 1, 'C, unknown, made no row');
+  // C becomes known by learning: its next bad datagram is its own.
+  n.from(C, vxlan(7, frame(HOST_A, HOST_C, 0x88b5, payload(20))));
+  n.from(C, vxlan(1, frame(HOST_A, HOST_C, 0x88b5, payload(20))));
+  await settle();
+  assert.deepEqual(n.plane.vteps.dropsOf(C.address)?.snapshot(), { vxlan_unknown_vni: 1 });
+  // A frame to HOST_C goes to C alone; the socket refuses it.
+  const udp = n.dp.portOf(n.plane) as FakeUdp;
+  udp.failNextSends(0, 101, 1);
+  n.tap.inject(frame(HOST_C, HOST_A, 0x88b5, payload(20)));
+  await settle();
+  assert.deepEqual(n.plane.vteps.dropsOf(C.address)?.snapshot(), { vxlan_unknown_vni: 1, udp_send_failed: 1 });
+  assert.deepEqual(n.plane.vteps.dropsOf(B.address)?.snapshot(), { vxlan_unknown_vni: 1, vxlan_loop: 1 }, 'B has nothing new');
+  // Learning off forgets C: its row goes with its last entry.
+  n.plane.setLearning(false);
+  assert.equal(n.plane.vteps.dropsOf(C.address), null);
+  assert.equal(n.plane.vteps.size, 1);
+  n.close();
+});

@@ -286,3 +286,42 @@ test('peers join once the plane is mounted: their routes go through its PlaneIo'
   assert.throws(() => plane.addPeer({ remote: '192.0.2.2', mac: MAC_B, subnets: [parsePrefix('10.244.2.0/24')] }), /once the plane is mounted/);
   assert.equal(plane.peers.size, 0);
 });
+
+test('per-VTEP drops: a datagram from a peer\'s address with a bad VNI or header counts against that peer; an unknown source adds no row', async () => {
+  const net = new FakeNetwork();
+  const a = node(net, '192.0.2.1', MAC_A, ['10.244.1.0/32']);
+  a.plane.addPeer({ remote: '192.0.2.2', mac: MAC_B, subnets: [parsePrefix('10.244.2.0/24')] });
+  const known = kernel(net, '192.0.2.2', a.pool);
+  const stranger = kernel(net, '192.0.2.9', a.pool);
+  const ok = frame(MAC_A, MAC_B, 0x0800, ipv4Udp('10.244.2.7', '10.244.1.5', 10));
+  const noFlag = vxlan(1, ok);
+  noFlag[0] = 0;
+  known.send(a.udp.local, vxlan(2, ok));
+  known.send(a.udp.local, noFlag);
+  known.send(a.udp.local, vxlan(1, frame(MAC_A, MAC_A, 0x0800, ipv4Udp('10.244.2.7', '10.244.1.5'))));
+  stranger.send(a.udp.local, vxlan(2, ok));
+  stranger.send(a.udp.local, noFlag);
+  known.send(a.udp.local, vxlan(1, ok));
+  await settle();
+  assert.equal(a.tun.written.length, 1, 'the good one is delivered');
+  assert.deepEqual(a.plane.drops.snapshot(), { vxlan_bad_header: 2, vxlan_unknown_vni: 2, vxlan_loop: 1 }, 'the plane counts every drop');
+  assert.deepEqual(a.plane.vteps.withDrops().map((v) => [v.remote, v.drops.snapshot()]), [['192.0.2.2', { vxlan_bad_header: 1, vxlan_unknown_vni: 1, vxlan_loop: 1 }]]);
+  assert.equal(a.plane.vteps.size, 1, 'the unknown source made no row');
+  assert.equal(a.plane.vteps.dropsOf('192.0.2.9'), null);
+  a.close();
+});
+
+test('per-VTEP drops on send: a datagram the socket refuses counts against the peer the route chose', async () => {
+  const net = new FakeNetwork();
+  const a = node(net, '192.0.2.1', MAC_A, []);
+  const peer = a.plane.addPeer({ remote: '192.0.2.2', mac: MAC_B, subnets: [parsePrefix('10.244.2.0/24')] });
+  a.plane.addPeer({ remote: '192.0.2.3', mac: mac('02:00:00:00:0c:03'), subnets: [parsePrefix('10.244.3.0/24')] });
+  a.udp.failNextSends(0, 101, 1);
+  a.tun.inject(ipv4Udp('10.244.1.5', '10.244.2.7'));
+  await settle();
+  assert.equal(peer.txErrors, 1);
+  assert.equal(a.plane.drops.get(DropReason.UdpSendFailed), 1);
+  assert.deepEqual(a.plane.vteps.dropsOf('192.0.2.2')?.snapshot(), { udp_send_failed: 1 });
+  assert.equal(a.plane.vteps.dropsOf('192.0.2.3'), null, 'the other peer has none');
+  a.close();
+});
