@@ -16,7 +16,8 @@ import { alive, ferry, waitFor, workspace } from '../support/quick-workspace.js'
 import { PEER_A, PEER_B } from '../support/test-keys.js';
 import { kernelVtep, programFlannelPeer } from '../support/vxlan-host.js';
 
-const TOOLS = ['ping', 'bridge', 'ethtool', 'wg', 'bash'];
+const TOOLS = ['ping', 'bridge', 'ethtool', 'wg', 'bash', 'python3'];
+const HTTP = '127.0.0.1:9589';
 const F = { underlay: '10.206.0.1', vtep: '10.244.1.0', subnet: '10.244.1.0/24', mac: '02:f0:00:00:06:01' };
 const K1 = { underlay: '10.206.0.2', vtep: '10.244.2.0', subnet: '10.244.2.0/24', mac: '02:4b:00:00:06:02' };
 const K2 = { underlay: '10.206.0.3', vtep: '10.244.3.0', subnet: '10.244.3.0/24', mac: '02:4b:00:00:06:03' };
@@ -26,6 +27,17 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   const io = new MemoryIo();
   const code = await ferryCli(io, argv);
   return { code, out: io.stdout, err: io.stderr };
+}
+
+/** A VXLAN datagram with VNI 99 (ferry carries 1) from the namespace's underlay address to ferry's port. */
+function sendWrongVni(ns: Netns, from: string): void {
+  const script = `import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('${from}', 0))\ns.sendto(bytes([8, 0, 0, 0, 0, 0, 99, 0]) + bytes(60), ('${F.underlay}', 8472))`;
+  ns.run('python3', ['-c', script]);
+}
+
+/** /metrics from the namespace's loopback, with a node inside it. */
+function metrics(ns: Netns): string {
+  return ns.run(process.execPath, ['-e', `fetch('http://${HTTP}/metrics').then(async (r) => process.stdout.write(await r.text()))`]);
 }
 
 function ping(ns: Netns, address: string, count = 2): boolean {
@@ -87,7 +99,7 @@ test('ferry up: a VXLAN-only interface beside kernel nodes (MTU, routes, traffic
   const ifname = uniqueName('fyvx');
   ws.track(nsF, ifname);
   const path = ws.config(ifname, config([K1]));
-  const up = ferry(nsF, 'up', path, { FERRYD: ws.ferryd });
+  const up = ferry(nsF, 'up', path, { FERRYD: ws.ferryd, FERRY_HTTP: HTTP });
   assert.equal(up.status, 0, up.stderr);
   assert.match(nsF.run('ip', ['link', 'show', 'dev', ifname]), /mtu 1450 /, 'MTU = underlay 1500 - 50, MTU not in the file');
   assert.match(nsF.run('ip', ['route', 'show', 'dev', ifname]), /^10\.244\.2\.0\/24 /m, 'the peer\'s subnet routed into the interface');
@@ -101,6 +113,23 @@ test('ferry up: a VXLAN-only interface beside kernel nodes (MTU, routes, traffic
   assert.match(shown.out, new RegExp(`^interface: ${ifname}\\n  vxlan: vni 1, port 8472, local ${F.underlay}\\n  vtep mac: ${F.mac}\\n`));
   assert.match(shown.out, /\npeer: 10\.206\.0\.2\n {2}vtep mac: 02:4b:00:00:06:02\n {2}subnets: 10\.244\.2\.0\/24\n {2}transfer: .+ received, .+ sent\n/);
   assert.equal((await cli('vxlan', 'fdb', ifname)).out, `${K1.mac} dev ${ifname} dst ${K1.underlay} port 8472 vni 1 self permanent\n`);
+
+  // A bad datagram from a peer's address is that VTEP's drop; one from a stranger (K2, not a peer yet) only the plane's.
+  sendWrongVni(nsK2, K2.underlay);
+  sendWrongVni(nsK1, K1.underlay);
+  type DropsView = { planes: Record<string, Record<string, number>>; vteps: Record<string, Record<string, number>> };
+  await waitFor(async () => ((await controlRequest(ifname, 'drops')) as DropsView).planes.vxlan?.vxlan_unknown_vni === 2, 'both drops counted');
+  const vtepDrops = (await controlRequest(ifname, 'drops')) as DropsView;
+  assert.equal(vtepDrops.vteps[K1.underlay]?.vxlan_unknown_vni, 1, JSON.stringify(vtepDrops));
+  assert.equal(vtepDrops.vteps[K2.underlay], undefined, 'no row for the stranger');
+  const dropsOut = await cli('drops', ifname);
+  assert.equal(dropsOut.code, 0, dropsOut.err);
+  assert.match(dropsOut.out, /vteps/);
+  assert.match(dropsOut.out, /10\.206\.0\.2/);
+  assert.match((await cli('vxlan', 'show', ifname)).out, /\npeer: 10\.206\.0\.2\n(?: {2}.+\n)* {2}drops: 1 \(vxlan_unknown_vni 1\)\n/);
+  const exposition = metrics(nsF);
+  assert.match(exposition, new RegExp(`^ferry_vxlan_peer_drops_total\\{interface="${ifname}",vni="1",remote="10\\.206\\.0\\.2",reason="vxlan_unknown_vni"\\} 1$`, 'm'));
+  assert.doesNotMatch(exposition, /ferry_vxlan_peer_drops_total\{[^}]*remote="10\.206\.0\.3"/, 'no row for the stranger');
 
   // A peer at run time (its route, as with wg set, is the operator's).
   const bad = await cli('vxlan', 'add-peer', ifname, K2.underlay, K2.mac, '10.244.2.0/24');
