@@ -147,7 +147,6 @@ export class VxlanL2Plane implements Plane {
       const start = off - VXLAN_HEADER_LENGTH;
       const e = (slab[off] & 1) === 0 ? fdb.lookup(slab, off) : -1;
       if (start < pool.slotBase(slot)) {
-        if (io.capturing) io.captureDrop(DropReason.VxlanNoHeadroom, off, len, null, null, 0);
         if (e >= 0) fdb.vteps.countDrop(fdb.vtepOf[e], DropReason.VxlanNoHeadroom);
         this.drop(slot, DropReason.VxlanNoHeadroom);
         continue;

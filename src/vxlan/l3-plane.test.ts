@@ -325,3 +325,24 @@ test('per-VTEP drops on send: a datagram the socket refuses counts against the p
   assert.equal(a.plane.vteps.dropsOf('192.0.2.3'), null, 'the other peer has none');
   a.close();
 });
+
+test('while a capture runs, a dropped datagram shows at the drop point whole, with its reason and its sender\'s record', async () => {
+  const net = new FakeNetwork();
+  const a = node(net, '192.0.2.1', MAC_A, []);
+  const k = kernel(net, '192.0.2.2', a.pool);
+  const seen: Array<{ reason: number; plane: string | null; data: Uint8Array; from: string }> = [];
+  const ignore = (): void => {};
+  a.dp.capture = {
+    packet: ignore,
+    datagram: ignore,
+    drop(reason, _direction, slab, offset, length, plane, _ref, endpoints, epOffset) {
+      seen.push({ reason, plane, data: Uint8Array.from(slab.subarray(offset, offset + length)), from: endpoints === null ? '' : endpoints.slice(epOffset + 4, epOffset + 8).join('.') });
+    },
+  };
+  const bad = vxlan(2, frame(MAC_A, MAC_B, 0x0800, ipv4Udp('10.244.2.7', '10.244.1.5', 10)));
+  k.send(a.udp.local, bad);
+  await settle();
+  assert.deepEqual(seen, [{ reason: DropReason.VxlanUnknownVni, plane: 'vxlan', data: bad, from: '192.0.2.2' }]);
+  a.dp.capture = null;
+  a.close();
+});
