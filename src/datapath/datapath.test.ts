@@ -113,3 +113,25 @@ test('a packet over the MTU is dropped and answered with ICMP, IPv4 (DF) and IPv
   assert.equal(new DataView(icmp6.buffer, icmp6.byteOffset).getUint32(44), 1280, 'the MTU');
   assert.equal(b.tun.written.length, 0);
 });
+
+test('a plane without a port: its datagrams are udp_send_failed drops, shown at the drop capture point with their endpoint', async (t) => {
+  const p = makePair();
+  t.after(() => closeAndCheck(p));
+  const { a } = p;
+  const plane = new TestPlane('test', { family: 4, address: '192.0.2.77', port: 7777 });
+  a.dp.addPlane(plane, null);
+  a.dp.routes.claim(parsePrefix('10.9.0.0/16'), plane, 'x');
+  const seen: Array<[number, string | null, number, string]> = [];
+  const ignore = (): void => {};
+  a.dp.capture = {
+    packet: ignore,
+    datagram: ignore,
+    drop: (reason, _dir, _slab, _off, len, plane, _ref, eps, epOff) => void seen.push([reason, plane, len, eps === null ? '' : eps.subarray(epOff + 4, epOff + 8).join('.')]),
+  };
+  const packet = ipv4Packet(a.v4, '10.9.0.5', 'nowhere to go');
+  a.tun.inject(packet);
+  await settle(p);
+  a.dp.capture = null;
+  assert.equal(plane.drops.get(DropReason.UdpSendFailed), 1);
+  assert.deepEqual(seen, [[DropReason.UdpSendFailed, 'test', packet.length + 4, '192.0.2.77']]);
+});

@@ -181,8 +181,12 @@ export class Lane implements PlaneIo {
     }
     const pool = this.host.pool;
     const port = this.port;
+    const cap = this.host.capture;
     if (port === null) {
-      for (let i = 0; i < n; i++) pool.release(out.slots[i]);
+      for (let i = 0; i < n; i++) {
+        if (cap !== null) cap.drop(DropReason.UdpSendFailed, CaptureDirection.ToNetwork, pool.slab, out.offsets[i], out.lengths[i], this.plane.name, out.refs[i], out.endpoints, i * ENDPOINT_STRIDE, 0);
+        pool.release(out.slots[i]);
+      }
       this.plane.drops.count(DropReason.UdpSendFailed, n);
       this.compact(n, 0);
       return out.count > 0;
@@ -190,7 +194,6 @@ export class Lane implements PlaneIo {
     port.sendBatch(out);
     const results = port.sendResults;
     this.plane.sent(out, n, results);
-    const cap = this.host.capture;
     let kept = 0;
     for (let i = 0; i < n; i++) {
       const r = results[i];

@@ -236,7 +236,7 @@ test('config: own key refused as peer, setPrivateKey restarts sessions, removePe
   closeAndCheck(p);
 });
 
-test('a packet routed to WireGuard while the device is down is a wg_device_down drop, its slot returned', () => {
+test('a packet routed to WireGuard while the device is down is a wg_device_down drop, captured, its slot returned', () => {
   const p = makePair();
   const { a } = p;
   const batch = new PacketBatch(4);
@@ -244,11 +244,16 @@ test('a packet routed to WireGuard while the device is down is a wg_device_down 
   const pkt = ipv4Packet(a.v4, p.b.v4, 'while down');
   a.pool.slab.set(pkt, a.pool.dataOffset(slot));
   batch.push(slot, a.pool.dataOffset(slot), pkt.length);
+  const seen: Array<[number, Uint8Array, unknown]> = [];
+  const ignore = (): void => {};
+  a.dp.capture = { packet: ignore, datagram: ignore, drop: (reason, _dir, slab, off, len, _plane, ref) => void seen.push([reason, Uint8Array.from(slab.subarray(off, off + len)), ref]) };
   a.dev.up = false;
   a.dev.encapsulate(batch, [a.peer]);
   assert.equal(a.dev.drops.get(DropReason.WgDeviceDown), 1);
   assert.equal(batch.count, 0);
   assert.equal(a.pool.isInUse(slot), false, 'the slot went back to the pool');
+  assert.deepEqual(seen, [[DropReason.WgDeviceDown, Uint8Array.from(pkt), a.peer]], 'shown at the drop capture point, with its peer');
+  a.dp.capture = null;
   a.dev.up = true;
   closeAndCheck(p);
 });

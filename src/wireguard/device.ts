@@ -92,7 +92,11 @@ export class WgDevice extends WgDeviceConfig implements Plane {
   encapsulate(batch: PacketBatch, refs: readonly unknown[]): void {
     this.batchNow = this.io.now;
     if (!this.up) {
-      for (let i = 0; i < batch.count; i++) this.pool.release(batch.slots[i]);
+      const io = this.io;
+      for (let i = 0; i < batch.count; i++) {
+        if (io.capturing) io.captureDrop(DropReason.WgDeviceDown, batch.offsets[i], batch.lengths[i], refs[i], null, 0);
+        this.pool.release(batch.slots[i]);
+      }
       this.drops.count(DropReason.WgDeviceDown, batch.count);
       batch.count = 0;
       return;
