@@ -63,30 +63,20 @@ export class VtepAddresses {
 
   /** The VTEP of the endpoint record at rec[off] (its remote part), or -1. Hot path. */
   find(rec: Uint8Array, off: number): number {
-    const family = rec[off];
-    if (family !== 4 && family !== 6) return EMPTY;
-    let b = this.hash(rec, off + ADDRESS_OFFSET, family) & this.mask;
-    for (;;) {
-      const s = this.buckets[b];
-      if (s === EMPTY || this.keyEquals(s, rec, off)) return s;
-      b = (b + 1) & this.mask;
-    }
+    const b = this.probe(rec, off);
+    return b < 0 ? EMPTY : this.buckets[b];
   }
 
   /** Takes a reference on the VTEP of the record at rec[off], adding it when new. Returns it, or -1 when the table is full. Hot path (learning). */
   ref(rec: Uint8Array, off: number): number {
-    const family = rec[off];
-    if (family !== 4 && family !== 6) return EMPTY;
-    let b = this.hash(rec, off + ADDRESS_OFFSET, family) & this.mask;
-    for (;;) {
-      const s = this.buckets[b];
-      if (s === EMPTY) break;
-      if (this.keyEquals(s, rec, off)) {
-        this.refs[s]++;
-        return s;
-      }
-      b = (b + 1) & this.mask;
+    const b = this.probe(rec, off);
+    if (b < 0) return EMPTY;
+    const found = this.buckets[b];
+    if (found !== EMPTY) {
+      this.refs[found]++;
+      return found;
     }
+    const family = rec[off];
     if (this.freeTop === 0) return EMPTY;
     const s = this.free[--this.freeTop];
     const k = s * KEY;
@@ -166,6 +156,18 @@ export class VtepAddresses {
       if (d !== null && d.total() > 0) out.push({ remote: this.remoteOf(s), drops: d });
     }
     return out;
+  }
+
+  /** The bucket holding the record's address, else the empty bucket where it would go; -1 for an unset record. */
+  private probe(rec: Uint8Array, off: number): number {
+    const family = rec[off];
+    if (family !== 4 && family !== 6) return EMPTY;
+    let b = this.hash(rec, off + ADDRESS_OFFSET, family) & this.mask;
+    for (;;) {
+      const s = this.buckets[b];
+      if (s === EMPTY || this.keyEquals(s, rec, off)) return b;
+      b = (b + 1) & this.mask;
+    }
   }
 
   private hashOf(slot: number): number {
