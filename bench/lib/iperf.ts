@@ -26,21 +26,30 @@ export interface IperfResult {
   rssMaxMiB?: number;
 }
 
-export async function iperf(a: WgPeer, b: WgPeer, seconds: number, watchPid?: number): Promise<IperfResult> {
+/** One iperf3 run from a to b (server on b's inner address); resolves with the client's JSON text. */
+async function iperfJson(a: WgPeer, b: WgPeer, clientArgs: string[], onStart?: () => void): Promise<string> {
   const server = b.ns.spawn('iperf3', ['-s', '-1', '-B', b.inner4]);
   await new Promise((r) => setTimeout(r, 300));
-  const cpu0 = cpuSeconds(a.pid) + cpuSeconds(b.pid);
+  onStart?.();
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const c = a.ns.spawn('iperf3', ['-c', b.inner4, '-J', ...clientArgs]);
+      let out = '';
+      c.stdout?.on('data', (d) => (out += d));
+      c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`iperf3 exited ${code}: ${out.slice(0, 500)}`))));
+    });
+  } finally {
+    server.kill();
+  }
+}
+
+export async function iperf(a: WgPeer, b: WgPeer, seconds: number, watchPid?: number): Promise<IperfResult> {
+  let cpu0 = 0;
   let rssMax = 0;
   const timer = watchPid ? setInterval(() => (rssMax = Math.max(rssMax, rssMiB(watchPid))), 250) : undefined;
-  const text = await new Promise<string>((resolve, reject) => {
-    const c = a.ns.spawn('iperf3', ['-c', b.inner4, '-t', String(seconds), '-J']);
-    let out = '';
-    c.stdout?.on('data', (d) => (out += d));
-    c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`iperf3 exited ${code}: ${out.slice(0, 500)}`))));
-  });
+  const text = await iperfJson(a, b, ['-t', String(seconds)], () => (cpu0 = cpuSeconds(a.pid) + cpuSeconds(b.pid)));
   const cpu = cpuSeconds(a.pid) + cpuSeconds(b.pid) - cpu0;
   if (timer) clearInterval(timer);
-  server.kill();
   const j = JSON.parse(text) as { end: { sum_received: { bits_per_second: number; bytes: number }; sum_sent: { retransmits?: number } } };
   return {
     gbps: j.end.sum_received.bits_per_second / 1e9,
@@ -50,3 +59,23 @@ export async function iperf(a: WgPeer, b: WgPeer, seconds: number, watchPid?: nu
   };
 }
 
+
+export interface IperfSeconds {
+  /** Unix time (s) of the receiver's first interval. */
+  startUnix: number;
+  /** Mbit/s delivered in each second, as the receiver counted it. */
+  mbps: number[];
+}
+
+interface IperfIntervals {
+  start: { timestamp: { timesecs: number } };
+  intervals: { sum: { bits_per_second: number } }[];
+}
+
+/** A long rate-limited TCP run (-b) reporting every second (-i 1) what the receiver got (bench soak). */
+export async function iperfPerSecond(a: WgPeer, b: WgPeer, seconds: number, mbps: number): Promise<IperfSeconds> {
+  const text = await iperfJson(a, b, ['-t', String(seconds), '-i', '1', '-b', `${mbps}M`, '--get-server-output']);
+  const j = JSON.parse(text) as IperfIntervals & { server_output_json?: IperfIntervals };
+  const receiver = j.server_output_json ?? j;
+  return { startUnix: receiver.start.timestamp.timesecs, mbps: receiver.intervals.map((i) => round(i.sum.bits_per_second / 1e6, 1)) };
+}

@@ -35,7 +35,7 @@ interface UapiServerOptions {
 }
 
 /** True when something accepts connections on the path (a live daemon, not a stale file). */
-function socketIsLive(path: string): Promise<boolean> {
+export function socketIsLive(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const c = createConnection(path);
     c.once('connect', () => {

@@ -1,6 +1,8 @@
 /**
- * `ferry down` (wg-quick's cmd_down) and del_if, which `up` also uses to undo itself.
+ * `ferry down` (wg-quick's cmd_down) and del_if, which `up` also uses to undo itself. When
+ * the daemon died and left its sockets behind, down cleans up after it (crashed.ts).
  */
+import { cmdDownAfterCrash } from './crashed.js';
 import { unsetDns } from './dns.js';
 import { removeFirewall } from './firewall.js';
 import { executeHooks } from './hooks.js';
@@ -30,7 +32,9 @@ async function ignoreFailure(step: Promise<void>): Promise<void> {
 }
 
 export async function cmdDown(s: Session): Promise<void> {
-  if (!s.device.isWireGuard(s.ifname)) s.die(`\`${s.ifname}' is not a WireGuard interface`);
+  const daemon = await s.device.daemonState(s.ifname);
+  if (daemon === 'absent') s.die(`\`${s.ifname}' is not a WireGuard interface`);
+  if (daemon === 'stale') return cmdDownAfterCrash(s);
   await executeHooks(s, s.config.interface.preDown);
   if (s.config.interface.saveConfig) await saveConfig(s);
   await delIf(s);

@@ -99,7 +99,11 @@ export async function deleteDefaultRules(s: Session): Promise<void> {
     return;
   }
   if (!state.fwmark || !hasDefaultRoute(state)) return;
-  const table = state.fwmark;
+  await deleteTableRules(s, state.fwmark);
+}
+
+/** Deletes the two policy rules of a full tunnel using `table`, in both families, while `ip rule show` lists them. */
+export async function deleteTableRules(s: Session, table: number): Promise<void> {
   for (const proto of ['-4', '-6']) {
     const loops: [string, string[]][] = [
       [`lookup ${table}`, ['ip', proto, 'rule', 'delete', 'table', String(table)]],

@@ -13,7 +13,7 @@ import { formatSet } from '../../uapi/set-format.js';
 import { parseSet } from '../../uapi/set-parse.js';
 import { parseKeyBase64 } from '../../wireguard/keys.js';
 import { PEER_A, PEER_B, PRIV } from '../../../test/support/test-keys.js';
-import type { QuickDevice } from './device.js';
+import type { DaemonState, QuickDevice } from './device.js';
 import type { ExecOptions, ExecResult, Host } from './host.js';
 import { runQuickVerb, type QuickVerb } from './index.js';
 
@@ -53,6 +53,9 @@ class FakeHost implements Host {
 
 class FakeDevice implements QuickDevice {
   up = false;
+  /** The daemon died: its sockets are still there, nothing answers on them. */
+  crashed = false;
+  readonly removedSockets: string[] = [];
   state: Device = { ...newDevice(), listenPort: 0, fwmark: 0 };
   readonly sets: string[][] = [];
 
@@ -84,6 +87,18 @@ class FakeDevice implements QuickDevice {
 
   async waitGone(): Promise<boolean> {
     return !this.up;
+  }
+
+  async daemonState(): Promise<DaemonState> {
+    return this.up ? 'live' : this.crashed ? 'stale' : 'absent';
+  }
+
+  async removeStaleSockets(ifname: string): Promise<string[]> {
+    if (!this.crashed) return [];
+    this.crashed = false;
+    const paths = [`/var/run/wireguard/${ifname}.sock`, `/run/ferry/${ifname}.sock`];
+    this.removedSockets.push(...paths);
+    return paths;
   }
 }
 
@@ -337,6 +352,62 @@ test('down and save refuse an interface that is not WireGuard', async (t) => {
   assert.equal(await s.run(host, 'save'), 1);
   assert.equal(s.err(), "ferry: `wg0' is not a WireGuard interface\nferry: `wg0' is not a WireGuard interface\n");
   assert.deepEqual(host.commands(), []);
+});
+
+const CRASHED_FULL = FULL.replace('Address', 'DNS = 10.0.0.53\nPreDown = echo predown %i\nPostDown = echo postdown %i\nAddress').replace(', ::/0', '');
+const NFT_LEFT: [RegExp, Reply][] = [
+  [/^nft list table ip wg-quick-wg0$/, { stdout: 'table ip wg-quick-wg0 {\n\tchain postmangle {\n\t\ttype filter hook postrouting priority mangle; policy accept;\n\t\tmeta l4proto udp meta mark 0x0000ca6c ct mark set meta mark\n\t}\n}\n' }],
+  [/^nft list tables$/, { stdout: 'table ip wg-quick-wg0\n' }],
+];
+
+test('down after ferryd died: says so, removes the rules (table read back from the firewall), DNS, firewall, stale sockets; exit 0', async (t) => {
+  const s = setup(t, CRASHED_FULL);
+  s.device.crashed = true;
+  const host = new FakeHost(s.device, [...ruleTable(), ...NFT_LEFT]);
+  assert.equal(await s.run(host, 'down'), 0, s.err());
+  assert.match(s.err(), /^ferry: ferryd of `wg0' is not running: it died without cleaning up/);
+  assert.deepEqual(s.traces(), [
+    'echo predown wg0',
+    'ip -4 rule delete table 51820',
+    'ip -4 rule delete table main suppress_prefixlength 0',
+    'resolvconf -d wg0 -f',
+    'nft -f /dev/fd/63',
+    'rm -f /var/run/wireguard/wg0.sock',
+    'rm -f /run/ferry/wg0.sock',
+    'echo postdown wg0',
+  ]);
+  assert.deepEqual(s.device.removedSockets, ['/var/run/wireguard/wg0.sock', '/run/ferry/wg0.sock']);
+  assert.ok(!host.commands().includes('wg showconf wg0'), 'nothing asks the dead daemon');
+});
+
+test('down after ferryd died: the table from FwMark without a firewall; a link still there is deleted; a failing step does not stop the rest', async (t) => {
+  const s = setup(t, CRASHED_FULL.replace('[Interface]', '[Interface]\nFwMark = 51820'));
+  s.device.crashed = true;
+  const host = new FakeHost(s.device, [...ruleTable(), [/^ip link show dev wg0$/, { stdout: '5: wg0: <POINTOPOINT> mtu 1420\n' }], [/echo predown/, { status: 4 }]]);
+  host.tools.delete('nft');
+  host.tools.delete('iptables');
+  assert.equal(await s.run(host, 'down'), 4);
+  assert.deepEqual(s.traces(), [
+    'echo predown wg0',
+    'ip -4 rule delete table 51820',
+    'ip -4 rule delete table main suppress_prefixlength 0',
+    'ip link delete dev wg0',
+    'resolvconf -d wg0 -f',
+    'rm -f /var/run/wireguard/wg0.sock',
+    'rm -f /run/ferry/wg0.sock',
+    'echo postdown wg0',
+  ]);
+});
+
+test('down after ferryd died, full tunnel table unknown: says where to look, cleans the rest', async (t) => {
+  const s = setup(t, CRASHED_FULL);
+  s.device.crashed = true;
+  const host = new FakeHost(s.device, ruleTable());
+  host.tools.delete('nft');
+  host.tools.delete('iptables');
+  assert.equal(await s.run(host, 'down'), 0, s.err());
+  assert.match(s.err(), /routing table is unknown .*ip rule show/);
+  assert.ok(!s.traces().some((l) => l.includes('rule delete')));
 });
 
 test('down: a failing PreDown stops there, as under wg-quick\'s set -e', async (t) => {
