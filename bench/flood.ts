@@ -13,13 +13,13 @@
  *   flood    the flood aimed at the responder's WireGuard port
  * Reported: Gbit/s of each, kept = flood/control and flood/calm, flood packets sent per
  * second, the responder's drops by reason during the flood (ferry's control socket;
- * wireguard-go has none), its UDP socket's receive-queue drops, its RSS before and after.
+ * wireguard-go has none), its RSS before and after.
  * Last line:
  * {"bench":"flood","metric":"kept_share","value":<ferry flood/control>,"unit":"ratio","baseline":<wireguard-go flood/control>,"ratio":…}
  */
 import { execFileSync } from 'node:child_process';
 import { controlRequest } from '../src/control/control-client.js';
-import { addFlooder, udpSocketDrops, type FloodResult, type Flooder } from '../test/support/flood.js';
+import { addFlooder, type FloodResult, type Flooder } from '../test/support/flood.js';
 import { requireHost } from '../test/support/netns.js';
 import { wgPair, type WgPeer } from '../test/support/wg.js';
 import { benchScope, numberOption } from './lib/bench-scope.js';
@@ -74,10 +74,8 @@ async function round1(s: Subject, r: number): Promise<void> {
   const control = await measure(s, CLOSED_PORT);
   const rss0 = rssMiB(s.b.pid);
   const drops0 = await dropsByReason(s.b);
-  const sock0 = udpSocketDrops(s.b, s.b.listenPort);
   const flood = await measure(s, s.b.listenPort);
   const drops = delta(await dropsByReason(s.b), drops0);
-  const socketDrops = udpSocketDrops(s.b, s.b.listenPort) - sock0;
   const rss1 = rssMiB(s.b.pid);
   // The tunnel must still carry traffic after the flood (and its under-load second) is over.
   await new Promise((res) => setTimeout(res, 1500));
@@ -96,7 +94,6 @@ async function round1(s: Subject, r: number): Promise<void> {
     flood_pps: { control: control.flood?.rate, flood: flood.flood?.rate },
     flood_send_blocked: { control: control.flood?.blocked, flood: flood.flood?.blocked },
     responder_drops: s.name === 'ferry' ? drops : 'wireguard-go exposes no drop counters',
-    responder_socket_drops: socketDrops,
     responder_rss_mib: { before: round(rss0, 1), after: round(rss1, 1) },
   });
 }

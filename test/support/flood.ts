@@ -18,7 +18,7 @@ export interface FloodResult {
   seconds: number;
   /** Datagrams the kernel took per second. */
   rate: number;
-  /** sendmmsg calls refused with EAGAIN (socket buffer full), and other send errors. */
+  /** Datagrams sendmmsg refused with EAGAIN (socket buffer full), and with other errors. */
   blocked: number;
   errors: number;
 }
@@ -65,22 +65,5 @@ export function addFlooder(t: Scope, responder: WgPeer): Flooder {
     return { stop: () => child.kill('SIGTERM'), done };
   };
   return { ns, sources, start };
-}
-
-/**
- * The kernel's receive-queue drops of the UDP socket on `port` in the peer's namespace
- * (/proc/net/udp's last column): datagrams the daemon never saw because it read too slowly.
- */
-export function udpSocketDrops(peer: Pick<WgPeer, 'ns'>, port: number): number {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
-  let drops = 0;
-  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
-    const text = peer.ns.run('cat', [file]);
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      if (fields.length > 12 && `${fields[1]} `.endsWith(hex)) drops += Number(fields[fields.length - 1]);
-    }
-  }
-  return drops;
 }
 
