@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { randomFillSync, timingSafeEqual } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 import { blake2s } from '@noble/hashes/blake2.js';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -144,12 +144,13 @@ export function newPrivateKey(out: Uint8Array): void {
   clampPrivateKey(out);
 }
 
-/** Fills out[off..off+len] with random bytes from libsodium's CSPRNG. */
+/**
+ * Fills out[off..off+len] with random bytes from node:crypto's CSPRNG (OpenSSL). Not
+ * libsodium's randombytes_buf: through the WebAssembly wrapper it cost about 20 times as
+ * much, and every cookie reply takes a random nonce (bench/x25519.ts, docs/benchmarks.md).
+ */
 export function randomBytes(out: Uint8Array, off: number, len: number): void {
-  requireSodium();
-  const r = sodium.randombytes_buf(len);
-  out.set(r, off);
-  r.fill(0);
+  randomFillSync(out, off, len);
 }
 
 /**
