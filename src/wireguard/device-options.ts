@@ -9,7 +9,7 @@ export const DEFAULT_HANDSHAKE_BUDGET = 16;
 /**
  * Milliseconds of handshake work per callback (checked after each message, so one message
  * may overrun it): with the count above, whichever comes first. Running out of it with work
- * left puts the device under load for a second (cookie replies instead of DH).
+ * left in two polls running puts the device under load for a second (cookie replies, no DH).
  */
 export const DEFAULT_HANDSHAKE_TIME_BUDGET_MS = 1;
 

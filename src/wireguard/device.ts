@@ -38,6 +38,8 @@ export class WgDevice extends WgDeviceConfig implements Plane {
   /** A transport header and the AEAD tag (padding stays within the MTU). */
   readonly overhead = MESSAGE_TRANSPORT_HEADER_SIZE + AEAD_TAG_SIZE;
   private lastGc = -Infinity;
+  /** Polls in a row that ran out of time with work left. */
+  private budgetOverruns = 0;
   private closed = false;
   /** One peer's due timers at batchNow (tick's callback, bound once). */
   private readonly tickPeer = (peer: Peer): void => runExpiredTimers(peer.timers, peer, peer.persistentKeepaliveInterval, this.batchNow, this);
@@ -116,18 +118,22 @@ export class WgDevice extends WgDeviceConfig implements Plane {
   /**
    * A slice of the handshake queue after the data of a wake: at most `budget` messages
    * (and handshakeBudget) and handshakeTimeBudgetMs on the device's clock, whichever ends
-   * first. True while more waits (a budget of 0 parks them). Out of time with work left:
-   * under load for a second, so what follows gets cookie replies instead of DHs.
+   * first. True while more waits (a budget of 0 parks them). Out of time with work left in
+   * two polls running: under load for a second, so what follows gets cookie replies instead
+   * of DHs (once alone is a few real handshakes arriving together: 3 DHs each).
    */
   poll(now: number, budget = this.handshakeBudget): boolean {
     if (!this.up || this.handshakeQueue.length === 0) return false;
     this.batchNow = now;
     const deadline = this.now() + this.handshakeTimeBudgetMs;
     const done = processHandshakeQueue(this, Math.min(budget, this.handshakeBudget), deadline, now);
-    if (done === 0 || this.handshakeQueue.length === 0) return false;
-    const t = this.now();
-    if (t >= deadline) this.underLoadUntil = t + UNDER_LOAD_AFTER_TIME_MS;
-    return true;
+    const t = this.handshakeQueue.length === 0 ? -Infinity : this.now();
+    if (t < deadline) {
+      this.budgetOverruns = 0;
+    } else if (++this.budgetOverruns >= 2) {
+      this.underLoadUntil = t + UNDER_LOAD_AFTER_TIME_MS;
+    }
+    return done > 0 && this.handshakeQueue.length > 0;
   }
 
   /** Runs every due protocol timer; the datapath's tick calls it. */

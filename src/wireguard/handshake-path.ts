@@ -30,7 +30,7 @@ export interface HandshakeContext extends DatapathContext {
   findPeerByStatic(remoteStatic: Uint8Array): Peer | undefined;
   /** findPeerByStatic(key)?.handshake, bound once (consumeInitiation's lookup). */
   readonly lookupHandshake: HandshakeLookup;
-  /** wireguard-go IsUnderLoad: queue at least 1/8 full now, or so within the last second. */
+  /** wireguard-go IsUnderLoad (queue at least 1/8 full now, or so within the last second), or the time budget overrun (device.ts poll). */
   isUnderLoad(now: number): boolean;
   deleteKeypair(kp: Keypair): void;
   /** A handshake completed (events, logs); lastHandshakeWallMs is already set. */
