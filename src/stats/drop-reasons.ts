@@ -98,6 +98,8 @@ export const DropReason = {
   WgDeviceDown: 56,
   /** An IPv6 packet with more extension headers than ferry walks (bounded, so a chain cannot cost unbounded time). */
   Ipv6TooManyExtensionHeaders: 57,
+  /** Under load, a handshake message without a valid mac2 whose cookie reply the per-source or total cookie-reply limit suppressed (ferry is not a reflector). */
+  WgCookieReplyLimited: 58,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { randomFillSync, timingSafeEqual } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 import { blake2s } from '@noble/hashes/blake2.js';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -86,12 +86,15 @@ export function kdf3(t0: Uint8Array, t1: Uint8Array, t2: Uint8Array, key: Uint8A
   digestScratch.fill(0);
 }
 
+/** An X25519 implementation: writes DH(privateKey, publicKey) into out[0..32]; false when it degenerates. */
+export type DhFunction = (out: Uint8Array, privateKey: Uint8Array, publicKey: Uint8Array) => boolean;
+
 /**
  * DH = X25519(privateKey, publicKey) into out[0..32]. Returns false, leaving out zeroed,
  * when the result is all zero (a low-order or otherwise degenerate public key), as
  * wireguard-go's sharedSecret and RFC 7748 section 6.1 require; libsodium refuses those too.
  */
-export function dh(out: Uint8Array, privateKey: Uint8Array, publicKey: Uint8Array): boolean {
+function sodiumDh(out: Uint8Array, privateKey: Uint8Array, publicKey: Uint8Array): boolean {
   requireSodium();
   let shared: Uint8Array;
   try {
@@ -104,6 +107,23 @@ export function dh(out: Uint8Array, privateKey: Uint8Array, publicKey: Uint8Arra
   shared.fill(0);
   if (isZero(out, 0, KEY_SIZE)) return false;
   return true;
+}
+
+let dhImpl: DhFunction = sodiumDh;
+
+/** The handshake's DH (noise.ts calls only this): the implementation set by useDh, libsodium by default. */
+export function dh(out: Uint8Array, privateKey: Uint8Array, publicKey: Uint8Array): boolean {
+  return dhImpl(out, privateKey, publicKey);
+}
+
+/**
+ * Replaces the DH implementation and returns the one it replaced, so a caller can wrap it
+ * (count the DHs a flood costs, swap in another backend) and put it back.
+ */
+export function useDh(impl: DhFunction): DhFunction {
+  const old = dhImpl;
+  dhImpl = impl;
+  return old;
 }
 
 /** Public key of an X25519 private key (libsodium clamps the scalar). */
@@ -124,12 +144,13 @@ export function newPrivateKey(out: Uint8Array): void {
   clampPrivateKey(out);
 }
 
-/** Fills out[off..off+len] with random bytes from libsodium's CSPRNG. */
+/**
+ * Fills out[off..off+len] with random bytes from node:crypto's CSPRNG (OpenSSL). Not
+ * libsodium's randombytes_buf: through the WebAssembly wrapper it cost about 20 times as
+ * much, and every cookie reply takes a random nonce (bench/x25519.ts, docs/benchmarks.md).
+ */
 export function randomBytes(out: Uint8Array, off: number, len: number): void {
-  requireSodium();
-  const r = sodium.randombytes_buf(len);
-  out.set(r, off);
-  r.fill(0);
+  randomFillSync(out, off, len);
 }
 
 /**

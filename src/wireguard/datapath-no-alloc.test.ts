@@ -22,6 +22,7 @@ test('hot-path functions and methods allocate nothing', () => {
       { file: 'replay.ts' },
       { file: 'index-table.ts' },
       { file: 'ratelimiter.ts' },
+      { file: 'cookie-reply-limiter.ts' },
       { file: 'tai64n.ts' },
       { file: 'batch-aead.ts' },
       { file: 'constants.ts' },

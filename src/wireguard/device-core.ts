@@ -15,6 +15,7 @@ import { AllowedIps } from './allowed-ips.js';
 import { type BatchAead, nativeBatchAead } from './batch-aead.js';
 import { AEAD_TAG_SIZE, KEY_SIZE, MESSAGE_TRANSPORT_HEADER_SIZE, PADDING_MULTIPLE, REKEY_TIMEOUT_JITTER_MAX_MS, UNDER_LOAD_AFTER_TIME_MS } from './constants.js';
 import { CookieChecker, deriveMacKeys } from './cookie.js';
+import { CookieReplyLimiter } from './cookie-reply-limiter.js';
 import type { DatapathContext } from './datapath-context.js';
 import type { Handshake, StaticIdentity } from './handshake.js';
 import { type HandshakeContext, removeHandshakeIndex, sendHandshakeInitiation } from './handshake-path.js';
@@ -29,7 +30,7 @@ import { RxScratch } from './receive.js';
 import { SealScratch, sendKeepalive, sendStagedPackets } from './send.js';
 import { STAGED_QUEUE_SIZE } from './staged-queue.js';
 import type { TimerHandlers } from './timers.js';
-import { DEFAULT_HANDSHAKE_BUDGET, DEFAULT_MTU, type WgDeviceEvents, type WgDeviceOptions } from './device-options.js';
+import { DEFAULT_HANDSHAKE_BUDGET, DEFAULT_HANDSHAKE_TIME_BUDGET_MS, DEFAULT_MTU, type WgDeviceEvents, type WgDeviceOptions } from './device-options.js';
 
 /** A public key as the peer table's key. */
 export function keyHex(key: Uint8Array): string {
@@ -49,6 +50,7 @@ export class WgDeviceCore extends EventEmitter<WgDeviceEvents> implements Datapa
   readonly indexTable: IndexTable<IndexEntry>;
   readonly keyTable: KeyTable;
   readonly rateLimiter: RateLimiter;
+  readonly cookieReplyLimiter: CookieReplyLimiter;
   readonly cookieChecker: CookieChecker;
   readonly handshakeQueue: HandshakeQueue;
   readonly now: () => number;
@@ -58,6 +60,8 @@ export class WgDeviceCore extends EventEmitter<WgDeviceEvents> implements Datapa
   /** wireguard-go QueueHandshakeSize / 8 by default; a test may lower it to force load. */
   underLoadThreshold: number;
   handshakeBudget: number;
+  /** Milliseconds of handshake work per poll (DEFAULT_HANDSHAKE_TIME_BUDGET_MS). */
+  readonly handshakeTimeBudgetMs: number;
   /** Told of each handshake's new ephemeral key (key log for captures, FERRY_KEYLOG_FILE); null: nobody asked. */
   keyLog: ((peer: Peer) => void) | null = null;
 
@@ -97,10 +101,13 @@ export class WgDeviceCore extends EventEmitter<WgDeviceEvents> implements Datapa
     this.underLoadThreshold = options.underLoadThreshold ?? Math.max(1, Math.floor(queueSize / 8));
     this.handshakeBudget = options.handshakeBudget ?? DEFAULT_HANDSHAKE_BUDGET;
     if (!Number.isInteger(this.handshakeBudget) || this.handshakeBudget < 0) throw new FerryError(ErrorCode.InvalidArgument, `handshakeBudget must be a non-negative integer, got ${this.handshakeBudget}`);
+    this.handshakeTimeBudgetMs = options.handshakeTimeBudgetMs ?? DEFAULT_HANDSHAKE_TIME_BUDGET_MS;
+    if (!(this.handshakeTimeBudgetMs >= 0 && Number.isFinite(this.handshakeTimeBudgetMs))) throw new FerryError(ErrorCode.InvalidArgument, `handshakeTimeBudgetMs must be a finite number >= 0, got ${this.handshakeTimeBudgetMs}`);
     this.stagedQueueSize = options.stagedQueueSize ?? STAGED_QUEUE_SIZE;
     this.indexTable = new IndexTable<IndexEntry>({ capacity: options.indexTableCapacity });
     this.keyTable = new KeyTable(options.keyTableSlots, options.keyTableMaxSlots);
     this.rateLimiter = new RateLimiter({ capacity: options.rateLimiterCapacity });
+    this.cookieReplyLimiter = new CookieReplyLimiter({ capacity: options.rateLimiterCapacity, perSecond: options.cookieRepliesPerSecond });
     this.cookieChecker = new CookieChecker(deriveMacKeys(new Uint8Array(KEY_SIZE)));
     this.logger = options.logger;
     this.lookupHandshake = (remoteStatic: Uint8Array): Handshake | undefined => this.findPeerByStatic(remoteStatic)?.handshake;
@@ -141,6 +148,7 @@ export class WgDeviceCore extends EventEmitter<WgDeviceEvents> implements Datapa
     return Math.floor(this.random() * REKEY_TIMEOUT_JITTER_MAX_MS);
   }
 
+  /** wireguard-go IsUnderLoad, plus ferry's second cause: the handshake time budget ran out (device.ts poll). */
   isUnderLoad(now: number): boolean {
     if (this.handshakeQueue.length >= this.underLoadThreshold) {
       this.underLoadUntil = now + UNDER_LOAD_AFTER_TIME_MS;

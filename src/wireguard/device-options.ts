@@ -6,6 +6,12 @@ import type { DeviceLogger, Peer } from './peer.js';
 export const DEFAULT_MTU = 1420;
 /** Handshake messages processed per callback before yielding to data (setImmediate for the rest). */
 export const DEFAULT_HANDSHAKE_BUDGET = 16;
+/**
+ * Milliseconds of handshake work per callback (checked after each message, so one message
+ * may overrun it): with the count above, whichever comes first. Running out of it with work
+ * left in two polls running puts the device under load for a second (cookie replies, no DH).
+ */
+export const DEFAULT_HANDSHAKE_TIME_BUDGET_MS = 1;
 
 export interface WgDeviceOptions {
   pool: BufferPool;
@@ -25,6 +31,8 @@ export interface WgDeviceOptions {
   handshakeQueueSize?: number;
   /** Handshake messages per callback. Default 16. */
   handshakeBudget?: number;
+  /** Milliseconds of handshake work per callback, on the `now` clock. Default 1. */
+  handshakeTimeBudgetMs?: number;
   /** Queue length from which the device is under load. Default handshakeQueueSize / 8. */
   underLoadThreshold?: number;
   /** Per-peer staged packets. Default 128. */
@@ -33,7 +41,10 @@ export interface WgDeviceOptions {
   keyTableSlots?: number;
   keyTableMaxSlots?: number;
   indexTableCapacity?: number;
+  /** Sources tracked by the DH rate limiter and by the cookie-reply limiter (each). Default 4096. */
   rateLimiterCapacity?: number;
+  /** Cookie replies a second, all sources together (each source also 20/s). Default 1000. */
+  cookieRepliesPerSecond?: number;
   logger?: DeviceLogger;
 }
 

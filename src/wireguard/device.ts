@@ -4,8 +4,8 @@
  *   - encapsulate(batch, refs) -> send.ts encapsulateBatch (pad, header, queue; one seal per flush)
  *   - decapsulate(batch)       -> receive.ts receiveUdpBatch (one open, deliver to the host),
  *                                 handshakes parked in the handshake queue
- *   - poll(now, budget)        -> a budgeted slice of the handshake queue (handshake-path.ts)
- *   - tick(now)                -> every peer's protocol timers (timers.ts), rate limiter gc
+ *   - poll(now, budget)        -> a slice of the handshake queue, under a count and a time budget (handshake-path.ts)
+ *   - tick(now)                -> every peer's protocol timers (timers.ts), rate limiters' gc
  * It owns no port: datagrams go into the datapath's out batch and leave once per wake.
  * Allowed IPs are claimed in the datapath's route table (the route's reference is the
  * peer) and kept in the device's own trie for the inbound source check and `wg show`.
@@ -17,7 +17,7 @@ import type { OutBatch } from '../datapath/out-batch.js';
 import type { Plane, PlaneIo } from '../datapath/plane.js';
 import { ErrorCode, FerryError } from '../errors.js';
 import { DropReason } from '../stats/drop-reasons.js';
-import { AEAD_TAG_SIZE, MESSAGE_TRANSPORT_HEADER_SIZE } from './constants.js';
+import { AEAD_TAG_SIZE, MESSAGE_TRANSPORT_HEADER_SIZE, UNDER_LOAD_AFTER_TIME_MS } from './constants.js';
 import { WgDeviceConfig } from './device-config.js';
 import { processHandshakeQueue } from './handshake-path.js';
 import type { Peer } from './peer.js';
@@ -38,6 +38,8 @@ export class WgDevice extends WgDeviceConfig implements Plane {
   /** A transport header and the AEAD tag (padding stays within the MTU). */
   readonly overhead = MESSAGE_TRANSPORT_HEADER_SIZE + AEAD_TAG_SIZE;
   private lastGc = -Infinity;
+  /** Polls in a row that ran out of time with work left. */
+  private budgetOverruns = 0;
   private closed = false;
   /** One peer's due timers at batchNow (tick's callback, bound once). */
   private readonly tickPeer = (peer: Peer): void => runExpiredTimers(peer.timers, peer, peer.persistentKeepaliveInterval, this.batchNow, this);
@@ -117,11 +119,24 @@ export class WgDevice extends WgDeviceConfig implements Plane {
     sentToPeers(this, out, count, results);
   }
 
-  /** A budgeted slice of the handshake queue; true while more waits (a budget of 0 parks them). */
+  /**
+   * A slice of the handshake queue after the data of a wake: at most `budget` messages
+   * (and handshakeBudget) and handshakeTimeBudgetMs on the device's clock, whichever ends
+   * first. True while more waits (a budget of 0 parks them). Out of time with work left in
+   * two polls running: under load for a second, so what follows gets cookie replies instead
+   * of DHs (once alone is a few real handshakes arriving together: 3 DHs each).
+   */
   poll(now: number, budget = this.handshakeBudget): boolean {
     if (!this.up || this.handshakeQueue.length === 0) return false;
     this.batchNow = now;
-    const done = processHandshakeQueue(this, Math.min(budget, this.handshakeBudget), now);
+    const deadline = this.now() + this.handshakeTimeBudgetMs;
+    const done = processHandshakeQueue(this, Math.min(budget, this.handshakeBudget), deadline, now);
+    const t = this.handshakeQueue.length === 0 ? -Infinity : this.now();
+    if (t < deadline) {
+      this.budgetOverruns = 0;
+    } else if (++this.budgetOverruns >= 2) {
+      this.underLoadUntil = t + UNDER_LOAD_AFTER_TIME_MS;
+    }
     return done > 0 && this.handshakeQueue.length > 0;
   }
 
@@ -134,6 +149,7 @@ export class WgDevice extends WgDeviceConfig implements Plane {
     this.peersByKey.forEach(this.tickPeer);
     if (now - this.lastGc >= RATELIMITER_IDLE_MS) {
       this.rateLimiter.gc(now);
+      this.cookieReplyLimiter.gc(now);
       this.lastGc = now;
     }
   }

@@ -8,6 +8,7 @@ import { ENDPOINT_REMOTE_SIZE, ENDPOINT_STRIDE, endpointEquals } from '../io/end
 import { DropReason } from '../stats/drop-reasons.js';
 import { MAC_SIZE, MESSAGE_COOKIE_REPLY_SIZE, MESSAGE_INITIATION_SIZE, MESSAGE_RESPONSE_SIZE, MessageType, REKEY_TIMEOUT_MS, RESPONSE_OFFSET_RECEIVER, COOKIE_REPLY_OFFSET_RECEIVER } from './constants.js';
 import type { CookieChecker } from './cookie.js';
+import type { CookieReplyLimiter } from './cookie-reply-limiter.js';
 import type { DatapathContext } from './datapath-context.js';
 import { Keypair } from './keypair.js';
 import { readU32LE } from './messages.js';
@@ -22,11 +23,14 @@ export interface HandshakeContext extends DatapathContext {
   readonly identity: StaticIdentity | null;
   readonly cookieChecker: CookieChecker;
   readonly rateLimiter: RateLimiter;
+  readonly cookieReplyLimiter: CookieReplyLimiter;
+  /** The device's monotonic clock (ms): the time budget reads it after each message. */
+  now(): number;
   wallNow(): number;
   findPeerByStatic(remoteStatic: Uint8Array): Peer | undefined;
   /** findPeerByStatic(key)?.handshake, bound once (consumeInitiation's lookup). */
   readonly lookupHandshake: HandshakeLookup;
-  /** wireguard-go IsUnderLoad: queue at least 1/8 full now, or so within the last second. */
+  /** wireguard-go IsUnderLoad (queue at least 1/8 full now, or so within the last second), or the time budget overrun (device.ts poll). */
   isUnderLoad(now: number): boolean;
   deleteKeypair(kp: Keypair): void;
   /** A handshake completed (events, logs); lastHandshakeWallMs is already set. */
@@ -41,11 +45,14 @@ export interface HandshakeContext extends DatapathContext {
 /** consumeInitiation's output; handshakes are processed one at a time. */
 const consumed = new ConsumedInitiation();
 
-/** Processes up to `budget` queued handshake messages; returns how many. */
-export function processHandshakeQueue(ctx: HandshakeContext, budget: number, now: number): number {
+/**
+ * Processes queued handshake messages, oldest first, until `budget` are done or ctx.now()
+ * (read after each one) reaches `deadline`; returns how many. The rest wait for the next call.
+ */
+export function processHandshakeQueue(ctx: HandshakeContext, budget: number, deadline: number, now: number): number {
   const q = ctx.handshakeQueue;
   let done = 0;
-  while (done < budget) {
+  while (done < budget && (done === 0 || ctx.now() < deadline)) {
     const i = q.shift();
     if (i < 0) break;
     const slot = q.slots[i];
@@ -70,15 +77,20 @@ function processHandshakeMessage(ctx: HandshakeContext, type: number, off: numbe
   }
   const identity = ctx.identity;
   if (identity === null) return void ctx.drops.count(DropReason.WgHandshakeFailed);
+  // Everything up to the DH is cheap (BLAKE2s MACs, a table probe) and decided first.
   if (!ctx.cookieChecker.checkMac1(slab, off, len)) return void ctx.drops.count(DropReason.WgBadMac1);
-  if (ctx.isUnderLoad(now)) {
-    if (!ctx.cookieChecker.checkMac2(slab, off, len, eps, epOff, ENDPOINT_REMOTE_SIZE, now)) {
-      sendCookieReply(ctx, off, len, eps, epOff, now);
-      // No mac2 at all is a peer that has no cookie yet (normal under load); a wrong one is not.
-      return void ctx.drops.count(isZero(slab, off + len - MAC_SIZE, MAC_SIZE) ? DropReason.WgCookieRequired : DropReason.WgBadMac2);
-    }
-    if (!ctx.rateLimiter.allow(eps, epOff, now)) return void ctx.drops.count(DropReason.WgRateLimited);
+  if (ctx.isUnderLoad(now) && !ctx.cookieChecker.checkMac2(slab, off, len, eps, epOff, ENDPOINT_REMOTE_SIZE, now)) {
+    if (!ctx.cookieReplyLimiter.allow(eps, epOff, now)) return void ctx.drops.count(DropReason.WgCookieReplyLimited);
+    sendCookieReply(ctx, off, len, eps, epOff, now);
+    // No mac2 at all is a peer that has no cookie yet (normal under load); a wrong one is not.
+    return void ctx.drops.count(isZero(slab, off + len - MAC_SIZE, MAC_SIZE) ? DropReason.WgCookieRequired : DropReason.WgBadMac2);
   }
+  // Every message that reaches a DH passes the per-source limiter, under load or not.
+  // wireguard-go (and the kernel) limit only under load, with a valid mac2: their DHs run
+  // on other cores than the data. Ours run on the event loop that carries the data, and
+  // until load is detected a source could spend it on DHs; 20 a second with bursts of 5
+  // is far above what a real peer sends (one initiation per REKEY_TIMEOUT, 5 s).
+  if (!ctx.rateLimiter.allow(eps, epOff, now)) return void ctx.drops.count(DropReason.WgRateLimited);
   if (type === MessageType.Initiation) consumeInitiationMessage(ctx, identity, off, len, eps, epOff, now);
   else consumeResponseMessage(ctx, off, len, eps, epOff, now);
 }

@@ -2,11 +2,13 @@ import { webcrypto } from 'node:crypto';
 import { ErrorCode, FerryError } from '../errors.js';
 
 /**
- * Per-source rate limiter for handshake messages under load, as the kernel's
- * ratelimiter.c and wireguard-go's ratelimiter/: a token bucket per source that allows
- * 20 packets a second with bursts of 5. Sources are IPv4 addresses and IPv6 /64s (one
- * host owns a whole /64, so it gets one bucket). Entries idle for more than a second are
- * dropped by gc(), which the device tick calls about once a second.
+ * Per-source rate limiter for handshake messages about to cost a DH (under load or not:
+ * handshake-path.ts says why) and, a second instance, for cookie replies
+ * (cookie-reply-limiter.ts); as the kernel's ratelimiter.c and wireguard-go's
+ * ratelimiter/: a token bucket per source that allows 20 packets a second with bursts of 5.
+ * Sources are IPv4 addresses and IPv6 /64s (one host owns a whole /64, so it gets one
+ * bucket). Entries idle for more than a second are dropped by gc(), which the device tick
+ * calls about once a second.
  *
  * Bounded: at most `capacity` sources (default 4096). When the table is full a *new*
  * source is refused (allow() returns false) until gc() frees room; known sources keep
