@@ -98,6 +98,9 @@ export const DropReason = {
   WgDeviceDown: 56,
   /** An IPv6 packet with more extension headers than ferry walks (bounded, so a chain cannot cost unbounded time). */
   Ipv6TooManyExtensionHeaders: 57,
+  // io (TUN offloads)
+  /** A packet read from a TUN with offloads that does not split (bad virtio header, lengths or headers; more segments than a batch holds). */
+  TunOffloadBadPacket: 58,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];
