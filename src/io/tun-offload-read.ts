@@ -19,7 +19,7 @@ import type { NativeIo } from './native.js';
 import { SlotReserve } from './reserve.js';
 
 /** Largest IP packet plus its virtio header: what one read must hold whole. */
-export const OFFLOAD_READ_MAX = 65535 + VIRTIO_NET_HDR_LEN;
+const OFFLOAD_READ_MAX = 65535 + VIRTIO_NET_HDR_LEN;
 /** Large slots read into at once (each up to one super-packet). */
 const READ_SLOTS = 16;
 
@@ -142,7 +142,7 @@ export class TunOffloadReader {
         continue;
       }
       if (n > batch.capacity - batch.count) return false;
-      const r = this.split(batch, at, plen, n);
+      const r = this.splitOne(batch, at, plen, n);
       if (r === 0) return false;
       if (r < 0) {
         this.drop();
@@ -155,7 +155,7 @@ export class TunOffloadReader {
   }
 
   /** Splits one packet into n fresh slots appended to the batch: 1 done, 0 the pool is dry, -1 malformed (nothing kept either way). */
-  private split(batch: PacketBatch, at: number, plen: number, n: number): number {
+  private splitOne(batch: PacketBatch, at: number, plen: number, n: number): number {
     const pool = this.pool;
     const slab = pool.slab;
     const cls = this.segmentClass;

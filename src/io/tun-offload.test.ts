@@ -39,13 +39,15 @@ class FakeKernel {
   }
 
   native(): NativeIo {
-    const k = this;
+    const reads = this.reads;
+    const written = this.written;
+    const refuse = this.refuse;
     return {
       tunReadBatch(_fd: number, slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, maxLen: number, count: number, status?: Int32Array): number {
         if (status) status[0] = status[1] = 0;
         let n = 0;
-        while (n < count && k.reads.length > 0) {
-          const b = k.reads.shift()!;
+        while (n < count && reads.length > 0) {
+          const b = reads.shift()!;
           const len = Math.min(b.length, maxLen);
           slab.set(b.subarray(0, len), offsets[n]);
           lengths[n++] = len >= maxLen ? -1 : len;
@@ -55,12 +57,12 @@ class FakeKernel {
       tunWritevBatch(_fd: number, slab: Uint8Array, offs: Int32Array, lens: Int32Array, start: Int32Array, cnt: Int32Array, groups: number, results: Int32Array): number {
         let ok = 0;
         for (let g = 0; g < groups; g++) {
-          const r = k.refuse.shift() ?? 0;
+          const r = refuse.shift() ?? 0;
           results[g] = r;
           if (r !== 0) continue;
           const parts: number[] = [];
           for (let i = start[g]; i < start[g] + cnt[g]; i++) parts.push(...slab.subarray(offs[i], offs[i] + lens[i]));
-          k.written.push(Uint8Array.from(parts));
+          written.push(Uint8Array.from(parts));
           ok++;
         }
         return ok;
