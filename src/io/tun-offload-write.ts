@@ -72,6 +72,8 @@ export class TunOffloadWriter {
     if (bad !== 0) return this.writeEach(fd, batch, results);
     const plan = this.plan;
     const groups = plan.build(slab, batch.offsets, batch.lengths, count, this.coalesce);
+    // -1: a packet the plan cannot place (not expected after the check above): no merging then.
+    if (groups < 0) return this.writeEach(fd, batch, results);
     const gr = this.groupResults;
     this.native.tunWritevBatch(fd, slab, plan.iovOffsets, plan.iovLengths, plan.groupIovStart, plan.groupIovCount, groups, gr);
     let accepted = 0;

@@ -7,8 +7,11 @@
  */
 import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { BufferPool } from '../../src/buffer/pool.js';
 import { controlRequest } from '../../src/control/control-client.js';
-import { requireHost } from '../support/netns.js';
+import { loadNative } from '../../src/io/native.js';
+import { TunDevice } from '../../src/io/tun.js';
+import { requireHost, uniqueName } from '../support/netns.js';
 import { randomData, transfer, wgPair, type TransferData, type WgPeer } from '../support/wg.js';
 
 const MIB = 256;
@@ -94,4 +97,38 @@ test(`offloads off (FERRY_OFFLOAD=off): the plain path moves ${MIB} MiB each way
   assert.equal(before.stats.tun.offload, null);
   await moveBothWays(t, a, b);
   assert.equal((await ferryState(a)).stats.tun.truncated, 0);
+});
+
+test('the start-up probe: TUNSETOFFLOAD accepted (CSUM and TSO at least), the fd has IFF_VNET_HDR; offloads refused for a TAP and for a pool without large slots', (t) => {
+  if (!requireHost(t)) return;
+  const n = loadNative();
+  const pool = new BufferPool({ slotCount: 256, largeSlotCount: 8 });
+  const tun = TunDevice.open(uniqueName('fyo'), { pool, offload: true });
+  try {
+    assert.ok(tun.offloads !== null, `offloads on: ${tun.offloadRefused}`);
+    const base = n.TUN_F_CSUM | n.TUN_F_TSO4 | n.TUN_F_TSO6;
+    assert.equal(tun.offloads.flags & base, base);
+    t.diagnostic(`accepted TUN_F bits: 0x${tun.offloads.flags.toString(16)}`);
+    assert.equal(tun.info().vnetHdr, true, 'the fd carries IFF_VNET_HDR');
+    assert.equal(tun.offloadRefused, null);
+  } finally {
+    tun.close();
+  }
+  const tap = TunDevice.open(uniqueName('fyo'), { pool, offload: true, tap: true });
+  try {
+    assert.equal(tap.offloads, null);
+    assert.match(tap.offloadRefused ?? '', /TAP/);
+    assert.equal(tap.info().vnetHdr, false);
+  } finally {
+    tap.close();
+  }
+  const small = TunDevice.open(uniqueName('fyo'), { pool: new BufferPool({ slotCount: 64 }), offload: true });
+  try {
+    assert.equal(small.offloads, null);
+    assert.match(small.offloadRefused ?? '', /no large slots/);
+    assert.equal(small.info().vnetHdr, false);
+  } finally {
+    small.close();
+  }
+  pool.assertNoLeaks();
 });
