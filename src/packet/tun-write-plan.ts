@@ -14,6 +14,7 @@ import { MAX_SUPER_PACKET, TCP_CWR, TCP_PSH, checksumsValid, coalesceInfo, ipHea
 import { VIRTIO_NET_HDR_LEN, VirtioGsoType, VirtioNetFlag, VirtioNetHdr } from './virtio-net-hdr.js';
 
 /** A group's coalescing state. */
+const Untracked = 0; // not TCP/UDP as coalescing knows it: written alone, never a flow's place
 const Open = 1; // a mergeable head: later segments of its flow may join
 const Tracked = 2; // a TCP packet that only holds its flow's place (or a group that ended)
 const Unchecked = 0; // head checksums not verified yet (done once, when a follower arrives)
@@ -144,7 +145,7 @@ export class TunWritePlan {
     this.packetGroup[i] = g;
     this.head[g] = i;
     this.groupPackets[g] = 1;
-    this.state[g] = 0;
+    this.state[g] = Untracked;
     if (!coalesce || !coalesceInfo(buf, off, len, this.udp)) return;
     const ipLen = l4Info[1];
     const l4Len = l4Info[2];
@@ -170,7 +171,7 @@ export class TunWritePlan {
     const proto = l4Info[4];
     let g = this.groupCount - 1;
     for (; g >= 0; g--) {
-      if (this.state[g] !== 0 && this.proto[g] === proto && this.ipLen[g] === ipLen && sameFlow(buf, offsets[this.head[g]], off, ipLen)) break;
+      if (this.state[g] !== Untracked && this.proto[g] === proto && this.ipLen[g] === ipLen && sameFlow(buf, offsets[this.head[g]], off, ipLen)) break;
     }
     if (g < 0 || this.state[g] !== Open || l4Info[3] !== 1) return false;
     const l4Len = l4Info[2];
