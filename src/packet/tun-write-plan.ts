@@ -4,7 +4,7 @@
  * With coalescing, consecutive TCP segments of one flow (and UDP datagrams, when the TUN
  * takes USO) become one super-packet (GRO done by us, rules in coalesce-rules.ts): the
  * head packet's headers are patched in place and the followers contribute only their
- * payload iovecs, so the kernel runs TCP once per group. Everything else is written alone
+ * payload iovecs, so the kernel runs TCP (or UDP) once per group. Everything else is written alone
  * behind a plain virtio header.
  */
 import { readU16, readU32, validRange, writeU16 } from './bytes.js';
@@ -16,7 +16,7 @@ import { VIRTIO_NET_HDR_LEN, VirtioGsoType, VirtioNetFlag, VirtioNetHdr } from '
 /** A group's coalescing state. */
 const Untracked = 0; // not TCP/UDP as coalescing knows it: written alone, never a flow's place
 const Open = 1; // a mergeable head: later segments of its flow may join
-const Tracked = 2; // a TCP packet that only holds its flow's place (or a group that ended)
+const Tracked = 2; // a TCP/UDP packet that only holds its flow's place (or a group that ended)
 const Unchecked = 0; // head checksums not verified yet (done once, when a follower arrives)
 const Valid = 1;
 const Invalid = 2;
@@ -30,7 +30,7 @@ export class TunWritePlan {
   groupCount = 0;
   /**
    * Merge UDP datagrams too (gsoType UdpL4). Set it only when the TUN accepted USO
-   * (TUN_F_USO4 | TUN_F_USO6, Linux 6.2+): older kernels refuse such writes.
+   * (TUN_F_USO4 | TUN_F_USO6, Linux 6.2+): a kernel without it may refuse such writes.
    */
   udp = false;
 
@@ -81,7 +81,7 @@ export class TunWritePlan {
    * header). Returns the group count, or -1 when count exceeds maxPackets or a packet's
    * range or headroom is not inside buf (nothing planned then).
    * Each group g is iovecs [groupIovStart[g], +groupIovCount[g]): the first is the virtio
-   * header and the head packet, the others a follower's TCP payload. Groups are in the
+   * header and the head packet, the others a follower's L4 payload. Groups are in the
    * order of their head packets, so every flow's order is kept.
    */
   build(buf: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, coalesce: boolean): number {
