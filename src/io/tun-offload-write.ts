@@ -1,8 +1,8 @@
 /**
  * The write half of TUN offloads (docs/offloads.md#tun-offloads): a batch becomes a
- * TunWritePlan (TCP packets of one flow coalesced into super-packets, every packet behind
- * a virtio header written into its headroom) and each group goes out with one writev,
- * straight from the slots. A coalesced group the kernel refuses with EINVAL is written
+ * TunWritePlan (TCP packets of one flow coalesced into super-packets, UDP datagrams too
+ * when the kernel has USO, every packet behind a virtio header written into its headroom)
+ * and each group goes out with one writev, straight from the slots. A coalesced group the kernel refuses with EINVAL is written
  * again packet by packet with plain headers (`fallbacks`); results stay per input packet.
  */
 import type { PacketBatch } from '../buffer/batch.js';
@@ -37,8 +37,11 @@ export class TunOffloadWriter {
     maxPackets: number,
     /** Merge the TCP packets of a flow (false: every packet alone behind a plain header). */
     private readonly coalesce = true,
+    /** Merge UDP datagrams too: only when the kernel accepted USO (TUN_F_USO4 and TUN_F_USO6). */
+    udp = false,
   ) {
     this.plan = new TunWritePlan(maxPackets);
+    this.plan.udp = udp;
     this.groupResults = new Int32Array(maxPackets);
     this.members = new Int32Array(maxPackets);
     this.oneOffsets = new Int32Array(maxPackets);

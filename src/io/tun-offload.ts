@@ -68,7 +68,8 @@ export class TunOffloads {
     readonly flags: number,
   ) {
     this.reader = new TunOffloadReader(native, pool, MAX_PACKETS);
-    this.writer = new TunOffloadWriter(native, pool, MAX_PACKETS);
+    const uso = native.TUN_F_USO4 | native.TUN_F_USO6;
+    this.writer = new TunOffloadWriter(native, pool, MAX_PACKETS, true, (flags & uso) === uso);
   }
 
   /** What `ferry stats` and /metrics show (made on request, never per packet). */

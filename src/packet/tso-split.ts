@@ -5,8 +5,9 @@
  * checksum complete, as Linux's tcp_gso_segment / __udp_gso_segment would have made them.
  *
  * Nothing from the virtio header is trusted: the IP and L4 headers are parsed again and
- * must agree with it. hdrLen is only advisory (on the forward path the kernel puts the
- * first buffer's length there, as wireguard-go notes), so the real header length is used.
+ * must agree with it. hdrLen is not checked: the virtio spec (5.1.6.2) makes it a hint,
+ * and Linux fills it with the linear part's length (the whole first buffer on the forward
+ * path, as wireguard-go notes), so the parsed header length is used instead.
  */
 import { readU16, readU32, validRange, writeU16, writeU32 } from './bytes.js';
 import { internetChecksum, pseudoSumIPv4, pseudoSumIPv6 } from './checksum.js';
@@ -70,7 +71,6 @@ function parseGso(buf: Uint8Array, off: number, len: number, hdr: VirtioNetHdr):
   if ((hdr.flags & VirtioNetFlag.NeedsCsum) !== 0 && (hdr.csumStart !== ipLen || hdr.csumOffset !== (proto === IPProto.TCP ? 16 : 6))) {
     return false;
   }
-  if (hdr.hdrLen !== 0 && hdr.hdrLen < headers) return false;
   parsed[0] = ipLen;
   parsed[1] = headers;
   parsed[2] = proto;

@@ -28,9 +28,10 @@ function run(flow: Flow, seq: number, sizes: number[], last: Partial<Seg> = {}, 
   });
 }
 
-function plan(packets: Uint8Array[], coalesce = true): { p: TunWritePlan; buf: Uint8Array; offsets: Int32Array; lengths: Int32Array } {
+function plan(packets: Uint8Array[], coalesce = true, udp = false): { p: TunWritePlan; buf: Uint8Array; offsets: Int32Array; lengths: Int32Array } {
   const { buf, offsets, lengths } = layOut(packets);
   const p = new TunWritePlan(64);
+  p.udp = udp;
   assert.equal(p.build(buf, offsets, lengths, packets.length, coalesce), p.groupCount);
   return { p, buf, offsets, lengths };
 }
@@ -146,6 +147,31 @@ test('flows interleaved keep their order; a packet that cannot merge holds its f
   assert.deepEqual(kernelReceivesAll(p, buf), [a[0], a[1], b[0], b[1], pureAck, a[2], a[3], batch[7]]);
 });
 
+test('UDP datagrams of one flow merge only when the TUN takes USO (udp = true)', () => {
+  for (const flow of [{ ...v4, proto: UDP }, { ...v6, proto: UDP, tcpOptions: undefined }] as Flow[]) {
+    const pkts = run(flow, 0, [1200, 1200, 500, 500]);
+    const copies = pkts.map((b) => b.slice());
+    assert.deepEqual(groupsOf(plan(pkts.map((b) => b.slice())).p), [1, 1, 1, 1]);
+    const { p, buf, offsets } = plan(pkts, true, true);
+    assert.deepEqual(groupsOf(p), [3, 1]);
+    const hdr = new VirtioNetHdr();
+    hdr.read(buf, offsets[0] - VIRTIO_NET_HDR_LEN);
+    const ip = flow.v6 ? 40 : 20;
+    assert.deepEqual({ ...hdr }, { flags: VirtioNetFlag.NeedsCsum, gsoType: VirtioGsoType.UdpL4, hdrLen: ip + 8, gsoSize: 1200, csumStart: ip, csumOffset: 6 });
+    assert.equal((buf[offsets[0] + ip + 4] << 8) | buf[offsets[0] + ip + 5], 8 + 2900);
+    assert.deepEqual(kernelReceivesAll(p, buf), copies);
+    const members = new Int32Array(4);
+    assert.equal(p.unmerge(buf, 0, members), 3);
+    assert.deepEqual(buf.slice(offsets[0], offsets[0] + copies[0].length), copies[0]);
+  }
+  const noChecksum = run({ ...v4, proto: UDP }, 0, [100, 100]);
+  for (const b of noChecksum) b[26] = b[27] = 0;
+  assert.deepEqual(groupsOf(plan(noChecksum, true, true).p), [1, 1], 'a datagram without checksum is left alone');
+  const ttl = run({ ...v4, proto: UDP }, 0, [100, 100]);
+  ttl[1] = buildPacket({ ...v4, proto: UDP, ttl: 3 }, { payload: ttl[1].subarray(28) });
+  assert.deepEqual(groupsOf(plan(ttl, true, true).p), [1, 1], 'IP fields differ');
+});
+
 test('without coalescing every packet is one group with a plain virtio header', () => {
   const pkts = run(v4, 1, [100, 100, 100]);
   const { p, buf, offsets } = plan(pkts, false);
@@ -236,7 +262,7 @@ test('property: random flows interleaved; per flow the kernel gets the input; ch
 test('property: split → coalesce → split gives the same segments', () => {
   const next = rng(77);
   for (let round = 0; round < 200; round++) {
-    const flow = randomFlow(next, TCP, false);
+    const flow = randomFlow(next, next() < 0.7 ? TCP : UDP, false);
     const mss = 1 + ((next() * 1400) | 0);
     const first: Seg = {
       seq: (next() * 2 ** 32) >>> 0,
@@ -257,7 +283,7 @@ test('property: split → coalesce → split gives the same segments', () => {
     if (n === -2) continue;
     assert.ok(n >= 1, `round ${round}: ${n}`);
     const segs = Array.from({ length: n }, (_, i) => big.slice(dst[i], dst[i] + lengths[i]));
-    const { p, buf } = plan(segs);
+    const { p, buf } = plan(segs, true, true);
     assert.deepEqual(kernelReceivesAll(p, buf), segs, `round ${round}`);
     if (n > 1) assert.ok(p.groupCount < n, `round ${round}: merged`);
   }

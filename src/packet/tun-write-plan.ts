@@ -1,20 +1,22 @@
 /**
  * The write side of TUN offloads: how a batch of IP packets goes to a TUN opened with
  * IFF_VNET_HDR, as groups of iovecs, one writev() per group, straight from the pool slots.
- * With coalescing, consecutive TCP segments of one flow become one super-packet (GRO
- * done by us, rules in coalesce-rules.ts): the head packet's headers are patched in place
- * and the followers contribute only their payload iovecs, so the kernel runs TCP once per
- * group. Everything else is written alone behind a plain virtio header.
+ * With coalescing, consecutive TCP segments of one flow (and UDP datagrams, when the TUN
+ * takes USO) become one super-packet (GRO done by us, rules in coalesce-rules.ts): the
+ * head packet's headers are patched in place and the followers contribute only their
+ * payload iovecs, so the kernel runs TCP (or UDP) once per group. Everything else is written alone
+ * behind a plain virtio header.
  */
 import { readU16, readU32, validRange, writeU16 } from './bytes.js';
 import { foldSum, internetChecksum, pseudoSumIPv4, pseudoSumIPv6 } from './checksum.js';
 import { IPProto } from './constants.js';
-import { MAX_SUPER_PACKET, TCP_CWR, TCP_PSH, sameTcpFlow, tcpChecksumsValid, tcpHeadersMatch, tcpInfo, tcpPacketInfo } from './coalesce-rules.js';
+import { MAX_SUPER_PACKET, TCP_CWR, TCP_PSH, checksumsValid, coalesceInfo, ipHeadersMatch, l4Info, sameFlow, tcpHeadersMatch } from './coalesce-rules.js';
 import { VIRTIO_NET_HDR_LEN, VirtioGsoType, VirtioNetFlag, VirtioNetHdr } from './virtio-net-hdr.js';
 
 /** A group's coalescing state. */
+const Untracked = 0; // not TCP/UDP as coalescing knows it: written alone, never a flow's place
 const Open = 1; // a mergeable head: later segments of its flow may join
-const Tracked = 2; // a TCP packet that only holds its flow's place (or a group that ended)
+const Tracked = 2; // a TCP/UDP packet that only holds its flow's place (or a group that ended)
 const Unchecked = 0; // head checksums not verified yet (done once, when a follower arrives)
 const Valid = 1;
 const Invalid = 2;
@@ -26,6 +28,11 @@ export class TunWritePlan {
   readonly groupIovCount: Int32Array;
   readonly groupPackets: Int32Array; // input packets per group (for counting)
   groupCount = 0;
+  /**
+   * Merge UDP datagrams too (gsoType UdpL4). Set it only when the TUN accepted USO
+   * (TUN_F_USO4 | TUN_F_USO6, Linux 6.2+): a kernel without it may refuse such writes.
+   */
+  udp = false;
 
   private readonly maxPackets: number;
   private readonly packetGroup: Int32Array; // input index → group
@@ -33,14 +40,15 @@ export class TunWritePlan {
   private readonly iovPacketOffset: Int32Array; // iov → offsets[input index]
   private readonly head: Int32Array; // group → head's input index
   private readonly state: Int32Array;
+  private readonly proto: Int32Array; // IPProto.TCP or UDP for a tracked group
   private readonly csum: Int32Array;
   private readonly ipLen: Int32Array;
-  private readonly tcpLen: Int32Array;
+  private readonly l4Len: Int32Array;
   private readonly gsoSize: Int32Array;
   private readonly total: Int32Array; // super-packet length so far
   private readonly nextSeq: Uint32Array;
   private readonly psh: Uint8Array;
-  /** Head fields overwritten when a group is merged, for unmerge: IP length, IPv4 header checksum, TCP flags, TCP checksum. */
+  /** Head fields overwritten by a merge, for unmerge: IP length, IPv4 header checksum, TCP flags or UDP length, L4 checksum. */
   private readonly saved: Int32Array;
   private readonly hdr = new VirtioNetHdr();
 
@@ -56,9 +64,10 @@ export class TunWritePlan {
     this.iovPacketOffset = new Int32Array(maxPackets);
     this.head = new Int32Array(maxPackets);
     this.state = new Int32Array(maxPackets);
+    this.proto = new Int32Array(maxPackets);
     this.csum = new Int32Array(maxPackets);
     this.ipLen = new Int32Array(maxPackets);
-    this.tcpLen = new Int32Array(maxPackets);
+    this.l4Len = new Int32Array(maxPackets);
     this.gsoSize = new Int32Array(maxPackets);
     this.total = new Int32Array(maxPackets);
     this.nextSeq = new Uint32Array(maxPackets);
@@ -72,7 +81,7 @@ export class TunWritePlan {
    * header). Returns the group count, or -1 when count exceeds maxPackets or a packet's
    * range or headroom is not inside buf (nothing planned then).
    * Each group g is iovecs [groupIovStart[g], +groupIovCount[g]): the first is the virtio
-   * header and the head packet, the others a follower's TCP payload. Groups are in the
+   * header and the head packet, the others a follower's L4 payload. Groups are in the
    * order of their head packets, so every flow's order is kept.
    */
   build(buf: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, coalesce: boolean): number {
@@ -99,7 +108,7 @@ export class TunWritePlan {
         this.iovOffsets[k] = offsets[i] - VIRTIO_NET_HDR_LEN;
         this.iovLengths[k] = lengths[i] + VIRTIO_NET_HDR_LEN;
       } else {
-        const headers = this.ipLen[g] + this.tcpLen[g];
+        const headers = this.ipLen[g] + this.l4Len[g];
         this.iovOffsets[k] = offsets[i] + headers;
         this.iovLengths[k] = lengths[i] - headers;
       }
@@ -136,18 +145,20 @@ export class TunWritePlan {
     this.packetGroup[i] = g;
     this.head[g] = i;
     this.groupPackets[g] = 1;
-    this.state[g] = 0;
-    if (!coalesce || !tcpPacketInfo(buf, off, len)) return;
-    const ipLen = tcpInfo[1];
-    const tcpLen = tcpInfo[2];
-    const flags = buf[off + ipLen + 13];
-    this.state[g] = tcpInfo[3] === 1 && (flags & TCP_PSH) === 0 ? Open : Tracked;
+    this.state[g] = Untracked;
+    if (!coalesce || !coalesceInfo(buf, off, len, this.udp)) return;
+    const ipLen = l4Info[1];
+    const l4Len = l4Info[2];
+    const proto = l4Info[4];
+    const psh = proto === IPProto.TCP && (buf[off + ipLen + 13] & TCP_PSH) !== 0;
+    this.state[g] = l4Info[3] === 1 && !psh ? Open : Tracked;
+    this.proto[g] = proto;
     this.csum[g] = Unchecked;
     this.ipLen[g] = ipLen;
-    this.tcpLen[g] = tcpLen;
-    this.gsoSize[g] = len - ipLen - tcpLen;
+    this.l4Len[g] = l4Len;
+    this.gsoSize[g] = len - ipLen - l4Len;
     this.total[g] = len;
-    this.nextSeq[g] = (readU32(buf, off + ipLen + 4) + len - ipLen - tcpLen) >>> 0;
+    this.nextSeq[g] = proto === IPProto.TCP ? (readU32(buf, off + ipLen + 4) + len - ipLen - l4Len) >>> 0 : 0;
     this.psh[g] = 0;
   }
 
@@ -155,31 +166,36 @@ export class TunWritePlan {
   private tryAppend(buf: Uint8Array, offsets: Int32Array, lengths: Int32Array, i: number): boolean {
     const off = offsets[i];
     const len = lengths[i];
-    if (!tcpPacketInfo(buf, off, len)) return false;
-    const ipLen = tcpInfo[1];
+    if (!coalesceInfo(buf, off, len, this.udp)) return false;
+    const ipLen = l4Info[1];
+    const proto = l4Info[4];
     let g = this.groupCount - 1;
     for (; g >= 0; g--) {
-      if (this.state[g] !== 0 && this.ipLen[g] === ipLen && sameTcpFlow(buf, offsets[this.head[g]], off, ipLen)) break;
+      if (this.state[g] !== Untracked && this.proto[g] === proto && this.ipLen[g] === ipLen && sameFlow(buf, offsets[this.head[g]], off, ipLen)) break;
     }
-    if (g < 0 || this.state[g] !== Open || tcpInfo[3] !== 1) return false;
-    const tcpLen = tcpInfo[2];
-    const payload = len - ipLen - tcpLen;
+    if (g < 0 || this.state[g] !== Open || l4Info[3] !== 1) return false;
+    const l4Len = l4Info[2];
+    const payload = len - ipLen - l4Len;
     const headOff = offsets[this.head[g]];
-    if (this.tcpLen[g] !== tcpLen || payload > this.gsoSize[g] || this.total[g] + payload > MAX_SUPER_PACKET) return false;
-    if (readU32(buf, off + ipLen + 4) !== this.nextSeq[g] || !tcpHeadersMatch(buf, headOff, off, ipLen, tcpLen)) return false;
+    if (this.l4Len[g] !== l4Len || payload > this.gsoSize[g] || this.total[g] + payload > MAX_SUPER_PACKET) return false;
+    if (proto === IPProto.TCP) {
+      if (readU32(buf, off + ipLen + 4) !== this.nextSeq[g] || !tcpHeadersMatch(buf, headOff, off, ipLen, l4Len)) return false;
+    } else if (!ipHeadersMatch(buf, headOff, off, ipLen)) {
+      return false;
+    }
     if (this.csum[g] === Unchecked) {
-      this.csum[g] = tcpChecksumsValid(buf, headOff, lengths[this.head[g]], ipLen) ? Valid : Invalid;
+      this.csum[g] = checksumsValid(buf, headOff, lengths[this.head[g]], ipLen, proto) ? Valid : Invalid;
     }
     if (this.csum[g] === Invalid) {
       this.state[g] = Tracked;
       return false;
     }
-    if (!tcpChecksumsValid(buf, off, len, ipLen)) return false;
+    if (!checksumsValid(buf, off, len, ipLen, proto)) return false;
     this.packetGroup[i] = g;
     this.groupPackets[g]++;
     this.total[g] += payload;
     this.nextSeq[g] = (this.nextSeq[g] + payload) >>> 0;
-    const pshSet = (buf[off + ipLen + 13] & TCP_PSH) !== 0;
+    const pshSet = proto === IPProto.TCP && (buf[off + ipLen + 13] & TCP_PSH) !== 0;
     if (pshSet) this.psh[g] = 1;
     // A PSH or a shorter segment ends the group (nothing may follow a short one).
     if (pshSet || payload < this.gsoSize[g]) this.state[g] = Tracked;
@@ -189,44 +205,57 @@ export class TunWritePlan {
   /** Makes the head a super-packet: lengths, PSH, pseudo-header partial checksum, virtio GSO header. */
   private patchHead(buf: Uint8Array, g: number, at: number): void {
     const ipLen = this.ipLen[g];
+    const proto = this.proto[g];
     const l4 = at + ipLen;
+    const csumAt = l4 + (proto === IPProto.TCP ? 16 : 6);
     const total = this.total[g];
     const s = g * 4;
     this.saved[s] = readU16(buf, at + (ipLen === 20 ? 2 : 4));
     this.saved[s + 1] = readU16(buf, at + 10);
-    this.saved[s + 2] = buf[l4 + 13];
-    this.saved[s + 3] = readU16(buf, l4 + 16);
+    this.saved[s + 2] = proto === IPProto.TCP ? buf[l4 + 13] : readU16(buf, l4 + 4);
+    this.saved[s + 3] = readU16(buf, csumAt);
     let pseudo: number;
     if (ipLen === 20) {
       writeU16(buf, at + 2, total);
       writeU16(buf, at + 10, 0);
       writeU16(buf, at + 10, internetChecksum(buf, at, 20));
-      pseudo = pseudoSumIPv4(readU32(buf, at + 12), readU32(buf, at + 16), IPProto.TCP, total - 20);
+      pseudo = pseudoSumIPv4(readU32(buf, at + 12), readU32(buf, at + 16), proto, total - 20);
     } else {
       writeU16(buf, at + 4, total - 40);
-      pseudo = pseudoSumIPv6(buf, at + 8, at + 24, IPProto.TCP, total - 40);
+      pseudo = pseudoSumIPv6(buf, at + 8, at + 24, proto, total - 40);
     }
-    if (this.psh[g] === 1) buf[l4 + 13] |= TCP_PSH;
-    // CHECKSUM_PARTIAL: the field holds the pseudo-header sum, the kernel adds the rest.
-    writeU16(buf, l4 + 16, foldSum(pseudo));
     const h = this.hdr;
+    if (proto === IPProto.TCP) {
+      if (this.psh[g] === 1) buf[l4 + 13] |= TCP_PSH;
+      h.gsoType = ipLen === 20 ? VirtioGsoType.TcpV4 : VirtioGsoType.TcpV6;
+      if ((buf[l4 + 13] & TCP_CWR) !== 0) h.gsoType |= VirtioGsoType.Ecn;
+    } else {
+      writeU16(buf, l4 + 4, total - ipLen);
+      h.gsoType = VirtioGsoType.UdpL4;
+    }
+    // CHECKSUM_PARTIAL: the field holds the pseudo-header sum, the kernel adds the rest.
+    writeU16(buf, csumAt, foldSum(pseudo));
     h.flags = VirtioNetFlag.NeedsCsum;
-    h.gsoType = ipLen === 20 ? VirtioGsoType.TcpV4 : VirtioGsoType.TcpV6;
-    if ((buf[l4 + 13] & TCP_CWR) !== 0) h.gsoType |= VirtioGsoType.Ecn;
-    h.hdrLen = ipLen + this.tcpLen[g];
+    h.hdrLen = ipLen + this.l4Len[g];
     h.gsoSize = this.gsoSize[g];
     h.csumStart = ipLen;
-    h.csumOffset = 16;
+    h.csumOffset = csumAt - l4;
     h.write(buf, at - VIRTIO_NET_HDR_LEN);
   }
 
   private restoreHead(buf: Uint8Array, g: number, at: number): void {
     const ipLen = this.ipLen[g];
+    const l4 = at + ipLen;
     const s = g * 4;
     writeU16(buf, at + (ipLen === 20 ? 2 : 4), this.saved[s]);
     if (ipLen === 20) writeU16(buf, at + 10, this.saved[s + 1]);
-    buf[at + ipLen + 13] = this.saved[s + 2];
-    writeU16(buf, at + ipLen + 16, this.saved[s + 3]);
+    if (this.proto[g] === IPProto.TCP) {
+      buf[l4 + 13] = this.saved[s + 2];
+      writeU16(buf, l4 + 16, this.saved[s + 3]);
+    } else {
+      writeU16(buf, l4 + 4, this.saved[s + 2]);
+      writeU16(buf, l4 + 6, this.saved[s + 3]);
+    }
   }
 
   private writePlainHeader(buf: Uint8Array, at: number): void {
