@@ -5,6 +5,7 @@
       "sources": [
         "native/src/addon.c",
         "native/src/tun.c",
+        "native/src/tun_offload.c",
         "native/src/fd.c",
         "native/src/udp_socket.c",
         "native/src/udp_endpoint.c",

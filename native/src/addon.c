@@ -52,6 +52,7 @@ void export_int(napi_env env, napi_value exports, const char *name, int value) {
 
 static napi_value init(napi_env env, napi_value exports) {
   init_tun(env, exports);
+  init_tun_offload(env, exports);
   init_fd(env, exports);
   init_udp_socket(env, exports);
   init_udp_recv(env, exports);

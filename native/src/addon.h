@@ -10,6 +10,7 @@
 #include <string.h>
 
 napi_value init_tun(napi_env env, napi_value exports);
+napi_value init_tun_offload(napi_env env, napi_value exports);
 napi_value init_fd(napi_env env, napi_value exports);
 napi_value init_udp_socket(napi_env env, napi_value exports);
 napi_value init_udp_recv(napi_env env, napi_value exports);

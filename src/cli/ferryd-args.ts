@@ -19,7 +19,8 @@ ferryd --sidecar (or FERRY_SIDECAR=1 ferryd) is --up for a container: the config
 is FERRY_CONFIG, and /dev/net/tun is created when missing.
 
 Environment: LOG_LEVEL=verbose|error|silent (or a pino level), WG_PROCESS_FOREGROUND=1,
-FERRY_HTTP=ADDRESS:PORT (serve /livez, /readyz, /metrics), FERRY_CONFIG, FERRY_SIDECAR=1.
+FERRY_HTTP=ADDRESS:PORT (serve /livez, /readyz, /metrics), FERRY_CONFIG, FERRY_SIDECAR=1,
+FERRY_OFFLOAD=off (no TUN offloads).
 `;
 
 type FerrydArgs =

@@ -22,7 +22,7 @@ export interface TopSample {
 }
 
 /** Keys of `status` that are not a hosted plane's own object. */
-const PLAIN_STATUS = new Set(['interface', 'kind', 'publicKey', 'listenPort', 'fwmark', 'mtu', 'up', 'peers', 'routes', 'uptimeSeconds', 'pid']);
+const PLAIN_STATUS = new Set(['interface', 'kind', 'publicKey', 'listenPort', 'fwmark', 'mtu', 'up', 'peers', 'routes', 'offload', 'uptimeSeconds', 'pid']);
 
 export function formatRate(perSecond: number, unit: 'B' | 'pkt'): string {
   if (unit === 'pkt') return perSecond >= 10_000 ? `${(perSecond / 1000).toFixed(1)}k/s` : `${Math.round(perSecond)}/s`;

@@ -13,8 +13,10 @@ export const WG_QUICK_KEYS = ['Address', 'DNS', 'MTU', 'Table', 'PreUp', 'PostUp
 /** ferry's additions: keys read from a file, so a config can stay free of secrets. */
 const FERRY_INTERFACE_KEYS = ['PrivateKeyFile'] as const;
 const FERRY_PEER_KEYS = ['PresharedKeyFile'] as const;
+/** ferry's [Interface] settings for the daemon itself: wg(8) knows none, so strip removes them like wg-quick's keys. */
+export const FERRY_DAEMON_KEYS = ['FerryOffload'] as const;
 
-export const INTERFACE_KEYS: readonly string[] = [...WG_INTERFACE_KEYS, ...FERRY_INTERFACE_KEYS, ...WG_QUICK_KEYS];
+export const INTERFACE_KEYS: readonly string[] = [...WG_INTERFACE_KEYS, ...FERRY_INTERFACE_KEYS, ...WG_QUICK_KEYS, ...FERRY_DAEMON_KEYS];
 export const PEER_KEYS: readonly string[] = [...WG_PEER_KEYS, ...FERRY_PEER_KEYS];
 
 /** Keys that may appear several times in one section; their values accumulate in order. */

@@ -37,6 +37,8 @@ export interface InterfaceConfig {
   preDown: string[];
   postDown: string[];
   saveConfig: boolean;
+  /** FerryOffload: TUN offloads (docs/offloads.md); null when not given (on). */
+  offload: boolean | null;
   lines: KeyLines;
 }
 
@@ -104,6 +106,7 @@ export function emptyInterface(): InterfaceConfig {
     preDown: [],
     postDown: [],
     saveConfig: false,
+    offload: null,
     lines: {},
   };
 }

@@ -214,3 +214,13 @@ test('many peers parse in linear time', () => {
   assert.ok(performance.now() - t0 < 5000);
   assert.equal(testKey(1).length, 44);
 });
+
+test('FerryOffload: on or off in any case; absent is null (on); a bad or empty value is reported with file:line', () => {
+  assert.equal(parseConfig(`[Interface]\nPrivateKey = ${PRIV}\n`).interface.offload, null);
+  assert.equal(parseConfig(`[Interface]\nFerryOffload = off\n`).interface.offload, false);
+  assert.equal(parseConfig(`[Interface]\nferryoffload = ON   \n`).interface.offload, true);
+  assert.throws(() => parseConfig(`[Interface]\nPrivateKey = ${PRIV}\nFerryOffload = maybe\n`, { file: 'o.conf' }), /o\.conf:3: FerryOffload "maybe" is invalid: expected on or off/);
+  assert.throws(() => parseConfig(`[Interface]\nFerryOffload =\n`, { file: 'o.conf' }), /o\.conf:2: FerryOffload has no value: expected on or off/);
+  assert.throws(() => parseConfig(`[Interface]\nFerryOffload = on\nFerryOffload = off\n`, { file: 'o.conf' }), /o\.conf:3: FerryOffload is given twice/);
+  assert.throws(() => parseConfig(`[Peer]\nPublicKey = ${PEER_A}\nFerryOffload = on\n`, { file: 'o.conf' }), /o\.conf:3: FerryOffload belongs in \[Interface\]/);
+});

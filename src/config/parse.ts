@@ -43,6 +43,7 @@ const EXPECTED: Record<string, string> = {
   ListenPort: 'a port 0-65535',
   FwMark: 'off or a number',
   SaveConfig: 'true or false',
+  FerryOffload: 'on or off',
   PublicKey: 'a base64 key',
   PresharedKey: 'a base64 key',
   PresharedKeyFile: 'a path to a file holding a base64 key',
@@ -52,7 +53,7 @@ const EXPECTED: Record<string, string> = {
 };
 
 /** wg-quick's own keys and ferry's file keys read the end-trimmed value (paths, hook commands keep their spaces). */
-const TRIMMED_VALUE = new Set(['Address', 'DNS', 'MTU', 'Table', 'PreUp', 'PostUp', 'PreDown', 'PostDown', 'SaveConfig', 'PrivateKeyFile', 'PresharedKeyFile']);
+const TRIMMED_VALUE = new Set(['Address', 'DNS', 'MTU', 'Table', 'PreUp', 'PostUp', 'PreDown', 'PostDown', 'SaveConfig', 'PrivateKeyFile', 'PresharedKeyFile', 'FerryOffload']);
 
 /**
  * An unknown key is named in the message only when it looks like a key name: a pasted
@@ -120,6 +121,9 @@ export function parseConfig(text: string, options: ParseOptions = {}): WgQuickCo
         return;
       case 'SaveConfig':
         iface.saveConfig = v.parseBool(key, value);
+        return;
+      case 'FerryOffload':
+        iface.offload = v.parseOnOff(key, value);
         return;
       case 'PreUp':
       case 'PostUp':

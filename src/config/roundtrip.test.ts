@@ -64,6 +64,7 @@ test('any saved file (wg-quick keys, hooks, Ferry sections) is a fixed point of 
     mtu: fc.option(fc.integer({ min: 68, max: 65535 }), { nil: null }),
     table: fc.option(fc.constantFrom('off', 'auto', 'main', '51820'), { nil: null }),
     saveConfig: fc.boolean(),
+    offload: fc.option(fc.boolean(), { nil: null }),
     preUp: fc.array(words, { maxLength: 2 }),
     postUp: fc.array(words, { maxLength: 2 }),
     preDown: fc.array(words, { maxLength: 2 }),

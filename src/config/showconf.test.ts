@@ -172,3 +172,10 @@ test('stateFromConfig needs resolved endpoints', () => {
   const c = parseConfig(`[Peer]\nPublicKey = ${PEER_A}\nEndpoint = host.example:1\n`, { file: 'a.conf' });
   assert.throws(() => stateFromConfig(c), /^ConfigError: a\.conf:3: Endpoint is not resolved yet/);
 });
+
+test('save keeps FerryOffload after SaveConfig when the file gave it, and writes nothing when it did not', () => {
+  const off = parseConfig(`[Interface]\nPrivateKey = ${PRIV}\nFerryOffload = OFF\n`);
+  assert.equal(formatSavedConfig(stateFromConfig(off), off.interface), `[Interface]\nFerryOffload = off\nPrivateKey = ${PRIV}\n`);
+  const bare = parseConfig(`[Interface]\nPrivateKey = ${PRIV}\n`);
+  assert.doesNotMatch(formatSavedConfig(stateFromConfig(bare), bare.interface), /FerryOffload/);
+});

@@ -55,11 +55,11 @@ export function stateFromConfig(config: WgQuickConfig): Device {
 }
 
 /** The wg-quick part of [Interface] that `save` writes back (live values are the caller's to fill in). */
-export type SavedInterface = Pick<InterfaceConfig, 'addresses' | 'dns' | 'dnsSearch' | 'mtu' | 'table' | 'saveConfig' | 'preUp' | 'postUp' | 'preDown' | 'postDown'>;
+export type SavedInterface = Pick<InterfaceConfig, 'addresses' | 'dns' | 'dnsSearch' | 'mtu' | 'table' | 'saveConfig' | 'offload' | 'preUp' | 'postUp' | 'preDown' | 'postDown'>;
 
 /**
  * The file `wg-quick save` writes: showconf with its "[Interface]\n" replaced by that line
- * plus Address, DNS, MTU, Table, SaveConfig and the hooks, trailing newlines cut (the
+ * plus Address, DNS, MTU, Table, SaveConfig, FerryOffload and the hooks, trailing newlines cut (the
  * shell's `$(…)`) and one newline added (`echo`). Two ferry differences: DNS search
  * domains are kept (wg-quick loses them), and [Ferry…] sections are written back after
  * the peers, so saving never drops ferry's own configuration.
@@ -71,6 +71,7 @@ export function formatSavedConfig(state: Device, quick: SavedInterface, extensio
   if (quick.mtu !== null) head += `MTU = ${quick.mtu}\n`;
   if (quick.table !== null) head += `Table = ${quick.table}\n`;
   if (quick.saveConfig) head += 'SaveConfig = true\n';
+  if (quick.offload !== null) head += `FerryOffload = ${quick.offload ? 'on' : 'off'}\n`;
   for (const [key, list] of [['PreUp', quick.preUp], ['PostUp', quick.postUp], ['PreDown', quick.preDown], ['PostDown', quick.postDown]] as const) {
     for (const cmd of list) head += `${key} = ${cmd}\n`;
   }

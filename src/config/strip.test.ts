@@ -132,3 +132,7 @@ test('strip matches the real `wg-quick strip` byte for byte', async (t) => {
     assert.equal(stripConfig(parseConfig(text, { file })), stdout, label);
   }
 });
+
+test('strip removes FerryOffload (wg knows no such key), as it removes the wg-quick keys', () => {
+  assert.equal(stripConfig(`[Interface]\nPrivateKey = ${PRIV}\nFerryOffload = off\nMTU = 1420\n`), `[Interface]\nPrivateKey = ${PRIV}\n\n`);
+});

@@ -1,19 +1,20 @@
 /**
  * `wg-quick strip`: the config as wg(8) can read it. Like wg-quick's parse_options it
  * keeps every line (comments and blank lines too, each trimmed of surrounding spaces and
- * tabs as bash's `read` does) except the wg-quick keys of [Interface] sections, and prints
+ * tabs as bash's `read` does) except the wg-quick keys (and ferry's FerryOffload) of [Interface] sections, and prints
  * them followed by one more newline (its `echo "$WG_CONFIG"`). On top of that, ferry turns
  * PrivateKeyFile / PresharedKeyFile into the PrivateKey / PresharedKey lines wg
  * understands, and keeps its [Ferry…] sections whole for `ferry syncconf` (`ferry strip`)
  * or drops them for the real wg(8), which knows no such section ('drop').
  */
 import { formatKeyBase64 } from '../wireguard/keys.js';
-import { FERRY_SECTION_PREFIX, WG_QUICK_KEYS } from './constants.js';
+import { FERRY_DAEMON_KEYS, FERRY_SECTION_PREFIX, WG_QUICK_KEYS } from './constants.js';
 import { scanLines } from './lines.js';
 import type { WgQuickConfig } from './model.js';
 import { parseConfig, type ParseOptions } from './parse.js';
 
-const QUICK = new Set<string>(WG_QUICK_KEYS.map((k) => k.toLowerCase()));
+/** [Interface] keys wg(8) does not know: wg-quick's own and ferry's daemon settings. */
+const QUICK = new Set<string>([...WG_QUICK_KEYS, ...FERRY_DAEMON_KEYS].map((k) => k.toLowerCase()));
 const IFS_EDGES = /^[ \t]+|[ \t]+$/g;
 
 /** Strips a parsed config, or parses (and so validates) a text first. */

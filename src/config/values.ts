@@ -62,6 +62,14 @@ export function parseBool(key: string, value: string): boolean {
   throw new BadValue(`${key} ${quote(value)} is not a boolean: expected true or false`);
 }
 
+/** on or off (any case). */
+export function parseOnOff(key: string, value: string): boolean {
+  const v = value.toLowerCase();
+  if (v === 'on') return true;
+  if (v === 'off') return false;
+  throw new BadValue(`${key} ${quote(value)} is invalid: expected on or off`);
+}
+
 /** A base64 key; the message tells the length, never the text. */
 export function parseKey(key: string, value: string): Uint8Array {
   const k = tryParseKeyBase64(value);

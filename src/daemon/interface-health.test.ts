@@ -12,7 +12,8 @@ function escape(s: string): string {
 }
 
 function source(p: ReturnType<typeof makePair>): HealthSource {
-  const tun = Object.assign(p.a.tun, { readPackets: 0, writtenPackets: 0 });
+  // The fake TUN has no offloads, as a TunDevice opened without them.
+  const tun = Object.assign(p.a.tun, { readPackets: 0, writtenPackets: 0, offloads: null });
   return { ifname: 'wg0', device: p.a.dev, pool: p.a.pool, tun, datapath: p.a.dp, hosted: [] } as unknown as HealthSource;
 }
 
@@ -78,4 +79,6 @@ test('metrics: drops by the stage that decided them, and datapath batches', asyn
   assert.doesNotMatch(text, /^ferry_plane_drops_total\{[^}]*reason="wg_decrypt_failed"/m, 'reasons that never happened are left out of the finer families');
   assert.match(text, /^ferry_datapath_packets_total\{interface="wg0",direction="read"\} 3$/m);
   assert.match(text, /^ferry_datapath_mtu\{interface="wg0"\} \d+$/m);
+  assert.match(text, /^ferry_tun_offload\{interface="wg0"\} 0$/m);
+  assert.doesNotMatch(text, /^ferry_tun_offload_packets_total/m, 'the offload counters only with offloads on');
 });

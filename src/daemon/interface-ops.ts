@@ -53,6 +53,7 @@ export function registerInterfaceOps(control: ControlServer, src: InterfaceOpsSo
       up: datapath.isUp,
       peers: device.peerCount,
       routes: datapath.routes.size,
+      offload: tun.offloads !== null ? 'on' : 'off',
       ...Object.fromEntries(src.hosted.map((h) => [h.name, h.status()])),
       uptimeSeconds: Math.round((performance.now() - src.startedAt) / 1000),
       pid: process.pid,
@@ -97,7 +98,14 @@ export function registerInterfaceOps(control: ControlServer, src: InterfaceOpsSo
         exhausted: pool.exhausted,
         largeExhausted: pool.largeExhausted,
       },
-      tun: { read: tun.readPackets, written: tun.writtenPackets, writeErrors: tun.writeErrors, readErrors: tun.readErrors, truncated: tun.truncated },
+      tun: {
+        read: tun.readPackets,
+        written: tun.writtenPackets,
+        writeErrors: tun.writeErrors,
+        readErrors: tun.readErrors,
+        truncated: tun.truncated,
+        offload: tun.offloads === null ? null : tun.offloads.counters(),
+      },
       udp: {
         received: udp.received ?? 0,
         sent: udp.sent ?? 0,

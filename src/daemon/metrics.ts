@@ -54,6 +54,19 @@ export function writeInterfaceMetrics(m: MetricsText, src: MetricsSource, total:
   m.sample('ferry_io_errors_total', { ...iface, port: 'udp', op: 'send' }, udp.sendErrors ?? 0);
   m.sample('ferry_io_errors_total', { ...iface, port: 'udp', op: 'receive' }, udp.recvErrors ?? 0);
 
+  const off = tun.offloads;
+  m.family('ferry_tun_offload', 'gauge', 'TUN offloads on (1) or off (0): the TUN_F_* bits the kernel accepted are in ferry stats.').sample('ferry_tun_offload', iface, off === null ? 0 : 1);
+  if (off !== null) {
+    const r = off.reader;
+    const w = off.writer;
+    m.family('ferry_tun_offload_packets_total', 'counter', 'TUN offload work by kind: super-packets read, segments made of them, groups written (one writev each), packets coalesced into super-packets, coalesced groups written again unmerged (EINVAL).');
+    m.sample('ferry_tun_offload_packets_total', { ...iface, kind: 'super_read' }, r.superPackets);
+    m.sample('ferry_tun_offload_packets_total', { ...iface, kind: 'segments' }, r.segments);
+    m.sample('ferry_tun_offload_packets_total', { ...iface, kind: 'groups_written' }, w.groupsWritten);
+    m.sample('ferry_tun_offload_packets_total', { ...iface, kind: 'coalesced' }, w.packetsCoalesced);
+    m.sample('ferry_tun_offload_packets_total', { ...iface, kind: 'fallbacks' }, w.fallbacks);
+  }
+
   const s = datapath.stats;
   m.family('ferry_datapath_packets_total', 'counter', 'Packets the datapath read from and wrote to the TUN.');
   m.sample('ferry_datapath_packets_total', { ...iface, direction: 'read' }, s.tunRead);

@@ -32,6 +32,7 @@ import { registerPlanesSync } from './planes-sync.js';
 import { daemonPoolOptions } from './pool-size.js';
 import { DeviceUapiBackend } from './uapi-backend.js';
 import { IoErrorLog } from './io-error-log.js';
+import { offloadSetting } from './offload-setting.js';
 
 interface WgDaemonOptions {
   ifname: string;
@@ -45,6 +46,8 @@ interface WgDaemonOptions {
   socketCheckMs?: number;
   /** The interface's config file: its [Ferry…] sections choose the planes beside WireGuard. */
   configFile?: string;
+  /** TUN offloads; default from FERRY_OFFLOAD, then the file's FerryOffload, then on (offload-setting.ts). */
+  offload?: boolean;
 }
 
 /** Opens an underlay socket: dual-stack IPv6 when the host has IPv6, else IPv4. */
@@ -101,7 +104,9 @@ export class WgDaemon {
     const mtu = options.mtu ?? DEFAULT_MTU;
     // An L2 VTEP needs a TAP (Ethernet frames); everything else runs on a TUN.
     const deviceKind = config !== null && planeModules().some((m) => m.device?.(config) === 'tap') ? 'tap' : 'tun';
-    const tun = TunDevice.open(ifname, { pool, mtu, tap: deviceKind === 'tap' });
+    const offload = options.offload ?? offloadSetting(process.env, config);
+    const tun = TunDevice.open(ifname, { pool, mtu, tap: deviceKind === 'tap', offload: offload && deviceKind === 'tun' });
+    if (tun.offloadRefused !== null) logger.info({ ifname: tun.name }, `TUN offloads off: ${tun.offloadRefused}`);
     const ioErrors = new IoErrorLog(logger.child({ ifname: tun.name }));
     const datapath = new Datapath({ pool, tun, mtu, onIoError: ioErrors.report, device: deviceKind });
     const hosted: HostedPlane[] = [];

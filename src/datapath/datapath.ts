@@ -77,6 +77,7 @@ export class Datapath extends PlaneMounts implements LaneHost {
     };
     this.onTickTimer = () => this.tick();
     this.tun.fitReads?.(this.mtuValue);
+    this.tun.attachDrops?.(this.drops);
   }
 
   get isUp(): boolean {

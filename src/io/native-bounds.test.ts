@@ -38,9 +38,14 @@ function arrays(overlap: [string, string]) {
   const errors = new Int32Array(buf('errors'), at('errors'), 4);
   const state = new Int32Array(buf('state'), at('state'), n.UDP_GSO_STATE_LENGTH);
   const status = new Int32Array(buf('status'), at('status'), n.IO_STATUS_LENGTH);
+  const iovOffsets = new Int32Array(buf('iovOffsets'), at('iovOffsets'), 4);
+  const iovLengths = new Int32Array(buf('iovLengths'), at('iovLengths'), 4);
+  const groupIovStart = new Int32Array(buf('groupIovStart'), at('groupIovStart'), 4);
+  const groupIovCount = new Int32Array(buf('groupIovCount'), at('groupIovCount'), 4);
+  const results = new Int32Array(buf('results'), at('results'), 4);
   const ring = new Uint8Array(n.UDP_GRO_RING_BYTES);
   // With the ring in the pair, the slab is the ring's first 8 KiB.
-  return { slab: overlap.includes('ring') ? new Uint8Array(ring.buffer, 0, 8192) : slab, offsets, lengths, endpoints, errors, state, status, ring };
+  return { slab: overlap.includes('ring') ? new Uint8Array(ring.buffer, 0, 8192) : slab, offsets, lengths, endpoints, errors, state, status, ring, iovOffsets, iovLengths, groupIovStart, groupIovCount, results };
 }
 
 type Arrays = ReturnType<typeof arrays>;
@@ -51,18 +56,33 @@ function prime(a: Arrays): Uint8Array[] {
     a.offsets[i] = 1024 + i * 1024;
     a.lengths[i] = 1;
   }
+  // tunWritevBatch: two groups of two one-byte iovecs.
+  for (let i = 0; i < 4; i++) {
+    a.iovOffsets[i] = 1024 + i * 1024;
+    a.iovLengths[i] = 1;
+  }
+  a.groupIovStart.set([0, 2]);
+  a.groupIovCount.set([2, 2]);
   if (a.endpoints.length >= 4 * S) for (let i = 0; i < 4; i++) encodeEndpoint({ family: 4, address: '127.0.0.1', port: 9 }, a.endpoints, i * S);
-  return [a.slab, a.offsets, a.lengths, a.endpoints, a.errors, a.state, a.status].map((x) => new Uint8Array(x.buffer.slice(0)));
+  return all(a).map((x) => new Uint8Array(x.buffer.slice(0)));
+}
+
+function all(a: Arrays) {
+  return [a.slab, a.offsets, a.lengths, a.endpoints, a.errors, a.state, a.status, a.iovOffsets, a.iovLengths, a.groupIovStart, a.groupIovCount, a.results];
 }
 
 function unchanged(a: Arrays, before: Uint8Array[], what: string): void {
-  const after = [a.slab, a.offsets, a.lengths, a.endpoints, a.errors, a.state, a.status].map((x) => new Uint8Array(x.buffer));
+  const after = all(a).map((x) => new Uint8Array(x.buffer));
   for (let k = 0; k < after.length; k++) assert.deepEqual(after[k], before[k], `${what}: nothing written`);
 }
 
 const calls: Record<string, { arrays: string[]; call: (fd: number, a: Arrays) => unknown }> = {
   tunReadBatch: { arrays: ['slab', 'offsets', 'lengths', 'status'], call: (fd, a) => n.tunReadBatch(fd, a.slab, a.offsets, a.lengths, 64, 4, a.status) },
   tunWriteBatch: { arrays: ['slab', 'offsets', 'lengths', 'errors'], call: (fd, a) => n.tunWriteBatch(fd, a.slab, a.offsets, a.lengths, 4, a.errors) },
+  tunWritevBatch: {
+    arrays: ['slab', 'iovOffsets', 'iovLengths', 'groupIovStart', 'groupIovCount', 'results'],
+    call: (fd, a) => n.tunWritevBatch(fd, a.slab, a.iovOffsets, a.iovLengths, a.groupIovStart, a.groupIovCount, 2, a.results),
+  },
   udpRecvBatch: {
     arrays: ['slab', 'offsets', 'lengths', 'endpoints', 'status'],
     call: (fd, a) => n.udpRecvBatch(fd, a.slab, a.offsets, a.lengths, a.endpoints, 64, 4, a.status),
@@ -124,6 +144,34 @@ test('endpoints inside the slab, or lengths over the offsets, are refused for th
     // Offsets inside the slab.
     const inSlab = new Int32Array(slab.buffer, slab.byteOffset + 4096, 2);
     assert.throws(() => n.tunWriteBatch(fd, slab, inSlab, lengths, 2), /slab and offsets share memory/);
+  });
+});
+
+test('tunWritevBatch refuses a group outside the iovec arrays, an iovec outside the slab, and a short results array, before writing', () => {
+  withSocket((fd) => {
+    const slab = new Uint8Array(8192);
+    const offs = new Int32Array([0, 100, 200, 300]);
+    const lens = new Int32Array([10, 10, 10, 10]);
+    const results = new Int32Array(4).fill(7);
+    const bad: [string, number[], number[], RegExp][] = [
+      ['past the end', [2], [3], /group 0 \(iovecs 2 \+ 3\) lies outside/],
+      ['empty group', [0], [0], /group 0 \(iovecs 0 \+ 0\)/],
+      ['negative start', [-1], [1], /group 0 \(iovecs -1 \+ 1\)/],
+      ['too many iovecs', [0], [n.TUN_WRITEV_MAX_IOV + 1], /at most 1024 per group/],
+    ];
+    for (const [what, start, count, re] of bad) {
+      assert.throws(() => n.tunWritevBatch(fd, slab, offs, lens, new Int32Array(start), new Int32Array(count), 1, results), re, what);
+    }
+    // The second group's last iovec runs past the slab: nothing is written for the first either.
+    lens[3] = 8192;
+    assert.throws(() => n.tunWritevBatch(fd, slab, offs, lens, new Int32Array([0, 2]), new Int32Array([2, 2]), 2, results), /lies outside the slab/);
+    lens[3] = 10;
+    assert.throws(() => n.tunWritevBatch(fd, slab, offs, lens, new Int32Array([0, 2]), new Int32Array([2, 2]), 3, results), /groupCount must be an integer in \[0, 2\]/);
+    assert.throws(() => n.tunWritevBatch(fd, slab, offs, lens, new Int32Array([0, 2]), new Int32Array([2, 2]), 2, new Int32Array(1)), /results has 1 entries/);
+    assert.deepEqual([...results], [7, 7, 7, 7], 'no result written by a refused call');
+    // A valid call on an unconnected UDP socket: each writev fails, reported per group, never thrown.
+    assert.equal(n.tunWritevBatch(fd, slab, offs, lens, new Int32Array([0, 2]), new Int32Array([2, 2]), 2, results), 0);
+    assert.ok(results[0] < 0 && results[1] < 0, `per-group -errno: ${results}`);
   });
 });
 

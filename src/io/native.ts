@@ -54,6 +54,35 @@ export interface NativeIo {
   tunReadBatch(fd: number, slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, maxLen: number, count: number, status?: Int32Array): number;
   /** Writes packets; returns how many were accepted; errors[i] = -errno or 0. */
   tunWriteBatch(fd: number, slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, errors?: Int32Array): number;
+  // --- tun_offload.c
+  /** TUNSETOFFLOAD bits (linux/if_tun.h; USO from Linux 6.2). */
+  readonly TUN_F_CSUM: number;
+  readonly TUN_F_TSO4: number;
+  readonly TUN_F_TSO6: number;
+  readonly TUN_F_USO4: number;
+  readonly TUN_F_USO6: number;
+  /** Most iovecs one tunWritevBatch group may have. */
+  readonly TUN_WRITEV_MAX_IOV: number;
+  /**
+   * TUNSETOFFLOAD on a TUN opened with TUN_VNET_HDR: returns the flags accepted (the set
+   * without USO when only that was refused), or -errno when the kernel refused them.
+   */
+  tunSetOffload(fd: number, flags: number): number;
+  /**
+   * One writev per group g: the iovecs [groupIovStart[g], +groupIovCount[g]) of
+   * (iovOffsets, iovLengths) into the slab. results[g] = 0 or -errno (never thrown; only a
+   * bad fd throws). Returns the groups written.
+   */
+  tunWritevBatch(
+    fd: number,
+    slab: Uint8Array,
+    iovOffsets: Int32Array,
+    iovLengths: Int32Array,
+    groupIovStart: Int32Array,
+    groupIovCount: Int32Array,
+    groupCount: number,
+    results: Int32Array,
+  ): number;
   /** SIOCSIFMTU / SIOCGIFMTU / SIOCSIFFLAGS in the caller's current namespace. */
   linkSetMtu(name: string, mtu: number): void;
   linkGetMtu(name: string): number;

@@ -17,7 +17,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const HOT: Record<string, string[]> = {
   'io/udp.ts': ['recvBatch', 'sendBatch', 'whenWritable', 'cancelWhenWritable', 'pause', 'resume', 'liveFd', 'pending'],
   'io/udp-gro-ring.ts': ['pending', 'lastCoalesced', 'lastDatagrams'],
-  'io/tun.ts': ['readBatch', 'writeBatch', 'pause', 'resume', 'liveFd'],
+  'io/tun.ts': ['readBatch', 'writeBatch', 'pause', 'resume', 'liveFd', 'readOffloaded'],
+  'io/tun-offload.ts': ['read', 'pause', 'resume'],
+  'io/tun-offload-read.ts': ['readBatch', 'splitHeld', 'splitOne', 'drop', 'pending'],
+  'io/tun-offload-write.ts': ['write', 'writeEach', 'stagePlain', 'flushPlain'],
   'io/reserve.ts': ['refill', 'handOver', 'target'],
   'io/gate.ts': ['whenWritable', 'cancelWhenWritable', 'pause', 'resume', 'starve', 'readableWanted', 'wanted', 'apply', 'fireWritable'],
   'io/poll.ts': ['update', 'rearm'],

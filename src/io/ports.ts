@@ -12,6 +12,7 @@
  */
 import type { BufferPool } from '../buffer/pool.js';
 import type { PacketBatch } from '../buffer/batch.js';
+import type { DropCounters } from '../stats/drop-reasons.js';
 
 interface Readiness {
   /**
@@ -36,6 +37,8 @@ export interface TunPort extends Readiness {
    * without it reads into small slots.
    */
   fitReads?(mtu: number): void;
+  /** Where the port counts the drops of its own (TUN offloads: tun_offload_bad_packet); the datapath gives its counters. */
+  attachDrops?(drops: DropCounters): void;
   /**
    * Writes batch packets [0, count). Returns how many the kernel accepted; per packet
    * failures (a malformed packet the kernel rejects) are counted, not thrown.

@@ -6,10 +6,12 @@
 import type { PacketBatch } from '../buffer/batch.js';
 import type { BufferPool } from '../buffer/pool.js';
 import { ErrorCode, FerryError, type SystemError } from '../errors.js';
+import type { DropCounters } from '../stats/drop-reasons.js';
 import { loadNative, type NativeIo } from './native.js';
 import { ReadGate } from './gate.js';
 import type { TunPort } from './ports.js';
 import { DEFAULT_RESERVE, SlotReserve } from './reserve.js';
+import { openOffloads, TunOffloads } from './tun-offload.js';
 
 /** Largest batch writeBatch accepts (PacketBatch's own limit). */
 const MAX_BATCH = 4096;
@@ -33,6 +35,12 @@ interface TunOpenOptions {
   up?: boolean;
   /** Slots kept for reading (default 128, at most the pool's slot count). */
   reserve?: number;
+  /**
+   * TUN offloads (docs/offloads.md#tun-offloads): IFF_VNET_HDR, TUNSETOFFLOAD, super-packets
+   * split on read and TCP coalesced on write. Used when the kernel and the pool allow it
+   * (see offloadRefused); never on a TAP. Default false.
+   */
+  offload?: boolean;
 }
 
 interface TunDeviceInfo {
@@ -72,6 +80,10 @@ export class TunDevice implements TunPort {
   private readLen: number;
   /** Bytes a packet carries beyond the MTU: TAP link header, virtio header. */
   private readonly framing: number;
+  /** The offload paths when offloads are on; null on the plain path. */
+  readonly offloads: TunOffloads | null;
+  /** Why offloads were asked for and are off (the kernel or the pool refused): said once in the log. */
+  readonly offloadRefused: string | null;
 
   /** Opens (or creates) the device. The caller closes it. */
   static open(name: string, options: TunOpenOptions): TunDevice {
@@ -86,13 +98,13 @@ export class TunDevice implements TunPort {
     const limits = packetLimits(options.pool, options.tap === true, options.vnetHdr === true);
     if (options.mtu !== undefined) checkMtu(options.mtu, limits.maxMtu);
     const reserveSize = options.reserve ?? Math.min(DEFAULT_RESERVE, options.pool.slotCount);
-    const opened = native.tunOpen(name, flags);
+    const { opened, offloads, refused } = openOffloads(native, name, flags, options);
     try {
       let mtu = options.mtu;
       if (mtu !== undefined) native.linkSetMtu(opened.name, mtu);
       else checkMtu((mtu = native.linkGetMtu(opened.name)), limits.maxMtu);
       if (options.up) native.linkSetUp(opened.name, true);
-      const tun = new TunDevice(native, opened.fd, opened.name, options, reserveSize);
+      const tun = new TunDevice(native, opened.fd, opened.name, options, reserveSize, offloads, refused);
       tun.fitReads(mtu);
       return tun;
     } catch (err) {
@@ -101,13 +113,23 @@ export class TunDevice implements TunPort {
     }
   }
 
-  private constructor(native: NativeIo, fd: number, name: string, options: TunOpenOptions, reserveSize: number) {
+  private constructor(
+    native: NativeIo,
+    fd: number,
+    name: string,
+    options: TunOpenOptions,
+    reserveSize: number,
+    offloads: TunOffloads | null,
+    offloadRefused: string | null,
+  ) {
     this.native = native;
     this.fdValue = fd;
     this.name = name;
     this.pool = options.pool;
     this.tap = options.tap === true;
-    this.vnetHdr = options.vnetHdr === true;
+    this.vnetHdr = options.vnetHdr === true || offloads !== null;
+    this.offloads = offloads;
+    this.offloadRefused = offloadRefused;
     const limits = packetLimits(this.pool, this.tap, this.vnetHdr);
     this.framing = limits.framing;
     this.readLen = limits.readLen;
@@ -127,9 +149,14 @@ export class TunDevice implements TunPort {
     return this.fdValue;
   }
 
-  /** Packets dropped because they were larger than maxPacket. */
+  /** Packets dropped because they were larger than maxPacket (a whole large slot with offloads). */
   get truncated(): number {
-    return this.reserve.truncated;
+    return this.reserve.truncated + (this.offloads === null ? 0 : this.offloads.reader.truncated);
+  }
+
+  /** Counts the drops of the offload path (tun_offload_bad_packet) in the datapath's counters. */
+  attachDrops(drops: DropCounters): void {
+    if (this.offloads !== null) this.offloads.reader.drops = drops;
   }
 
   /**
@@ -137,6 +164,7 @@ export class TunDevice implements TunPort {
    * cannot hold them (the datapath calls it when the interface MTU changes).
    */
   fitReads(mtu: number): void {
+    this.offloads?.fitSegments(mtu);
     const reserve = this.reserve;
     if (!reserve.fit(mtu + this.framing)) return;
     this.readLen = reserve.capacity + (this.pool.tailroom > 0 ? 1 : 0);
@@ -155,6 +183,7 @@ export class TunDevice implements TunPort {
     const fd = this.liveFd();
     const room = batch.capacity - batch.count;
     if (room <= 0) return 0;
+    if (this.offloads !== null) return this.readOffloaded(fd, batch);
     const reserve = this.reserve;
     const have = reserve.refill();
     if (have === 0) {
@@ -179,7 +208,8 @@ export class TunDevice implements TunPort {
     const count = batch.count;
     if (count === 0) return 0;
     const results = this.writeResults;
-    const ok = this.native.tunWriteBatch(fd, this.pool.slab, batch.offsets, batch.lengths, count, results);
+    const off = this.offloads;
+    const ok = off !== null ? off.writer.write(fd, batch, results) : this.native.tunWriteBatch(fd, this.pool.slab, batch.offsets, batch.lengths, count, results);
     this.writtenPackets += ok;
     if (ok !== count) {
       this.writeErrors += count - ok;
@@ -202,25 +232,41 @@ export class TunDevice implements TunPort {
   /** onError (optional) receives poll errors, e.g. the device was deleted. */
   start(onReadable: () => void, onError: ((err: SystemError) => void) | undefined = this.onError): void {
     this.liveFd();
-    this.gate.start(onReadable, onError);
+    const off = this.offloads;
+    this.gate.start(off === null ? onReadable : off.readable(onReadable, this.gate), onError);
   }
 
   pause(): void {
+    this.offloads?.pause();
     this.gate.pause();
   }
 
   resume(): void {
     this.gate.resume();
+    this.offloads?.resume();
   }
 
   /** Stops polling, returns the reserve to the pool, forgets its pool waiter and closes the fd. Idempotent. */
   close(): void {
     if (this.fdValue < 0) return;
     this.gate.stop();
+    this.offloads?.close();
     this.reserve.releaseAll();
     const fd = this.fdValue;
     this.fdValue = -1;
     this.native.closeFd(fd);
+  }
+
+  private readOffloaded(fd: number, batch: PacketBatch): number {
+    const reader = this.offloads!.reader;
+    const errorsBefore = reader.readErrors;
+    const n = this.offloads!.read(fd, batch, this.readStatus);
+    if (reader.readErrors !== errorsBefore) {
+      this.readErrors += reader.readErrors - errorsBefore;
+      this.lastReadError = reader.lastReadError;
+    }
+    this.readPackets += n;
+    return n;
   }
 
   private liveFd(): number {

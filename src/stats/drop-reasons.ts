@@ -100,6 +100,9 @@ export const DropReason = {
   Ipv6TooManyExtensionHeaders: 57,
   /** Under load, a handshake message without a valid mac2 whose cookie reply the per-source or total cookie-reply limit suppressed (ferry is not a reflector). */
   WgCookieReplyLimited: 58,
+  // io (TUN offloads)
+  /** A packet read from a TUN with offloads that does not split (bad virtio header, lengths or headers; more segments than a batch holds). */
+  TunOffloadBadPacket: 59,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

@@ -41,7 +41,7 @@ async function savedInterface(s: Session): Promise<SavedInterface> {
     const m = /mtu ([0-9]+)/.exec((await s.query(['ip', 'link', 'show', 'dev', s.ifname])).stdout);
     if (m !== null) mtu = Number(m[1]);
   }
-  return { addresses, dns: dns.servers, dnsSearch: dns.search, mtu, table: i.table, saveConfig: i.saveConfig, preUp: i.preUp, postUp: i.postUp, preDown: i.preDown, postDown: i.postDown };
+  return { addresses, dns: dns.servers, dnsSearch: dns.search, mtu, table: i.table, saveConfig: i.saveConfig, offload: i.offload, preUp: i.preUp, postUp: i.postUp, preDown: i.preDown, postDown: i.postDown };
 }
 
 /** Writes text to path through path.tmp: created 0600, synced, renamed over path. */
