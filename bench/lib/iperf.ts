@@ -26,22 +26,52 @@ export interface IperfResult {
   rssMaxMiB?: number;
 }
 
-export async function iperf(a: WgPeer, b: WgPeer, seconds: number, watchPid?: number): Promise<IperfResult> {
+/** What iperf3 runs: TCP (one stream or `parallel`, `reverse` for -R) or UDP datagrams of `udpBytes` as fast as it can (-b 0). */
+export interface IperfCase {
+  reverse?: boolean;
+  parallel?: number;
+  udpBytes?: number;
+}
+
+interface IperfJson {
+  end: {
+    sum_received: { bits_per_second: number; bytes: number; seconds: number; lost_percent?: number };
+    sum_sent: { retransmits?: number; packets?: number };
+  };
+}
+
+function caseArgs(c: IperfCase): string[] {
+  const args: string[] = [];
+  if (c.reverse) args.push('-R');
+  if (c.parallel !== undefined && c.parallel > 1) args.push('-P', String(c.parallel));
+  if (c.udpBytes !== undefined) args.push('-u', '-l', String(c.udpBytes), '-b', '0');
+  return args;
+}
+
+/** Runs iperf3 from a to b; cpu is both daemons' CPU seconds while it ran. */
+async function runIperf(a: WgPeer, b: WgPeer, seconds: number, c: IperfCase, watchPid?: number): Promise<{ j: IperfJson; cpu: number; rssMax: number }> {
   const server = b.ns.spawn('iperf3', ['-s', '-1', '-B', b.inner4]);
   await new Promise((r) => setTimeout(r, 300));
   const cpu0 = cpuSeconds(a.pid) + cpuSeconds(b.pid);
   let rssMax = 0;
   const timer = watchPid ? setInterval(() => (rssMax = Math.max(rssMax, rssMiB(watchPid))), 250) : undefined;
-  const text = await new Promise<string>((resolve, reject) => {
-    const c = a.ns.spawn('iperf3', ['-c', b.inner4, '-t', String(seconds), '-J']);
-    let out = '';
-    c.stdout?.on('data', (d) => (out += d));
-    c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`iperf3 exited ${code}: ${out.slice(0, 500)}`))));
-  });
-  const cpu = cpuSeconds(a.pid) + cpuSeconds(b.pid) - cpu0;
-  if (timer) clearInterval(timer);
-  server.kill();
-  const j = JSON.parse(text) as { end: { sum_received: { bits_per_second: number; bytes: number }; sum_sent: { retransmits?: number } } };
+  try {
+    const text = await new Promise<string>((resolve, reject) => {
+      const client = a.ns.spawn('iperf3', ['-c', b.inner4, '-t', String(seconds), '-J', ...caseArgs(c)]);
+      let out = '';
+      client.stdout?.on('data', (d) => (out += d));
+      client.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`iperf3 exited ${code}: ${out.slice(0, 500)}`))));
+    });
+    return { j: JSON.parse(text) as IperfJson, cpu: cpuSeconds(a.pid) + cpuSeconds(b.pid) - cpu0, rssMax };
+  } finally {
+    if (timer) clearInterval(timer);
+    server.kill();
+  }
+}
+
+/** A TCP case (forward by default): received Gbit/s, retransmits, both daemons' CPU per GB. */
+export async function iperf(a: WgPeer, b: WgPeer, seconds: number, watchPid?: number, c: IperfCase = {}): Promise<IperfResult> {
+  const { j, cpu, rssMax } = await runIperf(a, b, seconds, c, watchPid);
   return {
     gbps: j.end.sum_received.bits_per_second / 1e9,
     retransmits: j.end.sum_sent.retransmits ?? 0,
@@ -50,3 +80,10 @@ export async function iperf(a: WgPeer, b: WgPeer, seconds: number, watchPid?: nu
   };
 }
 
+/** UDP datagrams of `bytes` payload as fast as iperf3 sends them: packets per second received and the loss. */
+export async function iperfUdpPps(a: WgPeer, b: WgPeer, seconds: number, bytes = 64): Promise<{ pps: number; lossPercent: number; sentPps: number }> {
+  const { j } = await runIperf(a, b, seconds, { udpBytes: bytes });
+  const r = j.end.sum_received;
+  const sent = j.end.sum_sent.packets ?? 0;
+  return { pps: r.bytes / bytes / r.seconds, lossPercent: r.lost_percent ?? 0, sentPps: sent / r.seconds };
+}

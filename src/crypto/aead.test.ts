@@ -234,7 +234,7 @@ test('runs of one keypair (key set once per run): a failure inside a run leaves 
   sealBatch(slab, offsets, lengths, keys, keyIndex, pkts.length);
   pkts.forEach((p, i) => {
     const sealed = slab.subarray(offsets[i], offsets[i] + lengths[i] + AEAD_TAG_LENGTH);
-    assert.deepEqual(Buffer.from(referenceOpen(keyOf(keys, p.key), p.counter, sealed)), Buffer.from(p.plaintext), `packet ${i} sealed under its own key and nonce`);
+    assert.deepEqual(Buffer.from(referenceOpen(keyOf(keys, p.key), p.counter, sealed) ?? []), Buffer.from(p.plaintext), `packet ${i} sealed under its own key and nonce`);
   });
   const sealedLengths = lengths.map((l) => l + AEAD_TAG_LENGTH);
   slab[offsets[1] + 3] ^= 0x01; // inside the first run
