@@ -86,7 +86,7 @@ async function main(): Promise<void> {
         push(gbps, `${v}/${name}`, res.gbps);
         push(cpu, `${v}/${name}`, res.cpuSecondsPerGB);
         rssMax = Math.max(rssMax, res.rssMaxMiB ?? 0);
-        emit({ run: v, round: r, case: `tcp-${name}`, gbps: round(res.gbps, 3), retransmits: res.retransmits, cpu_s_per_gb: round(res.cpuSecondsPerGB, 2) });
+        emit({ run: v, round: r, case: `tcp-${name}`, gbps: round(res.gbps, 3), retransmits: res.retransmits, cpu_s_per_gb: round(res.cpuSecondsPerGB, 2), underlay_rcvbuf_errors: res.rcvbufErrors });
       }
     }
     for (const v of variants) {

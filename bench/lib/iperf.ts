@@ -18,8 +18,19 @@ export function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** UDP datagrams the kernel dropped in a namespace because a socket's receive buffer was full (/proc/net/snmp RcvbufErrors). */
+function udpRcvbufErrors(peer: WgPeer): number {
+  const udp = peer.ns.run('cat', ['/proc/net/snmp']).split('\n').filter((l) => l.startsWith('Udp:'));
+  if (udp.length < 2) return 0;
+  const names = udp[0].trim().split(/\s+/);
+  const values = udp[1].trim().split(/\s+/);
+  return Number(values[names.indexOf('RcvbufErrors')] ?? 0);
+}
+
 export interface IperfResult {
   gbps: number;
+  /** Underlay datagrams dropped at a full socket receive buffer, both namespaces (the tunnel daemons' sockets, for TCP). */
+  rcvbufErrors: number;
   retransmits: number;
   /** Both daemons' CPU time per GB delivered: less sensitive than Gbit/s to other load on the machine. */
   cpuSecondsPerGB: number;
@@ -49,9 +60,10 @@ function caseArgs(c: IperfCase): string[] {
 }
 
 /** Runs iperf3 from a to b; cpu is both daemons' CPU seconds while it ran. */
-async function runIperf(a: WgPeer, b: WgPeer, seconds: number, c: IperfCase, watchPid?: number): Promise<{ j: IperfJson; cpu: number; rssMax: number }> {
+async function runIperf(a: WgPeer, b: WgPeer, seconds: number, c: IperfCase, watchPid?: number): Promise<{ j: IperfJson; cpu: number; rssMax: number; rcvbufErrors: number }> {
   const server = b.ns.spawn('iperf3', ['-s', '-1', '-B', b.inner4]);
   await new Promise((r) => setTimeout(r, 300));
+  const drops0 = udpRcvbufErrors(a) + udpRcvbufErrors(b);
   const cpu0 = cpuSeconds(a.pid) + cpuSeconds(b.pid);
   let rssMax = 0;
   const timer = watchPid ? setInterval(() => (rssMax = Math.max(rssMax, rssMiB(watchPid))), 250) : undefined;
@@ -62,7 +74,8 @@ async function runIperf(a: WgPeer, b: WgPeer, seconds: number, c: IperfCase, wat
       client.stdout?.on('data', (d) => (out += d));
       client.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`iperf3 exited ${code}: ${out.slice(0, 500)}`))));
     });
-    return { j: JSON.parse(text) as IperfJson, cpu: cpuSeconds(a.pid) + cpuSeconds(b.pid) - cpu0, rssMax };
+    const cpu = cpuSeconds(a.pid) + cpuSeconds(b.pid) - cpu0;
+    return { j: JSON.parse(text) as IperfJson, cpu, rssMax, rcvbufErrors: udpRcvbufErrors(a) + udpRcvbufErrors(b) - drops0 };
   } finally {
     if (timer) clearInterval(timer);
     server.kill();
@@ -71,9 +84,10 @@ async function runIperf(a: WgPeer, b: WgPeer, seconds: number, c: IperfCase, wat
 
 /** A TCP case (forward by default): received Gbit/s, retransmits, both daemons' CPU per GB. */
 export async function iperf(a: WgPeer, b: WgPeer, seconds: number, watchPid?: number, c: IperfCase = {}): Promise<IperfResult> {
-  const { j, cpu, rssMax } = await runIperf(a, b, seconds, c, watchPid);
+  const { j, cpu, rssMax, rcvbufErrors } = await runIperf(a, b, seconds, c, watchPid);
   return {
     gbps: j.end.sum_received.bits_per_second / 1e9,
+    rcvbufErrors,
     retransmits: j.end.sum_sent.retransmits ?? 0,
     cpuSecondsPerGB: cpu / (j.end.sum_received.bytes / 1e9),
     ...(watchPid ? { rssMaxMiB: round(rssMax, 1) } : {}),
