@@ -150,6 +150,8 @@ interface WindowResult {
   link: LinkKind;
   packets: number;
   seconds: number;
+  /** Process CPU time (user + system) per packet delivered: what other load on a shared machine moves least. */
+  cpuNsPerPacket: number;
   gc: GcWindowReading;
 }
 
@@ -160,9 +162,11 @@ async function measure(p: BenchPair, link: LinkKind, roundNo: number, gcw: GcWin
   const delivered0 = p.a.tun.delivered + p.b.tun.delivered;
   const heap0 = process.memoryUsage().heapUsed;
   const young0 = newSpaceUsed();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   run(p, PACKETS);
   const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   const young1 = newSpaceUsed();
   const heap1 = process.memoryUsage().heapUsed;
   await sleep(50);
@@ -170,12 +174,14 @@ async function measure(p: BenchPair, link: LinkKind, roundNo: number, gcw: GcWin
   check(p, `${link} round ${roundNo}`);
   const packets = p.a.tun.delivered + p.b.tun.delivered - delivered0;
   const seconds = (t1 - t0) / 1000;
+  const cpuNsPerPacket = ((cpu.user + cpu.system) * 1000) / packets;
   emit({
     run: link === 'mem' ? 'ferry' : 'dgram-style link',
     round: roundNo,
     packets,
     seconds: round(seconds, 3),
     pps: Math.round(packets / seconds),
+    cpu_ns_per_packet: round(cpuNsPerPacket, 1),
     gc,
     gc_per_million_packets: round((gc.collections * 1e6) / packets, 3),
     // Without a scavenge in the window, new space only grew: what the window allocated there.
@@ -185,7 +191,7 @@ async function measure(p: BenchPair, link: LinkKind, roundNo: number, gcw: GcWin
     pool_in_use: { a: p.a.pool.inUse, b: p.b.pool.inUse, outside_reserves: held(p) },
     handshake_in_window: p.a.peer.lastHandshakeWallMs + p.b.peer.lastHandshakeWallMs !== handshakes,
   });
-  return { link, packets, seconds, gc };
+  return { link, packets, seconds, cpuNsPerPacket, gc };
 }
 
 function summary(rs: WindowResult[]) {
@@ -198,6 +204,7 @@ function summary(rs: WindowResult[]) {
     gc_per_million_packets: round((gcs * 1e6) / packets, 3),
     pps: Math.round(median(rs.map((r) => r.packets / r.seconds))),
     runs_pps: rs.map((r) => Math.round(r.packets / r.seconds)),
+    cpu_ns_per_packet: round(median(rs.map((r) => r.cpuNsPerPacket)), 1),
   };
 }
 

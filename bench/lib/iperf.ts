@@ -18,8 +18,19 @@ export function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** UDP datagrams the kernel dropped in a namespace because a socket's receive buffer was full (/proc/net/snmp RcvbufErrors). */
+function udpRcvbufErrors(peer: WgPeer): number {
+  const udp = peer.ns.run('cat', ['/proc/net/snmp']).split('\n').filter((l) => l.startsWith('Udp:'));
+  if (udp.length < 2) return 0;
+  const names = udp[0].trim().split(/\s+/);
+  const values = udp[1].trim().split(/\s+/);
+  return Number(values[names.indexOf('RcvbufErrors')] ?? 0);
+}
+
 export interface IperfResult {
   gbps: number;
+  /** Underlay datagrams dropped at a full socket receive buffer, both namespaces (the tunnel daemons' sockets, for TCP). */
+  rcvbufErrors: number;
   retransmits: number;
   /** Both daemons' CPU time per GB delivered: less sensitive than Gbit/s to other load on the machine. */
   cpuSecondsPerGB: number;
@@ -43,22 +54,65 @@ async function iperfJson(a: WgPeer, b: WgPeer, clientArgs: string[], onStart?: (
   }
 }
 
-export async function iperf(a: WgPeer, b: WgPeer, seconds: number, watchPid?: number): Promise<IperfResult> {
+/** What iperf3 runs: TCP (one stream or `parallel`, `reverse` for -R) or UDP datagrams of `udpBytes` as fast as it can (-b 0). */
+export interface IperfCase {
+  reverse?: boolean;
+  parallel?: number;
+  udpBytes?: number;
+}
+
+interface IperfJson {
+  end: {
+    sum_received: { bits_per_second: number; bytes: number; seconds: number; lost_percent?: number };
+    sum_sent: { retransmits?: number; packets?: number };
+  };
+}
+
+function caseArgs(c: IperfCase): string[] {
+  const args: string[] = [];
+  if (c.reverse) args.push('-R');
+  if (c.parallel !== undefined && c.parallel > 1) args.push('-P', String(c.parallel));
+  if (c.udpBytes !== undefined) args.push('-u', '-l', String(c.udpBytes), '-b', '0');
+  return args;
+}
+
+/** Runs iperf3 from a to b; cpu is both daemons' CPU seconds while it ran. */
+async function runIperf(a: WgPeer, b: WgPeer, seconds: number, c: IperfCase, watchPid?: number): Promise<{ j: IperfJson; cpu: number; rssMax: number; rcvbufErrors: number }> {
+  let drops0 = 0;
   let cpu0 = 0;
   let rssMax = 0;
   const timer = watchPid ? setInterval(() => (rssMax = Math.max(rssMax, rssMiB(watchPid))), 250) : undefined;
-  const text = await iperfJson(a, b, ['-t', String(seconds)], () => (cpu0 = cpuSeconds(a.pid) + cpuSeconds(b.pid)));
-  const cpu = cpuSeconds(a.pid) + cpuSeconds(b.pid) - cpu0;
-  if (timer) clearInterval(timer);
-  const j = JSON.parse(text) as { end: { sum_received: { bits_per_second: number; bytes: number }; sum_sent: { retransmits?: number } } };
+  try {
+    const text = await iperfJson(a, b, ['-t', String(seconds), ...caseArgs(c)], () => {
+      drops0 = udpRcvbufErrors(a) + udpRcvbufErrors(b);
+      cpu0 = cpuSeconds(a.pid) + cpuSeconds(b.pid);
+    });
+    const cpu = cpuSeconds(a.pid) + cpuSeconds(b.pid) - cpu0;
+    return { j: JSON.parse(text) as IperfJson, cpu, rssMax, rcvbufErrors: udpRcvbufErrors(a) + udpRcvbufErrors(b) - drops0 };
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+}
+
+/** A TCP case (forward by default): received Gbit/s, retransmits, both daemons' CPU per GB. */
+export async function iperf(a: WgPeer, b: WgPeer, seconds: number, watchPid?: number, c: IperfCase = {}): Promise<IperfResult> {
+  const { j, cpu, rssMax, rcvbufErrors } = await runIperf(a, b, seconds, c, watchPid);
   return {
     gbps: j.end.sum_received.bits_per_second / 1e9,
+    rcvbufErrors,
     retransmits: j.end.sum_sent.retransmits ?? 0,
     cpuSecondsPerGB: cpu / (j.end.sum_received.bytes / 1e9),
     ...(watchPid ? { rssMaxMiB: round(rssMax, 1) } : {}),
   };
 }
 
+/** UDP datagrams of `bytes` payload as fast as iperf3 sends them: packets per second received and the loss. */
+export async function iperfUdpPps(a: WgPeer, b: WgPeer, seconds: number, bytes = 64): Promise<{ pps: number; lossPercent: number; sentPps: number }> {
+  const { j } = await runIperf(a, b, seconds, { udpBytes: bytes });
+  const r = j.end.sum_received;
+  const sent = j.end.sum_sent.packets ?? 0;
+  return { pps: r.bytes / bytes / r.seconds, lossPercent: r.lost_percent ?? 0, sentPps: sent / r.seconds };
+}
 
 export interface IperfSeconds {
   /** Unix time (s) of the receiver's first interval. */

@@ -4,7 +4,8 @@
  *
  * Uses the OpenSSL that Node links statically and exports (EVP_*), so nothing extra is
  * linked. One EVP_CIPHER_CTX per Node environment (main thread, each worker) is created
- * at load time and re-keyed per packet, so a call allocates nothing.
+ * at load time, so a call allocates nothing. The key is set only where it differs from
+ * the previous packet's (a batch is mostly runs of one keypair); the nonce per packet.
  *
  * Every argument is checked before any packet is touched; in the processing pass each
  * entry is read once and checked again, so an Int32Array on a SharedArrayBuffer that
@@ -166,12 +167,13 @@ static napi_value seal_batch(napi_env env, napi_callback_info info) {
   EVP_CIPHER_CTX *ctx = st->ctx;
   uint8_t nonce[AEAD_NONCE_LEN];
   int outl;
+  int32_t keyed = -1; /* key index the context holds */
   for (uint32_t i = 0; i < a.count; i++) {
     int32_t off = load_i32(a.offsets, i), len = load_i32(a.lengths, i), ki = load_i32(a.key_index, i);
     if (check_entry(&a, off, len, ki, AEAD_TAG_LEN) != ENTRY_OK) continue; /* rewritten concurrently */
     uint8_t *p = a.slab + off;
     load_nonce(nonce, p);
-    if (!EVP_CipherInit_ex(ctx, NULL, NULL, a.keys + (size_t)ki * AEAD_KEY_LEN, nonce, 1) ||
+    if (!EVP_CipherInit_ex(ctx, NULL, NULL, ki == keyed ? NULL : a.keys + (size_t)ki * AEAD_KEY_LEN, nonce, 1) ||
         (len > 0 && (!EVP_CipherUpdate(ctx, p, &outl, p, len) || outl != len)) ||
         !EVP_CipherFinal_ex(ctx, p + len, &outl) ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, AEAD_TAG_LEN, p + len) <= 0) {
@@ -179,6 +181,7 @@ static napi_value seal_batch(napi_env env, napi_callback_info info) {
       napi_throw_error(env, "ERR_CRYPTO_OPERATION_FAILED", "chachaSealBatch: OpenSSL EVP call failed");
       return NULL;
     }
+    keyed = ki;
   }
   if (a.count > 0) scrub_key(ctx);
   return NULL;
@@ -195,6 +198,7 @@ static napi_value open_batch(napi_env env, napi_callback_info info) {
   uint8_t scratch[AEAD_TAG_LEN]; /* Final writes nothing for a stream cipher, but give it room */
   int outl;
   int32_t verified = 0;
+  int32_t keyed = -1; /* key index the context holds; -1 after a failed packet, to start clean */
   for (uint32_t i = 0; i < a.count; i++) {
     int32_t off = load_i32(a.offsets, i), len = load_i32(a.lengths, i), ki = load_i32(a.key_index, i);
     if (check_entry(&a, off, len, ki, 0) != ENTRY_OK || len < AEAD_TAG_LEN) {
@@ -204,16 +208,18 @@ static napi_value open_batch(napi_env env, napi_callback_info info) {
     uint8_t *p = a.slab + off;
     int32_t plen = len - AEAD_TAG_LEN;
     load_nonce(nonce, p);
-    int ok = EVP_CipherInit_ex(ctx, NULL, NULL, a.keys + (size_t)ki * AEAD_KEY_LEN, nonce, 0) &&
+    int ok = EVP_CipherInit_ex(ctx, NULL, NULL, ki == keyed ? NULL : a.keys + (size_t)ki * AEAD_KEY_LEN, nonce, 0) &&
              (plen == 0 || (EVP_CipherUpdate(ctx, p, &outl, p, plen) && outl == plen)) &&
              EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, AEAD_TAG_LEN, p + plen) > 0 &&
              EVP_CipherFinal_ex(ctx, scratch, &outl) > 0; /* constant-time tag check */
     if (ok) {
       a.results[i] = plen;
       verified++;
+      keyed = ki;
     } else {
       memset(p, 0, (size_t)len);
       a.results[i] = -1;
+      keyed = -1;
     }
   }
   if (a.count > 0) scrub_key(ctx);

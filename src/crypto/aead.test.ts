@@ -226,6 +226,28 @@ test('tampering fails only the tampered packet, which is zeroed; short packets f
   assert.deepEqual(slab.subarray(offsets[3], offsets[3] + 120), before.subarray(offsets[3], offsets[3] + 120));
 });
 
+test('runs of one keypair (key set once per run): a failure inside a run leaves the rest of the run opening', () => {
+  const keys = randomBytes(2 * KEY_LENGTH);
+  const runKeys = [0, 0, 0, 0, 1, 1, 1, 0, 0];
+  const pkts: Pkt[] = runKeys.map((key, i) => ({ key, counter: BigInt(i), pad: 16, plaintext: randomBytes(200 + i) }));
+  const { slab, offsets, lengths, keyIndex } = layout(pkts);
+  sealBatch(slab, offsets, lengths, keys, keyIndex, pkts.length);
+  pkts.forEach((p, i) => {
+    const sealed = slab.subarray(offsets[i], offsets[i] + lengths[i] + AEAD_TAG_LENGTH);
+    assert.deepEqual(Buffer.from(referenceOpen(keyOf(keys, p.key), p.counter, sealed) ?? []), Buffer.from(p.plaintext), `packet ${i} sealed under its own key and nonce`);
+  });
+  const sealedLengths = lengths.map((l) => l + AEAD_TAG_LENGTH);
+  slab[offsets[1] + 3] ^= 0x01; // inside the first run
+  slab[offsets[5] + sealedLengths[5] - 1] ^= 0x01; // inside the second run
+  const results = new Int32Array(pkts.length);
+  assert.equal(openBatch(slab, offsets, sealedLengths, keys, keyIndex, pkts.length, results), pkts.length - 2);
+  pkts.forEach((p, i) => {
+    if (i === 1 || i === 5) return assert.equal(results[i], -1);
+    assert.equal(results[i], p.plaintext.length);
+    assert.deepEqual(slab.subarray(offsets[i], offsets[i] + results[i]), Buffer.from(p.plaintext));
+  });
+});
+
 function badCalls(slab: Buffer, offsets: Int32Array, lengths: Int32Array, keys: Uint8Array, keyIndex: Int32Array, n: number) {
   const last = n - 1;
   const withEntry = (arr: Int32Array, v: number) => {

@@ -2,10 +2,11 @@
  * The receive half of the WireGuard plane (wireguard-go receive.go), run once per UDP batch:
  * transport messages are matched to their keypair by receiver index and opened together
  * in one AEAD call; each one that authenticates and is not a replay then updates its peer
- * (roaming, keypair confirmation, timers, counters) and, unless it is a keepalive, goes
- * toward the host (PlaneIo.deliver) if its inner source address belongs to that peer. Handshake messages are
- * only length-checked here and parked, slot and all, in the handshake queue for the
- * control path. Nothing here allocates per packet.
+ * (roaming, keypair confirmation, timers, counters; once per run of packets under one
+ * keypair) and, unless it is a keepalive, goes toward the host (PlaneIo.deliver) if its
+ * inner source address belongs to that peer. Handshake messages are only length-checked
+ * here and parked, slot and all, in the handshake queue for the control path. Nothing
+ * here allocates per packet.
  */
 import { PacketBatch } from '../buffer/batch.js';
 import { ENDPOINT_STRIDE, endpointEquals, endpointRecordEquals } from '../io/endpoint.js';
@@ -29,6 +30,27 @@ import { readU32LE } from './messages.js';
 import type { Peer } from './peer.js';
 import { REJECT_AFTER_MESSAGES_HI, REJECT_AFTER_MESSAGES_LO } from './replay.js';
 
+/** A run of authenticated packets under one keypair, for the bookkeeping done once per run. */
+class RxRun {
+  keypair: Keypair | null = null;
+  /** Endpoint record offset (in the UDP batch) of the run's last packet. */
+  lastEndpoint = 0;
+  bytes = 0;
+  dataPackets = 0;
+
+  start(kp: Keypair): void {
+    this.keypair = kp;
+    this.bytes = 0;
+    this.dataPackets = 0;
+  }
+
+  note(endpointOffset: number, plen: number): void {
+    this.lastEndpoint = endpointOffset;
+    this.bytes += plen + MESSAGE_TRANSPORT_MIN_SIZE;
+    if (plen > 0) this.dataPackets++;
+  }
+}
+
 /** The open batch: per entry its keypair, key slot, result and the datagram it came from. */
 export class RxScratch {
   readonly batch: PacketBatch;
@@ -37,6 +59,7 @@ export class RxScratch {
   /** Index of the entry's datagram in the UDP batch (for its source endpoint). */
   readonly source: Int32Array;
   readonly keypairs: Array<Keypair | null>;
+  readonly run = new RxRun();
 
   constructor(capacity: number) {
     this.batch = new PacketBatch(capacity);
@@ -130,12 +153,21 @@ export function receiveUdpBatch(ctx: DatapathContext, batch: PacketBatch): void 
   batch.count = 0;
 }
 
+/**
+ * Opens the batch, then delivers each packet that authenticates and is not a replay. The
+ * per-peer bookkeeping runs once per run of consecutive packets under one keypair
+ * (wireguard-go 7c20311): the endpoint from the run's last packet, timers, rekey check,
+ * byte counter. Only a keypair's confirmation is per packet (its first), with the
+ * endpoint taken from that packet first, so staged packets leave toward it.
+ */
 function openAndDeliver(ctx: DatapathContext, batch: PacketBatch, now: number): void {
   const slab = ctx.pool.slab;
   const rx = ctx.rx;
   const open = rx.batch;
   const m = open.count;
   ctx.aead.open(slab, open.offsets, open.lengths, ctx.keyTable.keys, rx.keyIndex, m, rx.results);
+  const run = rx.run;
+  run.keypair = null;
   for (let j = 0; j < m; j++) {
     const kp = rx.keypairs[j] as Keypair;
     rx.keypairs[j] = null;
@@ -151,13 +183,21 @@ function openAndDeliver(ctx: DatapathContext, batch: PacketBatch, now: number): 
       continue;
     }
     const peer = kp.peer;
-    authenticatedPacketReceived(ctx, peer, kp, batch.endpoints, rx.source[j] * ENDPOINT_STRIDE, plen, now);
+    if (kp !== run.keypair) {
+      if (run.keypair !== null) runReceived(ctx, run, batch.endpoints, now);
+      run.start(kp);
+    }
+    const epOff = rx.source[j] * ENDPOINT_STRIDE;
+    run.note(epOff, plen);
+    if (kp === peer.keypairs.next) {
+      updateEndpoint(ctx, peer, batch.endpoints, epOff);
+      ctx.confirmKeypair(peer, kp, now);
+    }
     if (plen === 0) {
       // A keepalive: it has done its work (timers) by arriving.
       ctx.pool.release(slot);
       continue;
     }
-    peer.timers.dataReceived(now);
     const total = innerPacketLength(slab, off, plen);
     if (total < 0) {
       dropInner(ctx, slot, off, plen, -total, peer);
@@ -170,23 +210,34 @@ function openAndDeliver(ctx: DatapathContext, batch: PacketBatch, now: number): 
     }
     ctx.io.deliver(slot, off, total, peer);
   }
+  if (run.keypair !== null) runReceived(ctx, run, batch.endpoints, now);
+  run.keypair = null;
   open.count = 0;
 }
 
-/** Roaming, keypair confirmation, rekey check, timers, counters: what any authenticated packet does. */
-function authenticatedPacketReceived(ctx: DatapathContext, peer: Peer, kp: Keypair, endpoints: Uint8Array, epOff: number, plen: number, now: number): void {
-  // The whole record: the remote (roaming) and the local address it reached us on (sticky source).
-  if (!endpointRecordEquals(peer.endpoint, 0, endpoints, epOff)) {
-    const roamed = !endpointEquals(peer.endpoint, 0, endpoints, epOff);
-    for (let k = 0; k < ENDPOINT_STRIDE; k++) peer.endpoint[k] = endpoints[epOff + k];
-    if (roamed) ctx.endpointChanged(peer);
-  }
-  if (kp === peer.keypairs.next) ctx.confirmKeypair(peer, kp, now);
+/** Roaming and sticky source: the whole record, the remote and the local address it reached us on. */
+function updateEndpoint(ctx: DatapathContext, peer: Peer, endpoints: Uint8Array, epOff: number): void {
+  if (endpointRecordEquals(peer.endpoint, 0, endpoints, epOff)) return;
+  const roamed = !endpointEquals(peer.endpoint, 0, endpoints, epOff);
+  for (let k = 0; k < ENDPOINT_STRIDE; k++) peer.endpoint[k] = endpoints[epOff + k];
+  if (roamed) ctx.endpointChanged(peer);
+}
+
+/**
+ * What a run of authenticated packets does, once: endpoint, rekey check, timers, counters.
+ * dataReceived twice when the run held two data packets or more: its second call is what
+ * any further one does (needAnotherKeepalive), so the timers end as per-packet calls leave them.
+ */
+function runReceived(ctx: DatapathContext, run: RxRun, endpoints: Uint8Array, now: number): void {
+  const peer = (run.keypair as Keypair).peer;
+  updateEndpoint(ctx, peer, endpoints, run.lastEndpoint);
   keepKeyFreshReceiving(ctx, peer, now);
   const t = peer.timers;
   t.anyAuthenticatedPacketTraversal(now, peer.persistentKeepaliveInterval);
   t.anyAuthenticatedPacketReceived();
-  peer.rxBytes += plen + MESSAGE_TRANSPORT_MIN_SIZE;
+  peer.rxBytes += run.bytes;
+  if (run.dataPackets > 0) t.dataReceived(now);
+  if (run.dataPackets > 1) t.dataReceived(now);
 }
 
 /**

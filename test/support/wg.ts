@@ -53,12 +53,25 @@ async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms 
   }
 }
 
+/**
+ * ferry's own [Interface] lines (e.g. `FerryOffload = off`) in a config file that ferryd
+ * reads at start, as it does when `ferry up` starts it (FERRY_CONFIG_FILE); removed with the scope.
+ */
+function ferryConfigFile(t: Scope, interfaceLines: readonly string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-wgconf-'));
+  const file = join(dir, 'ferryd.conf');
+  writeFileSync(file, `[Interface]\n${interfaceLines.join('\n')}\n`, { mode: 0o600 });
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return file;
+}
+
 /** Starts a WireGuard implementation on a new interface inside ns; resolves when its UAPI socket exists. */
-export async function startDaemon(t: Scope, ns: Netns, impl: Implementation, ifname = uniqueName(impl === 'ferry' ? 'fyf' : 'fyg'), compiled = false): Promise<{ ifname: string; pid: number }> {
+export async function startDaemon(t: Scope, ns: Netns, impl: Implementation, ifname = uniqueName(impl === 'ferry' ? 'fyf' : 'fyg'), compiled = false, ferryInterface: readonly string[] = []): Promise<{ ifname: string; pid: number }> {
   const sock = `/var/run/wireguard/${ifname}.sock`;
+  const configEnv = ferryInterface.length > 0 ? { FERRY_CONFIG_FILE: ferryConfigFile(t, ferryInterface) } : {};
   const child =
     impl === 'ferry'
-      ? ns.spawn(process.execPath, [...nodeArgs(), ...(compiled ? [FERRYD_DIST] : ['--import', 'tsx', FERRYD]), '-f', ifname], { cwd: REPO, env: { ...process.env, LOG_LEVEL: process.env.FERRY_TEST_LOG ?? 'warn' } })
+      ? ns.spawn(process.execPath, [...nodeArgs(), ...(compiled ? [FERRYD_DIST] : ['--import', 'tsx', FERRYD]), '-f', ifname], { cwd: REPO, env: { ...process.env, ...configEnv, LOG_LEVEL: process.env.FERRY_TEST_LOG ?? 'warn' } })
       : ns.spawn('wireguard-go', ['-f', ifname], { env: { ...process.env, WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1', LOG_LEVEL: 'error' } });
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
@@ -101,6 +114,8 @@ export interface PairOptions {
   mtu?: number;
   /** Underlay family: 4 (10.201.0.1-2/24, the default) or 6 (fd20:201::1-2/64, endpoints in brackets). */
   underlay?: 4 | 6;
+  /** Extra [Interface] lines for ferry peers (ferry's own keys, e.g. `FerryOffload = off`), read by ferryd at start. */
+  ferryInterface?: readonly string[];
 }
 
 /** The inner MTU the daemon works with: ferryd's control socket for ferry, the link for wireguard-go. */
@@ -147,7 +162,7 @@ export async function wgPair(t: Scope, options: PairOptions): Promise<{ a: WgPee
   for (const ns of [nsA, nsB]) ns.run('sysctl', ['-qw', 'net.core.rmem_default=4194304', 'net.core.wmem_default=4194304']);
   const psk = options.psk ? execFileSync('wg', ['genpsk'], { encoding: 'utf8' }).trim() : null;
   const mk = async (ns: Netns, impl: Implementation, n: 1 | 2): Promise<WgPeer> => {
-    const { ifname, pid } = await startDaemon(t, ns, impl, undefined, options.compiled);
+    const { ifname, pid } = await startDaemon(t, ns, impl, undefined, options.compiled, impl === 'ferry' ? options.ferryInterface : undefined);
     const listenPort = 51820 + n;
     const underlay = v6 ? `fd20:201::${n}` : `10.201.0.${n}`;
     const endpoint = v6 ? `[${underlay}]:${listenPort}` : `${underlay}:${listenPort}`;
