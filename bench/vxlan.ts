@@ -89,7 +89,7 @@ async function iperf(a: Side, b: Side, args: string[], seconds: number): Promise
     const c = a.ns.spawn('iperf3', ['-c', b.inner, '-B', a.inner, '-t', String(seconds), '-J', ...args]);
     let out = '';
     c.stdout?.on('data', (d) => (out += d));
-    c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`iperf3 exited ${code}: ${out.slice(0, 500)}`))));
+    c.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`iperf3 exited ${code}: ${out.slice(0, 500)}`))));
   });
   server.kill();
   return JSON.parse(text) as Record<string, unknown>;

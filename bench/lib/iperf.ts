@@ -47,7 +47,7 @@ async function iperfJson(a: WgPeer, b: WgPeer, clientArgs: string[], onStart?: (
       const c = a.ns.spawn('iperf3', ['-c', b.inner4, '-J', ...clientArgs]);
       let out = '';
       c.stdout?.on('data', (d) => (out += d));
-      c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`iperf3 exited ${code}: ${out.slice(0, 500)}`))));
+      c.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`iperf3 exited ${code}: ${out.slice(0, 500)}`))));
     });
   } finally {
     server.kill();

@@ -26,7 +26,7 @@ test('a load-balanced connection captured: the SYN to the VIP, then DNAT to a ba
     const child = spawn(process.execPath, ['--import', 'tsx', FERRY_CLI, 'capture', net.ifname, '-w', file, ...args], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr?.on('data', (d) => (err += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     t.after(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });

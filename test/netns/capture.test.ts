@@ -33,7 +33,7 @@ function capture(t: TestContext, args: string[], stdout: 'ignore' | 'pipe' = 'ig
   const child = spawn(process.execPath, ['--import', 'tsx', FERRY_CLI, 'capture', ...args], { cwd: REPO, stdio: ['ignore', stdout, 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
   let err = '';
   child.stderr?.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   t.after(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });

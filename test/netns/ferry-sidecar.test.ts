@@ -127,7 +127,7 @@ test('sidecar: /dev/net/tun made in a private /dev, FERRY_CONFIG with a key file
     const c = pod.spawn('ncat', ['--recv-only', '-w', '5', '10.88.0.1', '8080']);
     let out = '';
     c.stdout?.on('data', (d) => (out += d));
-    c.on('exit', () => resolve(out));
+    c.on('close', () => resolve(out));
   });
   assert.equal(app.trim(), 'service-ok');
   const after = await waitFor(() => httpGet('/readyz'), (r) => r.status === 200, '/readyz 200 after the handshake', 5000);

@@ -80,7 +80,7 @@ function ping(ns: Netns, args: string[]): Promise<{ code: number | null; output:
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
 }
 
 /** Opens a TUN here, moves it into a new namespace, configures it there by name. */

@@ -22,7 +22,9 @@ export async function tcpTransfer(from: Netns, to: Netns, address: string, port:
   const receiver = to.spawn('sh', ['-c', `ncat -l ${address} ${port} --recv-only | sha256sum`]);
   let out = '';
   receiver.stdout?.on('data', (d) => (out += d));
-  const done = new Promise<number | null>((r) => receiver.on('exit', r));
+  // 'close', not 'exit': a process can exit before its stdout has been read, and the
+  // sender below runs synchronously, so the hash would often still be in the pipe.
+  const done = new Promise<number | null>((r) => receiver.on('close', r));
   const until = Date.now() + 10_000;
   while (to.run('ss', ['-ltnH', `sport = :${port}`]).trim() === '') {
     if (Date.now() > until) throw new Error(`ncat did not listen on ${address}:${port}`);

@@ -172,7 +172,7 @@ export function runEndpoints(ns: Netns, args: string[], onStart?: (child: ChildP
     let err = '';
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     onStart?.(child, out);
-    child.on('exit', (code) => (code === 0 ? resolvePromise(out.all) : reject(new Error(`client ${args.join(' ')} exited ${code}: ${err}`))));
+    child.on('close', (code) => (code === 0 ? resolvePromise(out.all) : reject(new Error(`client ${args.join(' ')} exited ${code}: ${err}`))));
   });
 }
 
