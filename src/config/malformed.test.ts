@@ -157,7 +157,7 @@ test('a mistyped key name never echoes its value, which may be a private key', (
   const err2 = errorsOf(`[Interface]\n${PRIV}\n[Peer]\nPublicKey = ${PEER_A}\n${PSK.replace(/=$/, '')}\n`);
   assert.deepEqual(
     err2.errors.map((e) => e.message),
-    ['an unknown key (not shown: it may be key material) in [Interface]: expected one of PrivateKey, ListenPort, FwMark, PrivateKeyFile, Address, DNS, MTU, Table, PreUp, PostUp, PreDown, PostDown, SaveConfig', 'line is not "Key = Value" nor a [Section] header'],
+    ['an unknown key (not shown: it may be key material) in [Interface]: expected one of PrivateKey, ListenPort, FwMark, PrivateKeyFile, Address, DNS, MTU, Table, PreUp, PostUp, PreDown, PostDown, SaveConfig, FerryOffload', 'line is not "Key = Value" nor a [Section] header'],
   );
   for (const secret of [PRIV, PRIV.slice(0, 43), PSK.slice(0, 43)]) assert.ok(!err2.message.includes(secret));
 });
