@@ -114,6 +114,32 @@ test('cookie replies stop at the per-source limit: a burst of 5, then suppressed
   closeAndCheck(p);
 });
 
+test('under load, a source past its cookie-reply share is dropped before its MACs are computed', async () => {
+  const p = makePair({ optsB: { underLoadThreshold: 0 } });
+  const { b } = p;
+  const init = await capturedInitiation(p);
+  dhCalls = 0;
+  const checker = b.dev.cookieChecker;
+  const checkMac1 = checker.checkMac1.bind(checker);
+  let mac1Checks = 0;
+  checker.checkMac1 = (buf, off, len) => {
+    mac1Checks++;
+    return checkMac1(buf, off, len);
+  };
+  for (let i = 0; i < 20; i++) p.net.send({ from: source(1), to: b.local, data: init });
+  // A wrong mac1 inside the source's share is still caught by mac1, and costs no reply.
+  const forged = Uint8Array.from(init);
+  forged[120] ^= 1;
+  p.net.send({ from: source(2), to: b.local, data: forged });
+  await settle(p);
+  assert.equal(sentBy(p, b, MessageType.CookieReply).length, 5);
+  assert.equal(b.dev.drops.get(DropReason.WgCookieReplyLimited), 15);
+  assert.equal(b.dev.drops.get(DropReason.WgBadMac1), 1);
+  assert.equal(mac1Checks, 6, 'mac1 computed for the 5 answered and the forged one only');
+  assert.equal(dhCalls, 0);
+  closeAndCheck(p);
+});
+
 test('cookie replies stop at the total limit across sources', async () => {
   // 50 a second in all: bursts of a tenth of a second, 5 replies.
   const p = makePair({ optsB: { underLoadThreshold: 0, cookieRepliesPerSecond: 50 } });

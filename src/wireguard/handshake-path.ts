@@ -78,12 +78,18 @@ function processHandshakeMessage(ctx: HandshakeContext, type: number, off: numbe
   const identity = ctx.identity;
   if (identity === null) return void ctx.drops.count(DropReason.WgHandshakeFailed);
   // Everything up to the DH is cheap (BLAKE2s MACs, a table probe) and decided first.
+  const underLoad = ctx.isUnderLoad(now);
+  const noMac2 = isZero(slab, off + len - MAC_SIZE, MAC_SIZE);
+  // Under load, a message without mac2 can earn nothing but a cookie reply: when its
+  // source has had its share of those, it goes before its two BLAKE2s MACs are computed,
+  // the table probe being the cheapest check (a flood is mostly such messages).
+  if (underLoad && noMac2 && !ctx.cookieReplyLimiter.allow(eps, epOff, now)) return void ctx.drops.count(DropReason.WgCookieReplyLimited);
   if (!ctx.cookieChecker.checkMac1(slab, off, len)) return void ctx.drops.count(DropReason.WgBadMac1);
-  if (ctx.isUnderLoad(now) && !ctx.cookieChecker.checkMac2(slab, off, len, eps, epOff, ENDPOINT_REMOTE_SIZE, now)) {
-    if (!ctx.cookieReplyLimiter.allow(eps, epOff, now)) return void ctx.drops.count(DropReason.WgCookieReplyLimited);
+  if (underLoad && (noMac2 || !ctx.cookieChecker.checkMac2(slab, off, len, eps, epOff, ENDPOINT_REMOTE_SIZE, now))) {
+    if (!noMac2 && !ctx.cookieReplyLimiter.allow(eps, epOff, now)) return void ctx.drops.count(DropReason.WgCookieReplyLimited);
     sendCookieReply(ctx, off, len, eps, epOff, now);
     // No mac2 at all is a peer that has no cookie yet (normal under load); a wrong one is not.
-    return void ctx.drops.count(isZero(slab, off + len - MAC_SIZE, MAC_SIZE) ? DropReason.WgCookieRequired : DropReason.WgBadMac2);
+    return void ctx.drops.count(noMac2 ? DropReason.WgCookieRequired : DropReason.WgBadMac2);
   }
   // Every message that reaches a DH passes the per-source limiter, under load or not.
   // wireguard-go (and the kernel) limit only under load, with a valid mac2: their DHs run
