@@ -56,6 +56,30 @@ test('onesSum and internetChecksum match the modular reference on random data, o
   );
 });
 
+test('long ranges (the 32-bit path) match the reference at every alignment, up to 64 KiB, across views of one buffer', () => {
+  const backing = new ArrayBuffer(70_000 + 8);
+  const bytes = new Uint8Array(backing);
+  fc.assert(
+    fc.property(fc.nat(7), fc.nat(40), fc.integer({ min: 60, max: 70_000 }), fc.integer({ min: 0, max: 0xffff }), fc.nat(), (viewOffset, pad, len, initial, seed) => {
+      // A view at byteOffset 0..7 of one backing store: 4-aligned views take the 32-bit
+      // path (its cached view must follow the switch), the others the byte loop.
+      const view = new Uint8Array(backing, viewOffset, bytes.length - viewOffset);
+      const n = Math.min(len, view.length - pad);
+      let x = seed | 1;
+      for (let i = 0; i < n; i++) {
+        x = (Math.imul(x, 1103515245) + 12345) | 0;
+        view[pad + i] = x >>> 24;
+      }
+      assert.equal(onesSum(view, pad, n, initial), refSum(view.subarray(pad, pad + n), initial));
+    }),
+    { numRuns: 200 },
+  );
+  // All ones: the largest words, where an unfolded sum grows fastest.
+  bytes.fill(0xff);
+  assert.equal(onesSum(bytes, 0, 65_536), 0xffff);
+  assert.equal(onesSum(bytes, 2, 65_535), refSum(bytes.subarray(2, 65_537)));
+});
+
 test('sums compose: the sum of a range equals the sum of its halves split at an even point', () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(100), (data, cut) => {

@@ -18,12 +18,50 @@ export function foldSum(sum: number): number {
   return sum;
 }
 
+/** Below this many bytes the word loop is as fast as the 32-bit view (and needs no view). */
+const WIDE_MIN_BYTES = 64;
+/** The 32-bit words read below are little-endian; a big-endian host takes the byte loop. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/**
+ * 32-bit views of the last few backing stores summed, made once each (in the daemon there
+ * is one: the pool's slab). Round-robin, so a caller alternating between a handful of
+ * buffers, as tests do, allocates nothing per call either.
+ */
+const VIEW_CACHE = 4;
+const viewBacking: (ArrayBufferLike | null)[] = [null, null, null, null];
+const viewWords: Uint32Array[] = [new Uint32Array(0), new Uint32Array(0), new Uint32Array(0), new Uint32Array(0)];
+let viewNext = 0;
+
+/** A Uint32Array over the whole backing store of buf (index = byte offset in it / 4). */
+function wordsOf(buf: Uint8Array): Uint32Array {
+  const backing = buf.buffer;
+  for (let k = 0; k < VIEW_CACHE; k++) if (viewBacking[k] === backing) return viewWords[k];
+  const k = viewNext;
+  viewNext = (viewNext + 1) % VIEW_CACHE;
+  viewBacking[k] = backing;
+  viewWords[k] = new Uint32Array(backing, 0, backing.byteLength >>> 2);
+  return viewWords[k];
+}
+
+/** Swaps the two bytes of a folded 16-bit sum. */
+function swap16(x: number): number {
+  return ((x & 0xff) << 8) | (x >>> 8);
+}
+
 /**
  * Ones'-complement sum of the big-endian 16-bit words of buf[off, off + len), plus
  * `initial` (another sum, e.g. a pseudo-header's), folded. An odd last byte is padded
  * with zero, as RFC 1071 says. Bytes outside buf count as zero (never NaN).
+ *
+ * Long ranges at an even address are summed as little-endian
+ * 32-bit words and the folded sum byte-swapped (RFC 1071's byte-order independence):
+ * about twice as fast for a 1400-byte segment, whose checksum the TUN offloads
+ * verify or complete for every packet.
  */
 export function onesSum(buf: Uint8Array, off: number, len: number, initial = 0): number {
+  if (len >= WIDE_MIN_BYTES && LITTLE_ENDIAN && ((buf.byteOffset + off) & 1) === 0 && off >= 0 && off + len <= buf.length) {
+    return foldSum(swap16(wideSum(buf, off, len)) + initial);
+  }
   // Four words per turn into two sums: about 15% faster than one word per turn in V8.
   let s0 = initial;
   let s1 = 0;
@@ -37,6 +75,40 @@ export function onesSum(buf: Uint8Array, off: number, len: number, initial = 0):
   for (; i < end; i += 2) s0 += (buf[i] << 8) | buf[i + 1];
   if (i === end) s0 += buf[i] << 8;
   return foldSum(s0 + s1);
+}
+
+/** Folded sum of buf[off, off + len) read as little-endian 16-bit words (buf.byteOffset + off even, in bounds). */
+function wideSum(buf: Uint8Array, off: number, len: number): number {
+  // Absolute byte positions in the backing store, where the 32-bit view is aligned.
+  const base = buf.byteOffset;
+  const end = base + off + len;
+  let sum = 0;
+  let i = base + off;
+  if ((i & 2) !== 0) {
+    sum += buf[i - base] | (buf[i - base + 1] << 8);
+    i += 2;
+  }
+  const words = wordsOf(buf);
+  // A 32-bit word is two 16-bit words, the high one times 65536, which folding reduces to 1.
+  // Doubles stay exact: 16,384 words of 2^32 for 64 KiB is under 2^47.
+  const last = end >>> 2;
+  let s1 = 0;
+  let j = i >>> 2;
+  for (; j + 1 < last; j += 2) {
+    sum += words[j];
+    s1 += words[j + 1];
+  }
+  if (j < last) sum += words[j++];
+  for (i = (j << 2) - base; i + 1 < end - base; i += 2) sum += buf[i] | (buf[i + 1] << 8);
+  if (i < end - base) sum += buf[i];
+  // Folded here, not by foldSum: a double passed to or returned from a call that is not
+  // inlined is boxed, one heap number per packet.
+  let t = sum + s1;
+  while (t > 0xffff) {
+    const low = t & 0xffff;
+    t = low + (t - low) / 65536;
+  }
+  return t;
 }
 
 /** The checksum to write: complement of the sum of the range (plus `initial`). */

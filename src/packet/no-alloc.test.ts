@@ -13,6 +13,12 @@ import { bodies, violations } from '../../test/support/no-alloc-scan.js';
 const here = dirname(fileURLToPath(import.meta.url));
 /** Control-path helpers (text forms of addresses) are allowed to allocate. */
 const CONTROL_PATH = new Set(['format.ts']);
+/**
+ * Functions that allocate once, not per packet: checksum.ts's wordsOf makes a 32-bit view
+ * of a backing store the first time it sees it and keeps it (offload-no-alloc.test.ts and
+ * the datapath benchmark count collections at run time).
+ */
+const ONCE_PER_BUFFER = ['wordsOf'];
 
 test('the scanner catches allocations (self-check)', () => {
   const bad = [
@@ -35,7 +41,7 @@ test('hot-path packet codecs allocate nothing inside their functions', () => {
   for (const f of files) {
     const src = readFileSync(join(here, f), 'utf8');
     functions += bodies(src).length;
-    for (const v of violations(src)) found.push(`${f}: ${v}`);
+    for (const v of violations(src, ONCE_PER_BUFFER)) found.push(`${f}: ${v}`);
   }
   assert.ok(functions >= 40, `scanned ${functions} functions`);
   assert.deepEqual(found, []);
