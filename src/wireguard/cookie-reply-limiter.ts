@@ -48,6 +48,17 @@ export class CookieReplyLimiter {
     return true;
   }
 
+  /**
+   * What allow() would answer now, changing nothing. The handshake path asks this before
+   * a message's mac1 is checked, and allow() only after: a message from someone who does
+   * not know the key must not spend a source's replies or fill the table.
+   */
+  wouldAllow(endpoint: Uint8Array, offset: number, nowMs: number): boolean {
+    if (!this.perSource.wouldAllow(endpoint, offset, nowMs)) return false;
+    const tokens = nowMs > this.last && this.last !== -Infinity ? Math.min(this.maxMs, this.tokensMs + nowMs - this.last) : this.tokensMs;
+    return tokens >= this.costMs;
+  }
+
   /** Forgets idle sources (the device tick, once a second). */
   gc(nowMs: number): void {
     this.perSource.gc(nowMs);

@@ -140,6 +140,26 @@ test('under load, a source past its cookie-reply share is dropped before its MAC
   closeAndCheck(p);
 });
 
+test('under load, junk without the key spoofing a source spends none of its cookie replies', async () => {
+  const p = makePair({ optsB: { underLoadThreshold: 0 } });
+  const { b } = p;
+  const init = await capturedInitiation(p);
+  dhCalls = 0;
+  const junk = Uint8Array.from(init);
+  junk[120] ^= 1; // mac1 no longer matches: what a sender without B's public key sends
+  for (let i = 0; i < 50; i++) p.net.send({ from: source(1), to: b.local, data: junk });
+  await settle(p);
+  assert.equal(b.dev.drops.get(DropReason.WgBadMac1), 50);
+  assert.equal(b.dev.drops.get(DropReason.WgCookieReplyLimited), 0);
+  assert.equal(sentBy(p, b, MessageType.CookieReply).length, 0);
+  // The real sender at that address still gets its cookie.
+  p.net.send({ from: source(1), to: b.local, data: init });
+  await settle(p);
+  assert.equal(sentBy(p, b, MessageType.CookieReply).length, 1);
+  assert.equal(dhCalls, 0);
+  closeAndCheck(p);
+});
+
 test('cookie replies stop at the total limit across sources', async () => {
   // 50 a second in all: bursts of a tenth of a second, 5 replies.
   const p = makePair({ optsB: { underLoadThreshold: 0, cookieRepliesPerSecond: 50 } });

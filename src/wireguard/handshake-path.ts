@@ -82,11 +82,13 @@ function processHandshakeMessage(ctx: HandshakeContext, type: number, off: numbe
   const noMac2 = isZero(slab, off + len - MAC_SIZE, MAC_SIZE);
   // Under load, a message without mac2 can earn nothing but a cookie reply: when its
   // source has had its share of those, it goes before its two BLAKE2s MACs are computed,
-  // the table probe being the cheapest check (a flood is mostly such messages).
-  if (underLoad && noMac2 && !ctx.cookieReplyLimiter.allow(eps, epOff, now)) return void ctx.drops.count(DropReason.WgCookieReplyLimited);
+  // the table probe being the cheapest check (a flood is mostly such messages). Only a
+  // look: the share is spent after mac1, so junk from someone without the key can neither
+  // use up a (spoofed) source's replies nor fill the limiter's table.
+  if (underLoad && noMac2 && !ctx.cookieReplyLimiter.wouldAllow(eps, epOff, now)) return void ctx.drops.count(DropReason.WgCookieReplyLimited);
   if (!ctx.cookieChecker.checkMac1(slab, off, len)) return void ctx.drops.count(DropReason.WgBadMac1);
   if (underLoad && (noMac2 || !ctx.cookieChecker.checkMac2(slab, off, len, eps, epOff, ENDPOINT_REMOTE_SIZE, now))) {
-    if (!noMac2 && !ctx.cookieReplyLimiter.allow(eps, epOff, now)) return void ctx.drops.count(DropReason.WgCookieReplyLimited);
+    if (!ctx.cookieReplyLimiter.allow(eps, epOff, now)) return void ctx.drops.count(DropReason.WgCookieReplyLimited);
     sendCookieReply(ctx, off, len, eps, epOff, now);
     // No mac2 at all is a peer that has no cookie yet (normal under load); a wrong one is not.
     return void ctx.drops.count(noMac2 ? DropReason.WgCookieRequired : DropReason.WgBadMac2);

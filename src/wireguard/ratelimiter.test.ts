@@ -107,6 +107,28 @@ test('full table: known sources keep their buckets, new ones are refused until g
   assert.equal(rate.allow(v4(5), 0, 1500), false);
 });
 
+test('wouldAllow answers as allow would and changes nothing', () => {
+  const rate = new RateLimiter({ capacity: 2 });
+  // A new source: would be allowed, but is not added by the look.
+  assert.equal(rate.wouldAllow(v4(1), 0, 0), true);
+  assert.equal(rate.size, 0);
+  for (let i = 0; i < PACKETS_BURSTABLE; i++) {
+    assert.equal(rate.wouldAllow(v4(1), 0, 0), true, `look ${i} before the burst is spent`);
+    assert.equal(rate.allow(v4(1), 0, 0), true);
+  }
+  assert.equal(rate.wouldAllow(v4(1), 0, 0), false, 'burst spent');
+  for (let i = 0; i < 10; i++) assert.equal(rate.wouldAllow(v4(1), 0, 49), false, 'looks spend nothing, and 49 ms earn no token');
+  assert.equal(rate.wouldAllow(v4(1), 0, 50), true, 'one token after 50 ms');
+  assert.equal(rate.allow(v4(1), 0, 50), true);
+  assert.equal(rate.allow(v4(1), 0, 50), false, 'and only one');
+  // A full table: a new source would be refused; a known one is answered from its bucket.
+  assert.equal(rate.allow(v4(2), 0, 50), true);
+  assert.equal(rate.wouldAllow(v4(3), 0, 50), false);
+  assert.equal(rate.wouldAllow(v4(2), 0, 50), true);
+  assert.equal(rate.wouldAllow(new Uint8Array(32), 0, 50), false, 'unknown family');
+  assert.equal(rate.size, 2);
+});
+
 test('gc drops sources idle for more than a second, not exactly a second', () => {
   const rate = new RateLimiter();
   const src = v4(0x0a000001);

@@ -42,6 +42,10 @@ interface RateLimiterOptions {
 export class RateLimiter {
   readonly capacity: number;
   private count = 0;
+  /** The key probed last (probe() sets them; allow() stores them for a new source). */
+  private probeFamily = 0;
+  private probeA = 0;
+  private probeB = 0;
   private readonly mask: number;
   /** Per slot: family 0 (empty), 4 or 6; key words; tokens (ms); last refill time (ms). */
   private readonly family: Uint8Array;
@@ -84,41 +88,62 @@ export class RateLimiter {
   }
 
   /**
-   * True when the source of a handshake may be processed now. `endpoint` holds the
-   * remote part of the endpoint record of src/io/endpoint.ts at `offset` (the port is ignored). Records of
-   * unknown family are refused. Hot path under load: allocation-free.
+   * True when the source of a handshake may be processed now, and its token is taken.
+   * `endpoint` holds the remote part of the endpoint record of src/io/endpoint.ts at
+   * `offset` (the port is ignored). Records of unknown family are refused. Hot path under
+   * load: allocation-free.
    */
   allow(endpoint: Uint8Array, offset: number, nowMs: number): boolean {
-    const fam = endpoint[offset];
-    if (fam !== 4 && fam !== 6) return false;
-    const o = offset + 4;
-    const a = (endpoint[o] << 24) | (endpoint[o + 1] << 16) | (endpoint[o + 2] << 8) | endpoint[o + 3];
-    // IPv6: the /64, i.e. the next 4 bytes too; IPv4: nothing more.
-    const b = fam === 6 ? (endpoint[o + 4] << 24) | (endpoint[o + 5] << 16) | (endpoint[o + 6] << 8) | endpoint[o + 7] : 0;
-
-    let i = this.hash(fam, a, b);
-    while (this.family[i] !== 0) {
-      if (this.family[i] === fam && this.keyA[i] === a && this.keyB[i] === b) {
-        let tokens = this.tokens[i];
-        if (nowMs > this.last[i]) {
-          tokens += nowMs - this.last[i];
-          if (tokens > TOKEN_MAX_MS) tokens = TOKEN_MAX_MS;
-          this.last[i] = nowMs;
-        }
-        const ok = tokens >= PACKET_COST_MS;
-        this.tokens[i] = ok ? tokens - PACKET_COST_MS : tokens;
-        return ok;
-      }
-      i = (i + 1) & this.mask;
+    const i = this.probe(endpoint, offset);
+    if (i < 0) return false;
+    if (this.family[i] !== 0) {
+      const tokens = this.refilled(i, nowMs);
+      if (nowMs > this.last[i]) this.last[i] = nowMs;
+      const ok = tokens >= PACKET_COST_MS;
+      this.tokens[i] = ok ? tokens - PACKET_COST_MS : tokens;
+      return ok;
     }
     if (this.count >= this.capacity) return false;
-    this.family[i] = fam;
-    this.keyA[i] = a;
-    this.keyB[i] = b;
+    this.family[i] = this.probeFamily;
+    this.keyA[i] = this.probeA;
+    this.keyB[i] = this.probeB;
     this.tokens[i] = TOKEN_MAX_MS - PACKET_COST_MS;
     this.last[i] = nowMs;
     this.count++;
     return true;
+  }
+
+  /** What allow() would answer now, changing nothing: no token taken, no source added. */
+  wouldAllow(endpoint: Uint8Array, offset: number, nowMs: number): boolean {
+    const i = this.probe(endpoint, offset);
+    if (i < 0) return false;
+    if (this.family[i] === 0) return this.count < this.capacity;
+    return this.refilled(i, nowMs) >= PACKET_COST_MS;
+  }
+
+  /** The slot of the source (family non-zero) or the empty slot where it would go; -1 for an unknown family. */
+  private probe(endpoint: Uint8Array, offset: number): number {
+    const fam = endpoint[offset];
+    if (fam !== 4 && fam !== 6) return -1;
+    const o = offset + 4;
+    const a = (endpoint[o] << 24) | (endpoint[o + 1] << 16) | (endpoint[o + 2] << 8) | endpoint[o + 3];
+    // IPv6: the /64, i.e. the next 4 bytes too; IPv4: nothing more.
+    const b = fam === 6 ? (endpoint[o + 4] << 24) | (endpoint[o + 5] << 16) | (endpoint[o + 6] << 8) | endpoint[o + 7] : 0;
+    this.probeFamily = fam;
+    this.probeA = a;
+    this.probeB = b;
+    let i = this.hash(fam, a, b);
+    while (this.family[i] !== 0) {
+      if (this.family[i] === fam && this.keyA[i] === a && this.keyB[i] === b) return i;
+      i = (i + 1) & this.mask;
+    }
+    return i;
+  }
+
+  /** Slot i's tokens refilled up to nowMs (not stored). */
+  private refilled(i: number, nowMs: number): number {
+    const tokens = nowMs > this.last[i] ? this.tokens[i] + nowMs - this.last[i] : this.tokens[i];
+    return tokens > TOKEN_MAX_MS ? TOKEN_MAX_MS : tokens;
   }
 
   /** Drops sources idle for more than a second; returns how many. Call once a second. */
