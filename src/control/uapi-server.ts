@@ -34,7 +34,12 @@ interface UapiServerOptions {
   onError?: (message: string) => void;
 }
 
-/** True when something accepts connections on the path (a live daemon, not a stale file). */
+/**
+ * True unless the path is certainly a stale file: only a refused connection (nothing
+ * listens: the daemon died) or a missing file says so. Any other error (EAGAIN from a
+ * live daemon's full backlog, EACCES for a caller who may not connect) counts as live,
+ * so that neither `ferry down` nor a new daemon ever removes a running daemon's socket.
+ */
 export function socketIsLive(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const c = createConnection(path);
@@ -42,7 +47,7 @@ export function socketIsLive(path: string): Promise<boolean> {
       c.destroy();
       resolve(true);
     });
-    c.once('error', () => resolve(false));
+    c.once('error', (err: NodeJS.ErrnoException) => resolve(err.code !== 'ECONNREFUSED' && err.code !== 'ENOENT'));
   });
 }
 

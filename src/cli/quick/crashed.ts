@@ -54,6 +54,11 @@ export async function cmdDownAfterCrash(s: Session): Promise<void> {
     }
   };
   await attempt(() => executeHooks(s, s.config.interface.preDown));
+  // Looked at again after the hooks, before anything is removed: a ferryd started since (a service manager's restart) is not ours to take down.
+  if ((await s.device.daemonState(s.ifname)) === 'live') {
+    s.io.stderr.write(`ferry: a ferryd of \`${s.ifname}' is running again; leaving its interface, rules and sockets alone.\n`);
+    throw new QuickExit(1);
+  }
   if (s.config.interface.saveConfig) s.io.stderr.write('[!] SaveConfig: the running configuration died with ferryd; the file is left as it was.\n');
   if (usesMainTable(s.config.interface.table) && hasDefaultRoute(s)) {
     const table = await leftoverTable(s);
@@ -63,7 +68,12 @@ export async function cmdDownAfterCrash(s: Session): Promise<void> {
   if ((await s.query(['ip', 'link', 'show', 'dev', s.ifname])).stdout.trim() !== '') await attempt(() => s.cmd(['ip', 'link', 'delete', 'dev', s.ifname]));
   await attempt(() => unsetDns(s));
   await attempt(() => removeFirewall(s));
-  for (const path of await s.device.removeStaleSockets(s.ifname)) s.trace(`rm -f ${path}`);
+  try {
+    for (const path of await s.device.removeStaleSockets(s.ifname)) s.trace(`rm -f ${path}`);
+  } catch (err) {
+    s.io.stderr.write(`ferry: could not remove the dead daemon's sockets: ${(err as Error).message}\n`);
+    failure ??= new QuickExit(1);
+  }
   await attempt(() => executeHooks(s, s.config.interface.postDown));
   if (failure !== null) throw failure;
 }

@@ -399,6 +399,18 @@ test('down after ferryd died: the table from FwMark without a firewall; a link s
   ]);
 });
 
+test('down after ferryd died: a ferryd started again meanwhile is left alone', async (t) => {
+  const s = setup(t, CRASHED_FULL);
+  s.device.crashed = true;
+  let looks = 0;
+  s.device.daemonState = async () => (++looks === 1 ? 'stale' : 'live');
+  const host = new FakeHost(s.device, [...ruleTable(), ...NFT_LEFT]);
+  assert.equal(await s.run(host, 'down'), 1);
+  assert.match(s.err(), /a ferryd of `wg0' is running again; leaving its interface, rules and sockets alone/);
+  assert.deepEqual(s.traces(), ['echo predown wg0'], 'the hooks ran, nothing was removed');
+  assert.deepEqual(s.device.removedSockets, []);
+});
+
 test('down after ferryd died, full tunnel table unknown: says where to look, cleans the rest', async (t) => {
   const s = setup(t, CRASHED_FULL);
   s.device.crashed = true;
