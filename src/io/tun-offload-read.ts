@@ -37,8 +37,10 @@ export class TunOffloadReader {
   lastReadError = 0;
   /** Where drops are counted (the datapath's counters); the reader's own count stays too. */
   drops: DropCounters | null = null;
-  /** Slots of segmentClass the waiting packet needs when the pool was dry at the last try; 0 otherwise. */
+  /** Slots of starvedClass wanted when the pool was dry at the last call; 0 otherwise. */
   starvedFor = 0;
+  /** The class starvedFor counts: segmentClass for a packet waiting to split, the reserve's (large) for reads. */
+  starvedClass: SlotClass = SlotClass.Small;
   /** Class of the segment slots: small unless the MTU needs large ones. */
   segmentClass: SlotClass = SlotClass.Small;
   private readonly reserve: SlotReserve;
@@ -88,12 +90,19 @@ export class TunOffloadReader {
    */
   readBatch(fd: number, batch: PacketBatch, status: Int32Array): number {
     const start = batch.count;
+    this.starvedFor = 0;
     for (;;) {
       if (this.next < this.held && !this.splitHeld(batch)) break;
       const room = batch.capacity - batch.count;
       if (room === 0) break;
       const have = this.reserve.refill();
-      if (have === 0) break;
+      if (have === 0) {
+        // No large slot to read into: the owner parks the gate until one comes back, or
+        // the still-readable fd would call back on every loop turn.
+        this.starvedFor = 1;
+        this.starvedClass = this.reserve.slotClass;
+        break;
+      }
       // Room for the segments of as many packets as the last read's largest gave.
       let want = Math.floor(room / this.lastMaxSegments);
       if (want < 1) want = 1;
@@ -168,6 +177,7 @@ export class TunOffloadReader {
       for (let k = 0; k < got; k++) pool.release(slots[k]);
       this.splitStarved++;
       this.starvedFor = n;
+      this.starvedClass = cls;
       return 0;
     }
     this.starvedFor = 0;

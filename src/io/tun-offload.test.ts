@@ -189,6 +189,27 @@ test('a pool without slots for the segments: the packet waits (splitStarved), no
   p.assertNoLeaks();
 });
 
+test('no large slot to read into: the reader asks to wait for one (the fd would otherwise call back every turn)', () => {
+  const p = pool();
+  const k = new FakeKernel();
+  const plain = buildPacket(v4, { seq: 9, ack: 5, flags: Flag.ACK, id: 8, payload: bytes(10, 3) });
+  k.queue(new VirtioNetHdr(), plain);
+  const held = new Int32Array(8);
+  assert.equal(p.acquireInto(held, 8, SlotClass.Large), 8);
+  const reader = new TunOffloadReader(k.native(), p, 16);
+  const batch = new PacketBatch(16);
+  assert.equal(reader.readBatch(3, batch, status), 0);
+  assert.equal(reader.starvedFor, 1);
+  assert.equal(reader.starvedClass, SlotClass.Large);
+  p.releaseMany(held, 8);
+  assert.equal(reader.readBatch(3, batch, status), 1);
+  assert.equal(reader.starvedFor, 0);
+  assert.deepEqual(packetsOf(p, batch), [plain]);
+  release(p, batch);
+  reader.releaseAll();
+  p.assertNoLeaks();
+});
+
 test('a packet without GSO that needs its checksum gets it completed in its slot', () => {
   const p = pool();
   const k = new FakeKernel();

@@ -100,9 +100,9 @@ export class TunOffloads {
     const n = reader.readBatch(fd, batch, status);
     if (reader.starvedFor > 0 && !this.waitingForPool && this.gate !== null) {
       // The gate stops polling until the pool has slots; the waiter runs the packet waiting here.
-      this.gate.starve(reader.starvedFor, reader.segmentClass);
+      this.gate.starve(reader.starvedFor, reader.starvedClass);
       this.waitingForPool = true;
-      this.pool.whenAvailable(reader.starvedFor, this.onPool, reader.segmentClass);
+      this.pool.whenAvailable(reader.starvedFor, this.onPool, reader.starvedClass);
     }
     return n;
   }

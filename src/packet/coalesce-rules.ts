@@ -15,6 +15,8 @@ const TCP_ECE = 0x40;
 
 /** The largest IP packet a super-packet may be (the IPv4 total length / GRO's 64 KiB). */
 export const MAX_SUPER_PACKET = 65535;
+/** Packets of one coalesced group at most: one iovec each, and tunWritevBatch takes 1024 a group (TUN_WRITEV_MAX_IOV, the kernel's UIO_MAXIOV). */
+export const MAX_GROUP_PACKETS = 1024;
 
 /**
  * What coalesceInfo found, made once: [ipVersion, ipHeaderLen, l4HeaderLen, mergeable, protocol].

@@ -126,6 +126,37 @@ test('gsoType None with NeedsCsum: the checksum is completed in place, one segme
   assert.deepEqual(buf.slice(2048, 2048 + lengths[0]), pkt);
 });
 
+test('a completed checksum that computes to 0 is written as 0xFFFF (for UDP, 0 would mean none)', () => {
+  const flow: Flow = { ...v4, proto: UDP };
+  const data = payload(200, 7);
+  data[100] = 0;
+  data[101] = 0;
+  // Move the built packet's checksum into a payload word: the new packet's checksum computes to 0.
+  const built = buildPacket(flow, { payload: data });
+  const c = (built[26] << 8) | built[27];
+  data[100] = c >>> 8;
+  data[101] = c & 0xff;
+  const hdr = new VirtioNetHdr();
+  const pkt = superPacket(flow, { payload: data }, 1000, hdr);
+  hdr.gsoType = VirtioGsoType.None;
+  hdr.gsoSize = 0;
+  assert.ok((hdr.flags & VirtioNetFlag.NeedsCsum) !== 0);
+  const [seg] = split(pkt, hdr) as Uint8Array[];
+  assert.equal((seg[26] << 8) | seg[27], 0xffff);
+  assert.ok(checksumsVerify(seg, flow));
+});
+
+test('an IPv6 routing header with segments left is refused (its pseudo-header would need the final destination)', () => {
+  const flow: Flow = { v6: true, proto: TCP, src: v6src, dst: v6dst, sport: 3, dport: 4, ext: [43] };
+  const hdr = new VirtioNetHdr();
+  const pkt = superPacket(flow, { seq: 1, ack: 1, flags: Flag.ACK, payload: payload(1500, 8) }, 500, hdr);
+  assert.equal(pkt[40], TCP, 'the routing header comes first');
+  assert.equal(pkt[40 + 3], 0);
+  assert.equal((split(pkt, hdr) as Uint8Array[]).length, 3, 'none left: split');
+  pkt[40 + 3] = 1;
+  assert.equal(split(pkt, hdr), -1);
+});
+
 test('hdrLen is a hint: the parsed header length is used whatever it says', () => {
   const first: Seg = { seq: 1, ack: 1, payload: payload(2500, 8) };
   const hdr = new VirtioNetHdr();

@@ -30,6 +30,9 @@ function ipv6HeadersLength(buf: Uint8Array, off: number, len: number, proto: num
     if (next !== IPProto.HopByHop && next !== IPProto.IPv6Route && next !== IPProto.IPv6DestOpts) return -1;
     if (next === IPProto.HopByHop && n > 0) return -1; // only right after the fixed header (RFC 8200 4.3)
     if (at + 8 > len) return -1;
+    // A routing header with segments left: the pseudo-header's destination would be the
+    // final one, not the fixed header's; no host stack offloads such a packet, so refuse it.
+    if (next === IPProto.IPv6Route && buf[off + at + 3] !== 0) return -1;
     next = buf[off + at];
     at += (buf[off + at + 1] + 1) * 8;
   }
@@ -138,7 +141,9 @@ function completeChecksum(buf: Uint8Array, off: number, len: number, hdr: Virtio
   const at = off + hdr.csumStart + hdr.csumOffset;
   const initial = readU16(buf, at);
   writeU16(buf, at, 0);
-  writeU16(buf, at, internetChecksum(buf, off + hdr.csumStart, len - hdr.csumStart, initial));
+  // A computed 0 goes out as 0xFFFF, as the kernel's skb_checksum_help writes it: for UDP,
+  // 0 would mean "no checksum" (and is invalid over IPv6); for TCP both are the same sum.
+  writeU16(buf, at, internetChecksum(buf, off + hdr.csumStart, len - hdr.csumStart, initial) || 0xffff);
 }
 
 /**

@@ -127,6 +127,14 @@ test('group ends: a shorter segment, a larger follower, options, 64 KiB, IPv4 op
   assert.deepEqual(groupsOf(plan(udp).p), [1, 1], 'UDP is written as it is');
 });
 
+test('a group holds at most 1024 packets, what one writev takes (batches larger than the default)', () => {
+  const pkts = run(v4, 1, Array(1100).fill(1));
+  const { buf, offsets, lengths } = layOut(pkts);
+  const p = new TunWritePlan(2048);
+  assert.equal(p.build(buf, offsets, lengths, pkts.length, true), 2);
+  assert.deepEqual(groupsOf(p), [1024, 76]);
+});
+
 test('CWR on the head: the group is marked Ecn; the kernel puts CWR on the first segment only', () => {
   const pkts = run(v4, 5, [200, 200, 200]);
   pkts[0] = buildPacket(v4, { seq: 5, ack: 42, id: 100, flags: Flag.ACK | Flag.CWR | Flag.ECE, payload: pkts[0].subarray(40) });

@@ -10,7 +10,7 @@
 import { readU16, readU32, validRange, writeU16 } from './bytes.js';
 import { foldSum, internetChecksum, pseudoSumIPv4, pseudoSumIPv6 } from './checksum.js';
 import { IPProto } from './constants.js';
-import { MAX_SUPER_PACKET, TCP_CWR, TCP_PSH, checksumsValid, coalesceInfo, ipHeadersMatch, l4Info, sameFlow, tcpHeadersMatch } from './coalesce-rules.js';
+import { MAX_GROUP_PACKETS, MAX_SUPER_PACKET, TCP_CWR, TCP_PSH, checksumsValid, coalesceInfo, ipHeadersMatch, l4Info, sameFlow, tcpHeadersMatch } from './coalesce-rules.js';
 import { VIRTIO_NET_HDR_LEN, VirtioGsoType, VirtioNetFlag, VirtioNetHdr } from './virtio-net-hdr.js';
 
 /** A group's coalescing state. */
@@ -197,8 +197,9 @@ export class TunWritePlan {
     this.nextSeq[g] = (this.nextSeq[g] + payload) >>> 0;
     const pshSet = proto === IPProto.TCP && (buf[off + ipLen + 13] & TCP_PSH) !== 0;
     if (pshSet) this.psh[g] = 1;
-    // A PSH or a shorter segment ends the group (nothing may follow a short one).
-    if (pshSet || payload < this.gsoSize[g]) this.state[g] = Tracked;
+    // A PSH or a shorter segment ends the group (nothing may follow a short one), and so
+    // does the most one writev takes.
+    if (pshSet || payload < this.gsoSize[g] || this.groupPackets[g] >= MAX_GROUP_PACKETS) this.state[g] = Tracked;
     return true;
   }
 
