@@ -61,8 +61,8 @@ test('long ranges (the 32-bit path) match the reference at every alignment, up t
   const bytes = new Uint8Array(backing);
   fc.assert(
     fc.property(fc.nat(7), fc.nat(40), fc.integer({ min: 60, max: 70_000 }), fc.integer({ min: 0, max: 0xffff }), fc.nat(), (viewOffset, pad, len, initial, seed) => {
-      // A view at byteOffset 0..7 of one backing store: 4-aligned views take the 32-bit
-      // path (its cached view must follow the switch), the others the byte loop.
+      // A view at byteOffset 0..7 of one backing store: ranges at an even address take the
+      // 32-bit path (through one cached view of the store), those at an odd one the byte loop.
       const view = new Uint8Array(backing, viewOffset, bytes.length - viewOffset);
       const n = Math.min(len, view.length - pad);
       let x = seed | 1;

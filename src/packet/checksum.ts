@@ -32,7 +32,7 @@ const viewBacking: (ArrayBufferLike | null)[] = [null, null, null, null];
 const viewWords: Uint32Array[] = [new Uint32Array(0), new Uint32Array(0), new Uint32Array(0), new Uint32Array(0)];
 let viewNext = 0;
 
-/** A Uint32Array over the whole backing store of buf (index = byte offset in it / 4). */
+/** A Uint32Array over the whole backing store of buf (index = byte offset in it / 4; the index arithmetic is 32-bit, fine for the pool's slab of at most 1 GiB). */
 function wordsOf(buf: Uint8Array): Uint32Array {
   const backing = buf.buffer;
   for (let k = 0; k < VIEW_CACHE; k++) if (viewBacking[k] === backing) return viewWords[k];
