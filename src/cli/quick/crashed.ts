@@ -54,7 +54,8 @@ export async function cmdDownAfterCrash(s: Session): Promise<void> {
     }
   };
   await attempt(() => executeHooks(s, s.config.interface.preDown));
-  // Looked at again after the hooks, before anything is removed: a ferryd started since (a service manager's restart) is not ours to take down.
+  // Looked at again after the hooks, before anything is removed: a ferryd started since
+  // (a service manager's restart) is not ours to take down.
   if ((await s.device.daemonState(s.ifname)) === 'live') {
     s.io.stderr.write(`ferry: a ferryd of \`${s.ifname}' is running again; leaving its interface, rules and sockets alone.\n`);
     throw new QuickExit(1);
