@@ -56,6 +56,21 @@ async function moveBothWays(t: TestContext, a: WgPeer, b: WgPeer): Promise<void>
   }
 }
 
+/**
+ * A ferryd–wireguard-go pair with FERRY_OFFLOAD set for ferryd's start, whatever the
+ * caller's environment says (the suite is also run with FERRY_OFFLOAD=off).
+ */
+async function pairWithOffload(t: TestContext, setting: 'on' | 'off'): Promise<{ a: WgPeer; b: WgPeer }> {
+  const saved = process.env.FERRY_OFFLOAD;
+  process.env.FERRY_OFFLOAD = setting;
+  try {
+    return await wgPair(t, { left: 'ferry', right: 'wireguard-go' });
+  } finally {
+    if (saved === undefined) delete process.env.FERRY_OFFLOAD;
+    else process.env.FERRY_OFFLOAD = saved;
+  }
+}
+
 async function ferryState(p: WgPeer): Promise<{ status: { offload: string }; stats: Stats; drops: Record<string, number> }> {
   const status = (await controlRequest(p.ifname, 'status')) as { offload: string };
   const stats = (await controlRequest(p.ifname, 'stats')) as Stats;
@@ -66,7 +81,7 @@ async function ferryState(p: WgPeer): Promise<{ status: { offload: string }; sta
 test(`offloads on: ferryd and wireguard-go move ${MIB} MiB each way intact, super-packets split on read and TCP coalesced on write`, async (t) => {
   if (!requireHost(t, TOOLS)) return;
   bulkData();
-  const { a, b } = await wgPair(t, { left: 'ferry', right: 'wireguard-go' });
+  const { a, b } = await pairWithOffload(t, 'on');
   assert.equal((await ferryState(a)).status.offload, 'on');
   await moveBothWays(t, a, b);
   const { stats, drops } = await ferryState(a);
@@ -85,16 +100,7 @@ test(`offloads on: ferryd and wireguard-go move ${MIB} MiB each way intact, supe
 test(`offloads off (FERRY_OFFLOAD=off): the plain path moves ${MIB} MiB each way intact`, async (t) => {
   if (!requireHost(t, TOOLS)) return;
   bulkData();
-  const saved = process.env.FERRY_OFFLOAD;
-  process.env.FERRY_OFFLOAD = 'off';
-  let pair;
-  try {
-    pair = await wgPair(t, { left: 'ferry', right: 'wireguard-go' });
-  } finally {
-    if (saved === undefined) delete process.env.FERRY_OFFLOAD;
-    else process.env.FERRY_OFFLOAD = saved;
-  }
-  const { a, b } = pair;
+  const { a, b } = await pairWithOffload(t, 'off');
   const before = await ferryState(a);
   assert.equal(before.status.offload, 'off');
   assert.equal(before.stats.tun.offload, null);
@@ -170,7 +176,7 @@ for i in range(int(sys.argv[3])):
 
 test('UDP through ferryd with offloads: datagrams of a flow coalesced on write (USO) arrive whole, IPv4 and IPv6', async (t) => {
   if (!requireHost(t, [...TOOLS, 'python3'])) return;
-  const { a, b } = await wgPair(t, { left: 'ferry', right: 'wireguard-go' });
+  const { a, b } = await pairWithOffload(t, 'on');
   const before = (await ferryState(a)).stats.tun.offload;
   assert.ok(before !== null);
   const count = 3000;
