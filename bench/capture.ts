@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { requireHost } from '../test/support/netns.js';
 import { REPO, wgPair } from '../test/support/wg.js';
 import { iperf } from './lib/iperf.js';
-import { benchScope, numberOption } from './lib/bench-scope.js';
+import { benchScope, numberOption, runBench } from './lib/bench-scope.js';
 import { jsonLines, median, round } from './lib/json-lines.js';
 
 const emit = jsonLines('capture');
@@ -67,11 +67,4 @@ async function main(): Promise<void> {
   emit({ metric: 'tcp_throughput_stalled_reader', value: round(value, 3), unit: 'Gbit/s', baseline: round(baseline, 3), ratio: round(value / baseline, 3) });
 }
 
-main().then(
-  () => process.exit(0),
-  async (err) => {
-    await cleanup();
-    console.error(`bench capture failed: ${(err as Error).message}`);
-    process.exit(1);
-  },
-);
+runBench('capture', main, cleanup);

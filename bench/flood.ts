@@ -23,7 +23,7 @@ import { controlRequest } from '../src/control/control-client.js';
 import { addFlooder, type FloodResult, type Flooder } from '../test/support/flood.js';
 import { requireHost } from '../test/support/netns.js';
 import { wgPair, type WgPeer } from '../test/support/wg.js';
-import { benchScope, numberOption } from './lib/bench-scope.js';
+import { benchScope, numberOption, runBench } from './lib/bench-scope.js';
 import { iperf, rssMiB } from './lib/iperf.js';
 import { jsonLines, median, round } from './lib/json-lines.js';
 
@@ -128,11 +128,4 @@ async function main(): Promise<void> {
   emit({ metric: 'kept_share', value: round(value, 3), unit: 'ratio', baseline: round(baseline, 3), ratio: round(value / baseline, 3) });
 }
 
-main().then(
-  () => process.exit(0),
-  async (err) => {
-    await cleanup();
-    console.error(`bench flood failed: ${(err as Error).message}`);
-    process.exit(1);
-  },
-);
+runBench('flood', main, cleanup);

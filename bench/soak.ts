@@ -16,7 +16,7 @@ import { controlRequest } from '../src/control/control-client.js';
 import { requireHost } from '../test/support/netns.js';
 import { wgPair, type WgPeer } from '../test/support/wg.js';
 import { iperfPerSecond, rssMiB, type IperfSeconds } from './lib/iperf.js';
-import { benchScope, numberOption } from './lib/bench-scope.js';
+import { benchScope, numberOption, runBench } from './lib/bench-scope.js';
 import { jsonLines, median, round } from './lib/json-lines.js';
 import { summarize, type Sample } from './lib/series.js';
 
@@ -154,11 +154,4 @@ async function main(): Promise<void> {
   emit({ metric: 'rss_growth_mib_per_min', value: round(value, 3), unit: 'MiB/min', baseline: round(baseline, 3), ratio: round(baseline / value, 3) });
 }
 
-main().then(
-  () => process.exit(0),
-  async (err) => {
-    await cleanup();
-    console.error(`bench soak failed: ${(err as Error).message}`);
-    process.exit(1);
-  },
-);
+runBench('soak', main, cleanup);

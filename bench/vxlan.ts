@@ -9,27 +9,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { netns, requireHost, vethPair, type Netns, type Scope } from '../test/support/netns.js';
+import { netns, requireHost, vethPair, type Netns } from '../test/support/netns.js';
 import { ferryConfig, kernelVtep, programFlannelPeer, startFerryVtep } from '../test/support/vxlan-host.js';
 import { jsonLines, median, round } from './lib/json-lines.js';
+import { benchScope, numberOption, runBench } from './lib/bench-scope.js';
 
 const emit = jsonLines('vxlan');
-const argv = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : dflt;
-};
-const SECONDS = opt('seconds', 10);
-const ROUNDS = opt('rounds', 2);
-const PPS_SECONDS = opt('pps-seconds', 5);
-
-const cleanups: (() => void | Promise<void>)[] = [];
-const scope: Scope = { after: (fn) => void cleanups.push(fn) };
-async function cleanup(): Promise<void> {
-  for (const fn of cleanups.reverse()) await fn();
-  cleanups.length = 0;
-}
-process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+const SECONDS = numberOption('seconds', 10);
+const ROUNDS = numberOption('rounds', 2);
+const PPS_SECONDS = numberOption('pps-seconds', 5);
+const { scope, cleanup } = benchScope();
 
 interface Side {
   ns: Netns;
@@ -135,11 +124,4 @@ async function main(): Promise<void> {
   emit({ metric: 'tcp_throughput', value: round(value, 3), unit: 'Gbit/s', baseline: round(baseline, 3), ratio: round(value / baseline, 3) });
 }
 
-main().then(
-  () => process.exit(0),
-  async (err) => {
-    await cleanup();
-    console.error(`bench vxlan failed: ${(err as Error).message}`);
-    process.exit(1);
-  },
-);
+runBench('vxlan', main, cleanup);

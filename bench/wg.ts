@@ -18,7 +18,7 @@ import { wgPair, type WgPeer } from '../test/support/wg.js';
 import { parseConfig } from '../src/config/parse.js';
 import { iperf, iperfUdpPps, rssMiB, type IperfCase } from './lib/iperf.js';
 import { aeadSecondsPerGB } from './lib/aead-cost.js';
-import { benchScope, numberOption } from './lib/bench-scope.js';
+import { benchScope, numberOption, runBench } from './lib/bench-scope.js';
 import { jsonLines, median, round } from './lib/json-lines.js';
 
 const emit = jsonLines('wg');
@@ -120,11 +120,4 @@ async function main(): Promise<void> {
   emit({ metric: 'tcp_throughput', value: round(value, 3), unit: 'Gbit/s', baseline: round(baseline, 3), ratio: round(value / baseline, 3) });
 }
 
-main().then(
-  () => process.exit(0),
-  async (err) => {
-    await cleanup();
-    console.error(`bench wg failed: ${(err as Error).message}`);
-    process.exit(1);
-  },
-);
+runBench('wg', main, cleanup);

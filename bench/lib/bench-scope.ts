@@ -16,3 +16,15 @@ export function benchScope(): { scope: { after(fn: () => void | Promise<void>): 
   process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
   return { scope: { after: (fn) => void cleanups.push(fn) }, cleanup };
 }
+
+/** Runs a benchmark's main: exit 0 when it ends, else clean up, say why and exit 1. */
+export function runBench(name: string, main: () => Promise<void>, cleanup: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    async (err) => {
+      await cleanup();
+      console.error(`bench ${name} failed: ${(err as Error).message}`);
+      process.exit(1);
+    },
+  );
+}

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collectionsDuring } from '../../test/support/gc-count.js';
-import { Flag, type Flow, buildPacket, randomBytes, rng, superPacket } from '../../test/support/offload-packets.js';
+import { Flag, type Flow, buildPacket, randomBytes, superPacket } from '../../test/support/offload-packets.js';
+import { seededRandom } from '../../test/support/seeded-random.js';
 import { SLOT, layOut } from '../../test/support/tun-write-emulation.js';
 import { splitSegments } from './tso-split.js';
 import { TunWritePlan } from './tun-write-plan.js';
@@ -16,7 +17,7 @@ const v4: Flow = { v6: false, proto: 6, src: [10, 0, 0, 1], dst: [10, 0, 0, 2], 
 const v6: Flow = { ...v4, v6: true, src: Array(16).fill(1), dst: Array(16).fill(2), ext: [0] };
 
 test('splitting super-packets and planning coalesced writes allocate nothing', async () => {
-  const next = rng(3);
+  const next = seededRandom(3);
   const hdr = new VirtioNetHdr();
   const readHdr = new VirtioNetHdr();
   const pkt = superPacket(v6, { seq: 1, ack: 1, flags: Flag.ACK | Flag.PSH, payload: randomBytes(next, 8 * 1400) }, 1400, hdr);

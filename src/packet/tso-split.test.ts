@@ -13,9 +13,9 @@ import {
   randomBytes,
   randomFlow,
   referenceSegments,
-  rng,
   superPacket,
 } from '../../test/support/offload-packets.js';
+import { seededRandom } from '../../test/support/seeded-random.js';
 
 const SLOT = 2048;
 const v4: Flow = { v6: false, proto: TCP, src: [10, 0, 0, 1], dst: [10, 0, 0, 2], sport: 40000, dport: 5201 };
@@ -39,7 +39,7 @@ function split(pkt: Uint8Array, hdr: VirtioNetHdr, slots = 64, capacity = SLOT):
 }
 
 function payload(n: number, seed = 1): Uint8Array {
-  return randomBytes(rng(seed), n);
+  return randomBytes(seededRandom(seed), n);
 }
 
 test('IPv4 TSO of 3 segments with FIN+PSH: lengths, IDs, sequence, flags and checksums per segment', () => {
@@ -205,7 +205,7 @@ test('malformed packets and headers give -1, a short offsets array -2, never a t
 });
 
 test('property: random flows, MSS and payloads split as the reference does', () => {
-  const next = rng(12);
+  const next = seededRandom(12);
   const hdr = new VirtioNetHdr();
   for (let run = 0; run < 300; run++) {
     const flow = randomFlow(next, next() < 0.7 ? TCP : UDP, true);
@@ -230,7 +230,7 @@ test('property: random flows, MSS and payloads split as the reference does', () 
 });
 
 test('fuzz: random headers and mutated super-packets never throw', () => {
-  const next = rng(99);
+  const next = seededRandom(99);
   const hdr = new VirtioNetHdr();
   const buf = new Uint8Array(SLOT * 8 + 70000);
   const offsets = Int32Array.from({ length: 8 }, (_, i) => (i === 0 ? SLOT * 8 : i * SLOT));

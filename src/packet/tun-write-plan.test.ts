@@ -5,7 +5,8 @@ import { TunWritePlan } from './tun-write-plan.js';
 import { VIRTIO_NET_HDR_LEN, VirtioGsoType, VirtioNetFlag, VirtioNetHdr } from './virtio-net-hdr.js';
 import { foldSum, pseudoSumIPv4 } from './checksum.js';
 import { checksumAdjust16 } from './checksum-update.js';
-import { Flag, type Flow, type Seg, TCP, UDP, buildPacket, checksumsVerify, randomBytes, randomFlow, rng, superPacket } from '../../test/support/offload-packets.js';
+import { Flag, type Flow, type Seg, TCP, UDP, buildPacket, checksumsVerify, randomBytes, randomFlow, superPacket } from '../../test/support/offload-packets.js';
+import { seededRandom } from '../../test/support/seeded-random.js';
 import { groupBytes, kernelReceives, kernelReceivesAll, layOut } from '../../test/support/tun-write-emulation.js';
 
 const v4: Flow = { v6: false, proto: TCP, src: [10, 0, 0, 1], dst: [10, 0, 0, 2], sport: 40000, dport: 5201 };
@@ -21,7 +22,7 @@ const v6: Flow = {
 
 /** A run of segments of one flow: `sizes` payload bytes each, from sequence `seq`. */
 function run(flow: Flow, seq: number, sizes: number[], last: Partial<Seg> = {}, seed = 1): Uint8Array[] {
-  const next = rng(seed);
+  const next = seededRandom(seed);
   return sizes.map((n, i) => {
     const seg: Seg = { seq: (seq + sizes.slice(0, i).reduce((a, b) => a + b, 0)) >>> 0, ack: 42, flags: Flag.ACK, id: 100 + i, payload: randomBytes(next, n) };
     return buildPacket(flow, i === sizes.length - 1 ? { ...seg, ...last } : seg);
@@ -215,7 +216,7 @@ test('bad arguments: too many packets or no headroom give -1', () => {
 });
 
 test('property: random flows interleaved; per flow the kernel gets the input; checksums verify', () => {
-  const next = rng(2026);
+  const next = seededRandom(2026);
   let merged = 0;
   for (let round = 0; round < 150; round++) {
     const flows: Flow[] = [];
@@ -268,7 +269,7 @@ test('property: random flows interleaved; per flow the kernel gets the input; ch
 });
 
 test('property: split → coalesce → split gives the same segments', () => {
-  const next = rng(77);
+  const next = seededRandom(77);
   for (let round = 0; round < 200; round++) {
     const flow = randomFlow(next, next() < 0.7 ? TCP : UDP, false);
     const mss = 1 + ((next() * 1400) | 0);
@@ -298,7 +299,7 @@ test('property: split → coalesce → split gives the same segments', () => {
 });
 
 test('fuzz: garbage in a batch never throws and every packet is written exactly once', () => {
-  const next = rng(5);
+  const next = seededRandom(5);
   const p = new TunWritePlan(32);
   for (let round = 0; round < 500; round++) {
     const pkts = run(next() < 0.5 ? v4 : v6, 1, Array.from({ length: 1 + ((next() * 20) | 0) }, () => 1 + ((next() * 200) | 0)));

@@ -170,18 +170,6 @@ export function checksumsVerify(b: Uint8Array, flow: Flow): boolean {
   return onesSum(b, ipLen, b.length - ipLen, pseudo(b, flow, b.length - ipLen)) === 0xffff;
 }
 
-/** A deterministic generator (mulberry32) so a failing property run can be replayed from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function randomBytes(next: () => number, n: number): Uint8Array {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = (next() * 256) | 0;

@@ -21,6 +21,7 @@ import { WgDevice, type WgDeviceOptions } from '../../src/wireguard/device.js';
 import { Datapath } from '../../src/datapath/datapath.js';
 import type { DatapathOptions } from '../../src/datapath/datapath-options.js';
 import type { Peer } from '../../src/wireguard/peer.js';
+import { seededRandom } from './seeded-random.js';
 
 export interface Side {
   name: string;
@@ -57,18 +58,6 @@ export interface PairOptions {
   slotCount?: number;
   /** Start both devices (default true). */
   start?: boolean;
-}
-
-/** Deterministic [0, 1) generator (mulberry32), so jitter is the same every run. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 let portCounter = 40000;
